@@ -1,0 +1,276 @@
+"""The staged solve: always a plan, never a silent wrong answer.
+
+1. Solve the LP relaxation; its objective is the lower bound every plan is measured against.
+2. Build an integer plan from it: round replicas up, re-route the load over them (LP with the
+   replicas fixed), drop replicas that became unneeded, buy whole chips for what is left.
+3. Run the MILP in the time left, started from that plan, and keep whichever plan is cheaper.
+4. Re-solve the LP with every integer choice fixed: its routing is the plan's and its duals are
+   the short-run marginal costs; the relaxation's duals are the long-run ones.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+
+import solvers
+from planner.errors import SolveError
+from planner.formulation.model import PlanningModel, duals, values
+from planner.settings import SolveSettings
+from solvers.base import SolveResult
+
+_EPS = 1e-6
+FAMILIES = ("route", "api", "unmet", "replicas", "supply", "commit")
+
+
+@dataclass
+class EngineResult:
+    """What the engine found.
+
+    Attributes:
+        status: ``optimal`` when proven within the MIP gap, else ``feasible``.
+        stage: ``lp_rounding`` or ``milp``: which stage produced the plan.
+        objective_usd: the plan's objective (accelerators + API + unmet penalty).
+        bound_usd: the best proven lower bound (LP relaxation, or the MILP's dual bound).
+        values: variable family -> solution values aligned with the model's arrays.
+        lp_duals / fixed_duals: constraint family -> duals of the relaxation / of the fixed LP.
+        timings: stage -> seconds.
+        solver: solver name.
+    """
+
+    status: str
+    stage: str
+    objective_usd: float
+    bound_usd: float
+    values: dict[str, np.ndarray]
+    lp_duals: dict[str, np.ndarray]
+    fixed_duals: dict[str, np.ndarray]
+    timings: dict[str, float] = field(default_factory=dict)
+    solver: str = "highs"
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between the plan and the bound."""
+        if self.objective_usd <= _EPS:
+            return 0.0
+        return max(0.0, (self.objective_usd - self.bound_usd) / abs(self.objective_usd))
+
+
+def _read(m: PlanningModel) -> dict[str, np.ndarray]:
+    return {name: values(getattr(m, name)) for name in FAMILIES}
+
+
+def _duals(m: PlanningModel) -> dict[str, np.ndarray]:
+    return {name: duals(rows) for name, (rows, _idx) in m.rows.items()}
+
+
+def _fix(variables: np.ndarray, vals: np.ndarray) -> None:
+    for var, val in zip(variables, vals, strict=True):
+        var.lowBound = var.upBound = float(val)
+
+
+def _release(variables: np.ndarray) -> None:
+    for var in variables:
+        var.lowBound, var.upBound = 0.0, None
+
+
+def _solve(m: PlanningModel, settings: SolveSettings, *, mip: bool, time_limit_s: float | None = None,
+           start: dict[str, float] | None = None) -> SolveResult:
+    return solvers.solve(m.prob, settings.solver, mip=mip, time_limit_s=time_limit_s, mip_gap=settings.mip_gap,
+                         threads=settings.threads, start=start)
+
+
+def solve_relaxation(m: PlanningModel, settings: SolveSettings) -> tuple[SolveResult, dict[str, np.ndarray]]:
+    """Stage 1: the LP relaxation (always run to completion)."""
+    result = _solve(m, settings, mip=False)
+    if not result.has_solution:
+        raise SolveError(f"the LP relaxation has no solution ({result.detail}); no plan can be made")
+    return result, _read(m)
+
+
+def needed_replicas(m: PlanningModel, route: np.ndarray) -> np.ndarray:
+    """Replicas each (period, option) needs for the routed load: ceil(sum load / (r util))."""
+    ix = m.index
+    n = len(ix.replica)
+    if n == 0:
+        return np.zeros(0)
+    n_o = ix.replica["o"].max() + 1
+    key = ix.replica["p"].to_numpy(np.int64) * n_o + ix.replica["o"].to_numpy(np.int64)
+    rows = np.searchsorted(key, ix.route["p"].to_numpy(np.int64) * n_o + ix.route["o"].to_numpy(np.int64))
+    load = np.nan_to_num(route) / (ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float))
+    per_row = np.bincount(rows, weights=load, minlength=n)
+    return np.ceil(per_row - _EPS).clip(min=0)
+
+
+def integer_supply(m: PlanningModel, replicas: np.ndarray, relaxed: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Whole chips (or nodes) covering the chips the replicas use, guided by the relaxed split.
+
+    Committed counts and spot chips are rounded down from the relaxation; on-demand offers cover
+    the rest (the cheapest on-demand offer of each accelerator). Spot stays within its share.
+    """
+    ix = m.index
+    commit = np.floor(np.nan_to_num(relaxed["commit"]) + _EPS)
+    supply = np.zeros(len(ix.supply))
+    need = _chips_needed(m, replicas)
+    committed = _committed_chips(m, commit)
+    spot_lp = np.floor(np.nan_to_num(relaxed["supply"]) + _EPS) * (ix.supply["tier"] == "spot").to_numpy()
+    for (p, a), rows in ix.supply.groupby(["p", "a"], sort=False).groups.items():
+        left = need.get((int(p), int(a)), 0.0) - committed.get(int(a), 0.0)
+        supply[rows] = _cover_chips(ix.supply.loc[rows], spot_lp[rows], left)
+    return supply, commit
+
+
+def _chips_needed(m: PlanningModel, replicas: np.ndarray) -> dict[tuple[int, int], float]:
+    rep = m.index.replica.assign(used=replicas * m.index.replica["chips"].to_numpy(float))
+    return {(int(p), int(a)): float(v) for (p, a), v in rep.groupby(["p", "a"])["used"].sum().items()}
+
+
+def _committed_chips(m: PlanningModel, commit: np.ndarray) -> dict[int, float]:
+    cm = m.index.commit.assign(chips=commit * m.index.commit["multiplier"].to_numpy(float))
+    return {int(a): float(v) for a, v in cm.groupby("a")["chips"].sum().items()}
+
+
+def _cover_chips(offers: object, spot_start: np.ndarray, left: float) -> np.ndarray:
+    import pandas as pd
+
+    assert isinstance(offers, pd.DataFrame)
+    out = np.zeros(len(offers))
+    if left <= _EPS:
+        return out
+    mult = offers["multiplier"].to_numpy(float)
+    is_spot = (offers["tier"] == "spot").to_numpy()
+    out[is_spot] = np.minimum(spot_start[is_spot], np.floor(left / mult[is_spot]))
+    left -= float((out * mult).sum())
+    on_demand = np.flatnonzero(~is_spot)
+    if left > _EPS and len(on_demand):
+        best = on_demand[np.argmin(offers["usd_per_chip_hour"].to_numpy(float)[on_demand])]
+        out[best] = math.ceil(left / mult[best] - _EPS)
+    elif left > _EPS:
+        return _all_spot(out, mult, is_spot, left)
+    return out
+
+
+def _all_spot(out: np.ndarray, mult: np.ndarray, is_spot: np.ndarray, left: float) -> np.ndarray:
+    first = np.flatnonzero(is_spot)[0]
+    out[first] += math.ceil(left / mult[first] - _EPS)
+    return out
+
+
+def _fixed_lp(m: PlanningModel, settings: SolveSettings, replicas: np.ndarray, supply: np.ndarray,
+              commit: np.ndarray) -> SolveResult:
+    _fix(m.replicas, replicas)
+    _fix(m.supply, supply)
+    _fix(m.commit, commit)
+    try:
+        return _solve(m, settings, mip=False)
+    finally:
+        for family in (m.replicas, m.supply, m.commit):
+            _release(family)
+
+
+def round_plan(m: PlanningModel, settings: SolveSettings, relaxed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Stage 2: an integer plan from the relaxation (round up, re-route, shrink, whole chips)."""
+    up = np.ceil(np.nan_to_num(relaxed["replicas"]) - _EPS)
+    for candidate in (up, np.floor(np.nan_to_num(relaxed["replicas"]) + _EPS)):
+        _fix(m.replicas, candidate)
+        try:
+            rerouted = _solve(m, settings, mip=False)
+        finally:
+            _release(m.replicas)
+        if rerouted.has_solution:
+            shrunk = np.minimum(candidate, np.maximum(needed_replicas(m, values(m.route)),
+                                                      _min_replica_floor(m, candidate)))
+            supply, commit = integer_supply(m, shrunk, _read(m))
+            final = _fixed_lp(m, settings, shrunk, supply, commit)
+            if final.has_solution:
+                return _read(m)
+    raise SolveError("could not build an integer plan from the LP relaxation")
+
+
+def _min_replica_floor(m: PlanningModel, candidate: np.ndarray) -> np.ndarray:
+    """Keep replicas that availability floors (``min_replicas``) need."""
+    if "minreplicas" not in m.rows:
+        return np.zeros(len(candidate))
+    ix = m.index
+    need = set(ix.route[ix.route["d"].isin(m.rows["minreplicas"][1])][["p", "o"]].itertuples(index=False))
+    keep = np.array([(p, o) in need for p, o in ix.replica[["p", "o"]].itertuples(index=False)])
+    return np.where(keep, candidate, 0.0)
+
+
+def objective_of(m: PlanningModel, vals: dict[str, np.ndarray]) -> float:
+    """Re-price a solution with the objective coefficients."""
+    return float(sum(np.nansum(m.cost[k] * vals[k]) for k in FAMILIES))
+
+
+def start_of(m: PlanningModel, vals: dict[str, np.ndarray]) -> dict[str, float]:
+    """A start solution for the MILP: variable name -> value."""
+    start: dict[str, float] = {}
+    for name in FAMILIES:
+        for var, val in zip(getattr(m, name), vals[name], strict=True):
+            start[var.name] = float(np.nan_to_num(val))
+    return start
+
+
+def run_engine(m: PlanningModel, settings: SolveSettings, deadline: float) -> EngineResult:
+    """Run the four stages within the wall-clock ``deadline`` (a ``time.monotonic()`` value)."""
+    timings: dict[str, float] = {}
+    t = time.monotonic()
+    lp, relaxed = solve_relaxation(m, settings)
+    lp_duals = _duals(m)
+    timings["lp_s"] = time.monotonic() - t
+    t = time.monotonic()
+    plan = round_plan(m, settings, relaxed)
+    timings["rounding_s"] = time.monotonic() - t
+    bound = float(lp.objective or 0.0)
+    stage, proven = "lp_rounding", False
+    t = time.monotonic()
+    plan, stage, bound, proven = _improve(m, settings, plan, bound, deadline)
+    timings["milp_s"] = time.monotonic() - t
+    t = time.monotonic()
+    fixed = _fixed_lp(m, settings, plan["replicas"], plan["supply"], plan["commit"])
+    final = _read(m) if fixed.has_solution else plan
+    fixed_duals = _duals(m) if fixed.has_solution else {}
+    timings["duals_s"] = time.monotonic() - t
+    objective = objective_of(m, final)
+    proven = proven or objective <= bound * (1 + settings.mip_gap) + _EPS
+    return EngineResult("optimal" if proven else "feasible", stage, objective, min(bound, objective), final,
+                        lp_duals, fixed_duals, timings, settings.solver)
+
+
+def _improve(m: PlanningModel, settings: SolveSettings, plan: dict[str, np.ndarray], bound: float,
+             deadline: float) -> tuple[dict[str, np.ndarray], str, float, bool]:
+    """Stage 3: the MILP from the rounded plan, in the time left; keep the cheaper plan."""
+    rounded_obj = objective_of(m, plan)
+    left = deadline - time.monotonic()
+    if rounded_obj <= bound * (1 + settings.mip_gap) + _EPS or left < 0.5 or _no_integers(m):
+        return plan, "lp_rounding", bound, rounded_obj <= bound * (1 + settings.mip_gap) + _EPS
+    result = _solve(m, settings, mip=True, time_limit_s=left, start=start_of(m, plan))
+    if result.bound is not None:
+        bound = max(bound, min(result.bound, rounded_obj))
+    if result.has_solution and _integral(m):
+        milp = _read(m)
+        if objective_of(m, milp) < rounded_obj - _EPS * max(1.0, abs(rounded_obj)):
+            return milp, "milp", bound, result.status == "optimal"
+        return plan, "lp_rounding", bound, result.status == "optimal"
+    return plan, "lp_rounding", bound, False
+
+
+def _no_integers(m: PlanningModel) -> bool:
+    return all(len(a) == 0 for a in m.integer_arrays().values())
+
+
+def _integral(m: PlanningModel) -> bool:
+    for arr in m.integer_arrays().values():
+        v = values(arr)
+        if np.any(np.isnan(v)) or np.any(np.abs(v - np.round(v)) > _EPS):
+            return False
+    return True
+
+
+def relax_problem(prob: pulp.LpProblem) -> None:
+    """No-op marker: the LP stage relaxes integrality through the solver (``mip=False``)."""
+    del prob

@@ -1,0 +1,237 @@
+"""Read a solved model back into a :class:`planner.plan.Plan`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.catalog.schema import Catalog
+from planner.demand import Demand
+from planner.engine import EngineResult
+from planner.explain import explain_unmet
+from planner.formulation.build import SECONDS_PER_HOUR
+from planner.formulation.model import PlanningModel
+from planner.options import Options
+from planner.plan import (
+    AcceleratorLine,
+    Baseline,
+    CommitmentLine,
+    CostUsd,
+    DeploymentLine,
+    Diagnostics,
+    Inputs,
+    PeriodPlan,
+    Plan,
+    RouteLine,
+    SolverInfo,
+    WorkloadLine,
+)
+
+_TINY = 1e-9
+
+
+def _r(x: float, digits: int = 6) -> float:
+    return float(round(float(x), digits)) + 0.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything extraction reads."""
+
+    model: PlanningModel
+    result: EngineResult
+    options: Options
+    demand: Demand
+    catalog: Catalog
+
+
+def _offer(ctx: Context, a: int, f: int) -> tuple[str, str, str, float]:
+    acc = ctx.catalog.accelerators[ctx.model.index.accelerators[a]]
+    offer = acc.prices[f]
+    return acc.id, offer.provider, offer.tier, offer.usd_per_chip_hour
+
+
+def accelerator_lines(ctx: Context) -> pd.DataFrame:
+    """Chips and USD per (period, accelerator, offer), committed offers included in every period."""
+    ix, vals = ctx.model.index, ctx.result.values
+    records = []
+    chips = np.round(np.nan_to_num(vals["supply"])) * ix.supply["multiplier"].to_numpy(float)
+    for (p, a, f), n in zip(ix.supply[["p", "a", "f"]].itertuples(index=False), chips, strict=True):
+        if n > 0:
+            acc, provider, tier, price = _offer(ctx, a, f)
+            records.append((p, a, acc, provider, tier, int(n), n * price * ix.hours[p]))
+    committed = np.round(np.nan_to_num(vals["commit"])) * ix.commit["multiplier"].to_numpy(float)
+    for (a, f), n in zip(ix.commit[["a", "f"]].itertuples(index=False), committed, strict=True):
+        if n > 0:
+            acc, provider, tier, price = _offer(ctx, a, f)
+            records.extend((p, a, acc, provider, tier, int(n), n * price * h) for p, h in enumerate(ix.hours))
+    cols = ["p", "a", "accelerator", "provider", "tier", "chips", "usd"]
+    return pd.DataFrame(records, columns=cols)
+
+
+def commitment_lines(ctx: Context) -> tuple[CommitmentLine, ...]:
+    """Committed chips over the horizon with their whole charge."""
+    ix, vals = ctx.model.index, ctx.result.values
+    lines = []
+    committed = np.round(np.nan_to_num(vals["commit"])) * ix.commit["multiplier"].to_numpy(float)
+    for row, n in zip(ix.commit.itertuples(index=False), committed, strict=True):
+        if n > 0:
+            acc, provider, tier, price = _offer(ctx, int(row.a), int(row.f))
+            lines.append(CommitmentLine(accelerator=acc, provider=provider, tier=tier, chips=int(n),
+                                        usd=_r(n * price * row.charged_hours),
+                                        usd_beyond_horizon=_r(n * price * row.beyond_hours)))
+    return tuple(lines)
+
+
+def route_frame(ctx: Context) -> pd.DataFrame:
+    """Routed load per (row, option) with its share of the replicas it occupies."""
+    ix = ctx.model.index
+    route = ix.route.assign(x=np.nan_to_num(ctx.result.values["route"]))
+    route = route[route["x"] > _TINY].copy()
+    route["slots"] = route["x"] / (route["r"] * route["util"])
+    route["busy"] = route["x"] / route["r"]
+    return route
+
+
+def deployment_frame(ctx: Context, acc_lines: pd.DataFrame, route: pd.DataFrame) -> pd.DataFrame:
+    """Replicas per (period, option) with capacity, utilisation and USD (accelerator cost by chips)."""
+    ix = ctx.model.index
+    rep = ix.replica.assign(n=np.round(np.nan_to_num(ctx.result.values["replicas"])))
+    rep = rep[rep["n"] > 0].copy()
+    load = route.groupby(["p", "o"])[["x", "slots", "busy"]].sum()
+    rep = rep.merge(load, left_on=["p", "o"], right_index=True, how="left", validate="one_to_one").fillna(0.0)
+    rep["used_chips"] = rep["n"] * rep["chips"]
+    acc_usd = acc_lines.groupby(["p", "a"])["usd"].sum()
+    used = rep.groupby(["p", "a"])["used_chips"].sum()
+    share = rep["used_chips"] / used.reindex(pd.MultiIndex.from_frame(rep[["p", "a"]])).to_numpy()
+    rep["usd"] = share * acc_usd.reindex(pd.MultiIndex.from_frame(rep[["p", "a"]])).fillna(0.0).to_numpy()
+    best = ix.route.assign(ru=ix.route["r"] * ix.route["util"]).groupby(["p", "o"])["ru"].max()
+    per_replica = np.where(rep["slots"] > 0, rep["x"] / rep["slots"].where(rep["slots"] > 0, 1.0),
+                           best.reindex(pd.MultiIndex.from_frame(rep[["p", "o"]])).to_numpy())
+    rep["capacity"] = rep["n"] * per_replica
+    rep["utilization"] = rep["busy"] / rep["n"]
+    return rep
+
+
+def _deployment_lines(ctx: Context, deps: pd.DataFrame) -> dict[int, list[DeploymentLine]]:
+    table = ctx.options.deployments
+    out: dict[int, list[DeploymentLine]] = {}
+    for row in deps.itertuples(index=False):
+        d = table.iloc[int(row.o)]
+        out.setdefault(int(row.p), []).append(DeploymentLine(
+            id=d["id"], model=d["model"], accelerator=d["accelerator"], tensor_parallel=int(d["tensor_parallel"]),
+            pipeline_parallel=int(d["pipeline_parallel"]), precision=d["precision"], replicas=int(row.n),
+            capacity_requests_per_s=_r(row.capacity), utilization=_r(row.utilization, 4), usd=_r(row.usd)))
+    return out
+
+
+def _route_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> dict[int, list[RouteLine]]:
+    ix = ctx.model.index
+    slots = deps.set_index(["p", "o"])[["slots", "usd"]]
+    joined = route.join(slots, on=["p", "o"], rsuffix="_dep")
+    joined["usd"] = joined["usd"] * joined["slots"] / joined["slots_dep"]
+    ids = ctx.options.deployments["id"].to_numpy()
+    out: dict[int, list[RouteLine]] = {}
+    for row in joined.itertuples(index=False):
+        workload = ix.workloads[int(ix.cover["w"].iat[int(row.d)])]
+        out.setdefault(int(row.p), []).append(RouteLine(
+            workload=workload, kind="deployment", target=ids[int(row.o)], requests_per_s=_r(row.x), usd=_r(row.usd)))
+    api = ix.api.assign(y=np.nan_to_num(ctx.result.values["api"]))
+    for row in api[api["y"] > _TINY].itertuples(index=False):
+        workload = ix.workloads[int(ix.cover["w"].iat[int(row.d)])]
+        usd = row.y * SECONDS_PER_HOUR * row.hours * row.usd_per_request
+        out.setdefault(int(row.p), []).append(RouteLine(
+            workload=workload, kind="api", target=ix.apis[int(row.k)], requests_per_s=_r(row.y), usd=_r(usd)))
+    return out
+
+
+def _workload_lines(ctx: Context, route: pd.DataFrame) -> dict[int, list[WorkloadLine]]:
+    ix, vals = ctx.model.index, ctx.result.values
+    cover = ix.cover.assign(unmet=np.nan_to_num(vals["unmet"]))
+    self_hosted = route.groupby("d")["x"].sum()
+    api = ix.api.assign(y=np.nan_to_num(vals["api"])).groupby("d")["y"].sum()
+    lp_dual = ctx.result.lp_duals.get("cover", np.full(len(cover), np.nan))
+    fixed_dual = ctx.result.fixed_duals.get("cover", np.full(len(cover), np.nan))
+    lat = _latencies(ctx, route)
+    by_key = {(int(p), int(w)): i for i, (p, w) in enumerate(cover[["p", "w"]].itertuples(index=False))}
+    out: dict[int, list[WorkloadLine]] = {}
+    for row in ctx.options.rows.itertuples(index=False):
+        p, w = int(row.period_index), ix.workloads.index(row.workload)
+        d = by_key.get((p, w))
+        out.setdefault(p, []).append(_workload_line(row, d, self_hosted, api, cover, lp_dual, fixed_dual, lat))
+    return out
+
+
+def _workload_line(row: object, d: int | None, self_hosted: pd.Series, api: pd.Series, cover: pd.DataFrame,
+                   lp_dual: np.ndarray, fixed_dual: np.ndarray, lat: dict[int, tuple[float, float]]) -> WorkloadLine:
+    demand = float(row.requests_per_s)  # type: ignore[attr-defined]
+    if d is None:
+        return WorkloadLine(workload=row.workload, demand_requests_per_s=_r(demand),  # type: ignore[attr-defined]
+                            self_hosted_requests_per_s=0.0, api_requests_per_s=0.0, unmet_requests_per_s=0.0,
+                            marginal_usd_per_request_per_s=None, short_run_marginal_usd_per_request_per_s=None,
+                            ttft_ms=None, tpot_ms=None)
+    ttft, tpot = lat.get(d, (np.nan, np.nan))
+    return WorkloadLine(
+        workload=row.workload, demand_requests_per_s=_r(demand),  # type: ignore[attr-defined]
+        self_hosted_requests_per_s=_r(self_hosted.get(d, 0.0)), api_requests_per_s=_r(api.get(d, 0.0)),
+        unmet_requests_per_s=_r(cover["unmet"].iat[d]), marginal_usd_per_request_per_s=_opt(lp_dual[d]),
+        short_run_marginal_usd_per_request_per_s=_opt(fixed_dual[d] if d < len(fixed_dual) else np.nan),
+        ttft_ms=_opt(ttft), tpot_ms=_opt(tpot))
+
+
+def _opt(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else _r(x, 4)
+
+
+def _latencies(ctx: Context, route: pd.DataFrame) -> dict[int, tuple[float, float]]:
+    cap = ctx.options.capacity.set_index(["shape", "option"])[["ttft_ms", "tpot_ms"]]
+    shape = ctx.model.index.cover["shape"].to_numpy(int)[route["d"].to_numpy(int)]
+    pred = cap.reindex(pd.MultiIndex.from_arrays([shape, route["o"].to_numpy(int)])).to_numpy()
+    frame = pd.DataFrame({"d": route["d"].to_numpy(int), "ttft": pred[:, 0], "tpot": pred[:, 1]})
+    worst = frame.groupby("d")[["ttft", "tpot"]].max()
+    return {int(d): (float(r.ttft), float(r.tpot)) for d, r in worst.iterrows()}
+
+
+def extract_plan(ctx: Context, baselines: tuple[Baseline, ...], inputs: Inputs, seconds: float,
+                 timings: dict[str, float]) -> Plan:
+    """Assemble the plan from the solved model."""
+    ix = ctx.model.index
+    acc = accelerator_lines(ctx)
+    route = route_frame(ctx)
+    deps = deployment_frame(ctx, acc, route)
+    dep_lines, route_lines = _deployment_lines(ctx, deps), _route_lines(ctx, route, deps)
+    workloads = _workload_lines(ctx, route)
+    periods = tuple(_period(ctx, p, acc, dep_lines, route_lines, workloads) for p in range(len(ix.periods)))
+    cost = _cost(ctx, acc)
+    r = ctx.result
+    solver = SolverInfo(name=r.solver, stage=r.stage, bound_usd=_r(r.bound_usd), gap=_r(r.gap, 6), seconds=_r(seconds, 3))
+    diagnostics = Diagnostics(unmet=explain_unmet(ctx.model, ctx.result, ctx.options, ctx.catalog))
+    objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
+    return Plan(status=r.status, objective_usd=_r(objective), cost_usd=cost, solver=solver,  # type: ignore[arg-type]
+                baselines=baselines, commitments=commitment_lines(ctx), periods=periods, diagnostics=diagnostics,
+                inputs=inputs, timings={k: _r(v, 3) for k, v in timings.items()})
+
+
+def _period(ctx: Context, p: int, acc: pd.DataFrame, deps: dict[int, list[DeploymentLine]],
+            routes: dict[int, list[RouteLine]], workloads: dict[int, list[WorkloadLine]]) -> PeriodPlan:
+    rows = acc[acc["p"] == p]
+    lines = tuple(AcceleratorLine(accelerator=r.accelerator, provider=r.provider, tier=r.tier, chips=int(r.chips),
+                                  usd=_r(r.usd)) for r in rows.itertuples(index=False))
+    api_usd = sum(r.usd for r in routes.get(p, []) if r.kind == "api")
+    return PeriodPlan(period=ctx.model.index.periods[p], hours=float(ctx.model.index.hours[p]),
+                      usd=_r(float(rows["usd"].sum()) + api_usd), accelerators=lines,
+                      deployments=tuple(deps.get(p, [])), routing=tuple(routes.get(p, [])),
+                      workloads=tuple(workloads.get(p, [])))
+
+
+def _cost(ctx: Context, acc: pd.DataFrame) -> CostUsd:
+    ix, vals = ctx.model.index, ctx.result.values
+    committed = np.round(np.nan_to_num(vals["commit"])) * ix.commit["multiplier"].to_numpy(float)
+    beyond = float(np.sum(committed * ix.commit["usd_per_chip_hour"].to_numpy(float)
+                          * ix.commit["beyond_hours"].to_numpy(float))) if len(committed) else 0.0
+    api = float(np.sum(np.nan_to_num(vals["api"]) * ctx.model.cost["api"]))
+    unmet = float(np.sum(np.nan_to_num(vals["unmet"]) * ctx.model.cost["unmet"]))
+    return CostUsd(accelerators=_r(float(acc["usd"].sum())), committed_beyond_horizon=_r(beyond),
+                   api=_r(api), unmet_penalty=_r(unmet))

@@ -1,0 +1,63 @@
+"""The planning model object: the PuLP problem, its index sets and aligned variable arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+
+from planner.formulation.index import IndexSets
+
+
+@dataclass
+class PlanningModel:
+    """A built MILP with everything needed to read a solution back.
+
+    Attributes:
+        prob: the PuLP problem.
+        index: the index sets; each variable array below is aligned with one of them.
+        route: continuous requests/s per ``index.route`` row (workload to deployment).
+        api: continuous requests/s per ``index.api`` row (workload to API offer).
+        unmet: continuous unmet requests/s per ``index.cover`` row.
+        replicas: integer replicas per ``index.replica`` row.
+        supply: integer chips (or nodes) per ``index.supply`` row.
+        commit: integer committed chips (or nodes) per ``index.commit`` row.
+        cost: objective coefficient arrays, keyed like the variable arrays.
+        rows: constraint family name -> (constraints, the index table row each one belongs to).
+    """
+
+    prob: pulp.LpProblem
+    index: IndexSets
+    route: np.ndarray
+    api: np.ndarray
+    unmet: np.ndarray
+    replicas: np.ndarray
+    supply: np.ndarray
+    commit: np.ndarray
+    cost: dict[str, np.ndarray] = field(default_factory=dict)
+    rows: dict[str, tuple[list[pulp.LpConstraint], np.ndarray]] = field(default_factory=dict)
+
+    def integer_arrays(self) -> dict[str, np.ndarray]:
+        """The integer variable families by name."""
+        return {"replicas": self.replicas, "supply": self.supply, "commit": self.commit}
+
+    @property
+    def n_variables(self) -> int:
+        """Number of columns."""
+        return sum(len(a) for a in (self.route, self.api, self.unmet, self.replicas, self.supply, self.commit))
+
+    @property
+    def n_constraints(self) -> int:
+        """Number of rows."""
+        return sum(len(rows) for rows, _ in self.rows.values())
+
+
+def values(variables: np.ndarray) -> np.ndarray:
+    """Solution values of a variable array (NaN where the solver set none)."""
+    return np.array([np.nan if v.varValue is None else v.varValue for v in variables], dtype=float)
+
+
+def duals(rows: list[pulp.LpConstraint]) -> np.ndarray:
+    """Dual values of constraints (NaN where the solver gave none)."""
+    return np.array([np.nan if r.pi is None else r.pi for r in rows], dtype=float)

@@ -1,0 +1,242 @@
+"""Build the sparse option sets the optimizer chooses from.
+
+A *deployment option* is (model, accelerator, tensor-parallel degree, pipeline-parallel degree,
+precision). For every *request shape* (a workload's model or quality floor, tokens in and out and
+latency targets) the performance model, or a measured profile, gives the requests/s one replica of
+an option sustains. Only pairs that fit and meet the targets are kept, and options that are
+dominated for every shape that may use them (same accelerator, no fewer chips, costlier per
+request) are dropped. API offers are paired with the shapes they may serve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from planner.catalog.schema import Accelerator, Catalog, Model
+from planner.demand import Demand
+from planner.perf import estimate_grid, parallel_layouts
+from planner.profiles import ProfileTable
+from planner.settings import SolveSettings
+
+SHAPE_KEYS = ["workload", "model", "min_quality", "input_tokens", "output_tokens", "ttft_ms", "tpot_ms"]
+CONFIG_KEYS = ["model", "accelerator", "tensor_parallel", "pipeline_parallel", "precision"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the optimizer may choose, as aligned tables.
+
+    Attributes:
+        rows: the demand rows with a ``shape`` column.
+        shapes: one row per shape (index = shape number) with SHAPE_KEYS.
+        deployments: one row per kept option (index = option number): id, CONFIG_KEYS, chips,
+            usd_per_chip_hour (cheapest offer, for pruning and reports).
+        capacity: one row per (shape, option): requests_per_s (one replica), ttft_ms, tpot_ms, source.
+        api_routes: one row per (shape, api): usd_per_request.
+        reasons: shape number -> why no self-hosted option serves it (when none does).
+        accelerators: the accelerators that may be planned (priced, allowed).
+    """
+
+    rows: pd.DataFrame
+    shapes: pd.DataFrame
+    deployments: pd.DataFrame
+    capacity: pd.DataFrame
+    api_routes: pd.DataFrame
+    accelerators: tuple[str, ...]
+    reasons: dict[int, str] = field(default_factory=dict)
+
+
+def allowed_accelerators(catalog: Catalog, settings: SolveSettings) -> tuple[str, ...]:
+    """Priced accelerators, restricted to ``settings.accelerators`` when given."""
+    chosen = settings.accelerators or tuple(sorted(catalog.accelerators))
+    return tuple(a for a in chosen if catalog.accelerators[a].is_priced)
+
+
+def allowed_apis(catalog: Catalog, settings: SolveSettings) -> tuple[str, ...]:
+    """API offerings, restricted to ``settings.apis`` when given."""
+    return settings.apis if settings.apis is not None else tuple(sorted(catalog.apis))
+
+
+def cheapest_usd_per_chip_hour(acc: Accelerator) -> float:
+    """The lowest on-demand price of an accelerator (any tier when it has no on-demand offer)."""
+    on_demand = [p.usd_per_chip_hour for p in acc.prices if p.tier == "on_demand"]
+    return min(on_demand or [p.usd_per_chip_hour for p in acc.prices])
+
+
+def build_shapes(demand: Demand) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Number the distinct request shapes; return (rows with a ``shape`` column, shapes)."""
+    frame = demand.frame.copy()
+    keys = frame[SHAPE_KEYS].astype(object).where(frame[SHAPE_KEYS].notna(), None)
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys), sort=False)
+    frame["shape"] = codes
+    shapes = pd.DataFrame(list(uniques), columns=SHAPE_KEYS)
+    shapes["min_quality"] = pd.to_numeric(shapes["min_quality"], errors="coerce")
+    return frame, shapes
+
+
+def candidate_models(shape: pd.Series, catalog: Catalog) -> list[str]:
+    """Open-weight models a shape may self-host: its pinned model, or those at its quality floor."""
+    if shape["model"] is not None:
+        model = catalog.models[shape["model"]]
+        return [model.id] if model.open_weights else []
+    floor = float(shape["min_quality"])
+    return sorted(m.id for m in catalog.models.values()
+                  if m.open_weights and m.quality is not None and m.quality >= floor)
+
+
+def _layouts(model: Model, acc: Accelerator) -> list[tuple[str, int, int]]:
+    if not (model.has_shape and acc.has_spec):
+        return []
+    return [(p, tp, pp) for p in model.precisions for tp, pp in parallel_layouts(model, acc, p)]
+
+
+def build_configs(models: set[str], catalog: Catalog, accs: tuple[str, ...],
+                  profiles: ProfileTable) -> pd.DataFrame:
+    """Every legal (model, accelerator, tp, pp, precision) whose weights fit, plus profiled ones."""
+    records = [(m, a, tp, pp, prec) for m in sorted(models) for a in accs
+               for prec, tp, pp in _layouts(catalog.models[m], catalog.accelerators[a])]
+    configs = pd.DataFrame(records, columns=CONFIG_KEYS)
+    measured = profiles.configs()
+    if len(measured):
+        measured = measured[measured["model"].isin(models) & measured["accelerator"].isin(accs)]
+        configs = pd.concat([configs, measured[CONFIG_KEYS]], ignore_index=True)
+    configs = configs.drop_duplicates().sort_values(CONFIG_KEYS, ignore_index=True)
+    configs["tensor_parallel"] = configs["tensor_parallel"].astype(int)
+    configs["pipeline_parallel"] = configs["pipeline_parallel"].astype(int)
+    return configs
+
+
+def _pairs(shapes: pd.DataFrame, cands: Mapping[int, list[str]], configs: pd.DataFrame) -> pd.DataFrame:
+    links = pd.DataFrame([(s, m) for s, ms in cands.items() for m in ms], columns=["shape", "model"])
+    cfg = configs.reset_index(names="config")
+    pairs = links.merge(cfg, on="model", how="inner", validate="many_to_many")
+    shape_cols = ["input_tokens", "output_tokens", "ttft_ms", "tpot_ms"]
+    return pairs.merge(shapes[shape_cols], left_on="shape", right_index=True, how="left", validate="many_to_one")
+
+
+def estimate_pairs(pairs: pd.DataFrame, catalog: Catalog, profiles: ProfileTable) -> pd.DataFrame:
+    """Requests/s of one replica for every (shape, config) pair: roofline, then measured profiles."""
+    cases = pairs.copy()
+    for col in ("ttft_ms", "tpot_ms"):
+        cases[col] = cases[col].astype(float)
+    est = estimate_grid(cases, catalog.models, catalog.accelerators)
+    est = est.rename(columns={"tpot_ms_pred": "tpot_pred", "ttft_ms_pred": "ttft_pred"})
+    est["source"] = "roofline"
+    if len(profiles.frame):
+        est = _apply_profiles(est, catalog, profiles)
+    return est
+
+
+def _apply_profiles(est: pd.DataFrame, catalog: Catalog, profiles: ProfileTable) -> pd.DataFrame:
+    est = est.copy()
+    for key, group in est.groupby(CONFIG_KEYS, sort=False):
+        config = dict(zip(CONFIG_KEYS, key, strict=True))
+
+        def model_many(inp: np.ndarray, out: np.ndarray, config: dict[str, object] = config) -> np.ndarray:
+            cases = pd.DataFrame({**config, "input_tokens": inp, "output_tokens": out,
+                                  "ttft_ms": np.nan, "tpot_ms": np.nan})
+            grid = estimate_grid(cases, catalog.models, catalog.accelerators)
+            return np.where(grid["fits"], grid["requests_per_s"].astype(float), np.nan)
+
+        rates, _methods = profiles.lookup_many(
+            tuple(key), group["input_tokens"].to_numpy(float), group["output_tokens"].to_numpy(float),
+            group["ttft_ms"].to_numpy(float), group["tpot_ms"].to_numpy(float), model_many)
+        measured = ~np.isnan(rates)
+        idx = group.index[measured]
+        est.loc[idx, "requests_per_s"] = rates[measured]
+        est.loc[idx, "fits"] = True
+        est.loc[idx, "source"] = "profile"
+    return est
+
+
+def prune_dominated(cap: pd.DataFrame, configs: pd.DataFrame) -> pd.DataFrame:
+    """Drop (shape, config) pairs dominated on the same accelerator.
+
+    A pair is dominated when another config on the same accelerator serves the same shape at no
+    higher cost per request with no more chips per replica (so it is at least as granular). A
+    config survives if it is undominated for at least one shape.
+    """
+    cap = cap.merge(configs[["accelerator", "chips", "usd_per_chip_hour"]], left_on="config",
+                    right_index=True, how="left", validate="many_to_one")
+    cap["usd_per_request"] = cap["chips"] * cap["usd_per_chip_hour"] / (cap["requests_per_s"] * 3600.0)
+    cap = cap.sort_values(["shape", "accelerator", "chips", "usd_per_request", "config"])
+    best = cap.groupby(["shape", "accelerator"], sort=False)["usd_per_request"].cummin()
+    prev_best = best.groupby([cap["shape"], cap["accelerator"]], sort=False).shift(1)
+    keep = prev_best.isna() | (cap["usd_per_request"] < prev_best * (1 - 1e-9))
+    return cap[keep].drop(columns=["accelerator", "chips", "usd_per_chip_hour"])
+
+
+def _reason(shape_id: int, cands: list[str], est: pd.DataFrame) -> str:
+    if not cands:
+        return "no open-weight model in the catalog meets its model or quality floor"
+    rows = est[est["shape"] == shape_id]
+    if rows.empty:
+        return f"no allowed, priced accelerator can hold {', '.join(cands)} at any supported layout"
+    reasons = rows["reason"].dropna().astype(str)
+    common = reasons.value_counts().index[0] if len(reasons) else "no configuration fits"
+    return f"no self-hosted option meets its targets ({len(rows)} tried; most common: {common})"
+
+
+def build_api_routes(shapes: pd.DataFrame, catalog: Catalog, apis: tuple[str, ...]) -> pd.DataFrame:
+    """(shape, api, usd_per_request) for every API that serves a shape's model or quality floor."""
+    records = []
+    for shape_id, shape in shapes.iterrows():
+        tokens = float(shape["input_tokens"]) + float(shape["output_tokens"])
+        for api_id in apis:
+            api = catalog.apis[api_id]
+            if api.max_context_tokens is not None and tokens > api.max_context_tokens:
+                continue
+            if _api_serves(shape, api.model, catalog.api_quality(api)):
+                usd = api.usd_per_request(float(shape["input_tokens"]), float(shape["output_tokens"]))
+                records.append((shape_id, api_id, usd))
+    return pd.DataFrame(records, columns=["shape", "api", "usd_per_request"])
+
+
+def _api_serves(shape: pd.Series, api_model: str | None, quality: float | None) -> bool:
+    if shape["model"] is not None:
+        return api_model == shape["model"]
+    return quality is not None and quality >= float(shape["min_quality"])
+
+
+def build_options(catalog: Catalog, demand: Demand, profiles: ProfileTable, settings: SolveSettings) -> Options:
+    """All the options of one planning run (see the module docstring)."""
+    rows, shapes = build_shapes(demand)
+    accs = allowed_accelerators(catalog, settings)
+    cands = {int(s): candidate_models(shape, catalog) for s, shape in shapes.iterrows()}
+    configs = build_configs({m for ms in cands.values() for m in ms}, catalog, accs, profiles)
+    configs["chips"] = configs["tensor_parallel"] * configs["pipeline_parallel"]
+    configs["usd_per_chip_hour"] = [cheapest_usd_per_chip_hour(catalog.accelerators[a])
+                                    for a in configs["accelerator"]]
+    est = estimate_pairs(_pairs(shapes, cands, configs), catalog, profiles) if len(configs) else pd.DataFrame()
+    ok = est[est["fits"].astype(bool) & (est["requests_per_s"] > 0)] if len(est) else est
+    cap = prune_dominated(ok, configs) if len(ok) else pd.DataFrame(columns=["shape", "config"])
+    deployments, capacity = _renumber(configs, cap)
+    reasons = {s: _reason(s, cands[s], est if len(est) else pd.DataFrame(columns=["shape", "reason"]))
+               for s in cands if s not in set(capacity["shape"])}
+    api_routes = build_api_routes(shapes, catalog, allowed_apis(catalog, settings))
+    return Options(rows, shapes, deployments, capacity, api_routes, accs, reasons)
+
+
+def _renumber(configs: pd.DataFrame, cap: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    used = np.sort(cap["config"].unique()) if len(cap) else np.array([], dtype=int)
+    deployments = configs.loc[used].reset_index(drop=True)
+    deployments.insert(0, "id", deployment_ids(deployments))
+    remap = pd.Series(np.arange(len(used)), index=used)
+    capacity = pd.DataFrame({
+        "shape": cap["shape"].to_numpy(int) if len(cap) else np.array([], dtype=int),
+        "option": remap.reindex(cap["config"]).to_numpy(int) if len(cap) else np.array([], dtype=int),
+        "requests_per_s": cap["requests_per_s"].to_numpy(float) if len(cap) else np.array([]),
+        "ttft_ms": cap["ttft_pred"].to_numpy(float) if len(cap) else np.array([]),
+        "tpot_ms": cap["tpot_pred"].to_numpy(float) if len(cap) else np.array([]),
+        "source": cap["source"].to_numpy(object) if len(cap) else np.array([], dtype=object),
+    }).sort_values(["shape", "option"], ignore_index=True)
+    return deployments, capacity
+
+
+def deployment_ids(configs: pd.DataFrame) -> list[str]:
+    """``model:accelerator:tpN:ppN:precision`` for each config row."""
+    return [f"{m}:{a}:tp{tp}:pp{pp}:{p}" for m, a, tp, pp, p in configs[CONFIG_KEYS].itertuples(index=False)]

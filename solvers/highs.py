@@ -1,0 +1,123 @@
+"""HiGHS through PuLP, with a vectorised hand-off, a start solution and a wall-clock guard.
+
+PuLP's own ``HiGHS`` class adds columns and rows one Python call at a time; this subclass passes
+the whole model to highspy as arrays in one call, passes a start solution (``setSolution``) and
+stops the MIP from a callback once the wall-clock deadline passes (HiGHS's own time limit
+overshoots on some models).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pulp
+
+from solvers.base import SolveResult, map_status
+
+_INTEGRALITY_TOL = 1e-6
+
+
+def _row_arrays(lp: pulp.LpProblem, col_of: dict[str, int]) -> tuple[np.ndarray, ...]:
+    starts, index, value, lower, upper = [0], [], [], [], []
+    inf = float("inf")
+    for i, row in enumerate(lp._constraints.values()):
+        row.index = i
+        items = [(col_of[v.name], c) for v, c in row.items() if c != 0]
+        index.extend(k for k, _ in items)
+        value.extend(c for _, c in items)
+        starts.append(len(index))
+        lb, ub = row.getLb(), row.getUb()
+        lower.append(-inf if lb is None else lb)
+        upper.append(inf if ub is None else ub)
+    return (np.array(starts, np.int32), np.array(index, np.int32), np.array(value, float),
+            np.array(lower, float), np.array(upper, float))
+
+
+class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
+    """PuLP's HiGHS API solver with an array hand-off, warm start and a hard deadline."""
+
+    name = "HiGHS"
+
+    def __init__(self, *, start: dict[str, float] | None = None, deadline: float | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start = start
+        self.deadline = deadline
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+        """Pass the whole model to highspy in one call."""
+        import highspy
+
+        variables = lp.variables()
+        col_of = {v.name: i for i, v in enumerate(variables)}
+        for i, v in enumerate(variables):
+            v.index = i
+        inf = highspy.kHighsInf
+        model = highspy.HighsLp()
+        model.num_col_ = len(variables)
+        model.col_cost_ = np.array([lp.objective.get(v, 0.0) for v in variables], float)
+        model.col_lower_ = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], float)
+        model.col_upper_ = np.array([inf if v.upBound is None else v.upBound for v in variables], float)
+        starts, index, value, lower, upper = _row_arrays(lp, col_of)
+        model.num_row_ = len(lower)
+        model.row_lower_, model.row_upper_ = lower, upper
+        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = starts, index, value
+        model.a_matrix_.num_col_, model.a_matrix_.num_row_ = len(variables), len(lower)
+        if self.mip:
+            kinds = [highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger else highspy.HighsVarType.kContinuous
+                     for v in variables]
+            model.integrality_ = kinds
+        lp.solverModel.passModel(model)
+        self._pass_start(lp, variables)
+        self._guard(lp)
+
+    def _pass_start(self, lp: pulp.LpProblem, variables: list[pulp.LpVariable]) -> None:
+        if not self.start or not self.mip:
+            return
+        import highspy
+
+        sol = highspy.HighsSolution()
+        sol.col_value = [float(self.start.get(v.name, 0.0)) for v in variables]
+        sol.value_valid = True
+        lp.solverModel.setSolution(sol)
+
+    def _guard(self, lp: pulp.LpProblem) -> None:
+        if self.deadline is None or not self.mip:
+            return
+        deadline = self.deadline
+
+        def stop(event: Any) -> None:
+            if time.monotonic() > deadline:
+                event.interrupt()
+
+        lp.solverModel.cbMipInterrupt.subscribe(stop)
+
+
+def solve_highs(lp: pulp.LpProblem, *, mip: bool, time_limit_s: float | None = None, mip_gap: float = 1e-3,
+                threads: int | None = None, start: dict[str, float] | None = None,
+                msg: bool = False) -> SolveResult:
+    """Solve with HiGHS (the LP relaxation when ``mip`` is False) and map its status."""
+    began = time.monotonic()
+    deadline = began + time_limit_s if time_limit_s is not None else None
+    solver = FastHiGHS(mip=mip, msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=threads,
+                       start=start, deadline=deadline)
+    lp.solve(solver)
+    highs = lp.solverModel
+    info = highs.getInfo()
+    detail = highs.modelStatusToString(highs.getModelStatus())
+    has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    integral = (not mip) or info.max_integrality_violation <= _INTEGRALITY_TOL
+    status = map_status(detail, has_primal, integral, mip)
+    objective = info.objective_function_value if status in ("optimal", "feasible") else None
+    bound = _bound(info, mip, objective)
+    return SolveResult(status, objective, bound, time.monotonic() - began, "highs", detail)
+
+
+def _bound(info: Any, mip: bool, objective: float | None) -> float | None:
+    if not mip:
+        return objective
+    bound = float(info.mip_dual_bound)
+    return bound if np.isfinite(bound) else None
