@@ -1,0 +1,45 @@
+"""fleetplan: capacity planning for AI inference fleets as a mixed-integer program.
+
+The Python API mirrors the CLI::
+
+    import planner
+    catalog = planner.load_catalog()
+    est = planner.estimate("llama-3.1-8b", "h100-sxm", input_tokens=1000, output_tokens=200, tpot_ms=50)
+    solved = planner.solve("examples/chat-fleet")      # a demand.csv or a folder holding one
+    print(solved.plan.objective_usd)
+
+Names are imported lazily so that ``plan --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_catalog": "planner.catalog.load",
+    "estimate": "planner.api",
+    "solve": "planner.api",
+    "make_settings": "planner.api",
+    "verify_plan": "planner.verify",
+    "load_demand": "planner.demand",
+    "load_profiles": "planner.profiles",
+    "load_problem": "planner.pipeline",
+    "solve_problem": "planner.pipeline",
+    "write_plan": "planner.outputs",
+    "Plan": "planner.plan",
+    "SolveSettings": "planner.settings",
+    "InputError": "planner.errors",
+    "PlannerError": "planner.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first use."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'planner' has no attribute {name!r}")

@@ -15,8 +15,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import pulp
-
 import solvers
 from planner.errors import SolveError
 from planner.formulation.model import PlanningModel, duals, values
@@ -270,7 +268,3 @@ def _integral(m: PlanningModel) -> bool:
             return False
     return True
 
-
-def relax_problem(prob: pulp.LpProblem) -> None:
-    """No-op marker: the LP stage relaxes integrality through the solver (``mip=False``)."""
-    del prob

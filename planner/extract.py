@@ -129,8 +129,8 @@ def _deployment_lines(ctx: Context, deps: pd.DataFrame) -> dict[int, list[Deploy
 
 def _route_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> dict[int, list[RouteLine]]:
     ix = ctx.model.index
-    slots = deps.set_index(["p", "o"])[["slots", "usd"]]
-    joined = route.join(slots, on=["p", "o"], rsuffix="_dep")
+    slots = deps[["p", "o", "slots", "usd"]].rename(columns={"slots": "slots_dep"})
+    joined = route.merge(slots, on=["p", "o"], how="left", validate="many_to_one")
     joined["usd"] = joined["usd"] * joined["slots"] / joined["slots_dep"]
     ids = ctx.options.deployments["id"].to_numpy()
     out: dict[int, list[RouteLine]] = {}

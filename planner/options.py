@@ -52,7 +52,7 @@ class Options:
 
 def allowed_accelerators(catalog: Catalog, settings: SolveSettings) -> tuple[str, ...]:
     """Priced accelerators, restricted to ``settings.accelerators`` when given."""
-    chosen = settings.accelerators or tuple(sorted(catalog.accelerators))
+    chosen = settings.accelerators if settings.accelerators is not None else tuple(sorted(catalog.accelerators))
     return tuple(a for a in chosen if catalog.accelerators[a].is_priced)
 
 
@@ -153,15 +153,14 @@ def _apply_profiles(est: pd.DataFrame, catalog: Catalog, profiles: ProfileTable)
     return est
 
 
-def prune_dominated(cap: pd.DataFrame, configs: pd.DataFrame) -> pd.DataFrame:
+def prune_dominated(cap: pd.DataFrame) -> pd.DataFrame:
     """Drop (shape, config) pairs dominated on the same accelerator.
 
     A pair is dominated when another config on the same accelerator serves the same shape at no
     higher cost per request with no more chips per replica (so it is at least as granular). A
     config survives if it is undominated for at least one shape.
     """
-    cap = cap.merge(configs[["accelerator", "chips", "usd_per_chip_hour"]], left_on="config",
-                    right_index=True, how="left", validate="many_to_one")
+    cap = cap.copy()
     cap["usd_per_request"] = cap["chips"] * cap["usd_per_chip_hour"] / (cap["requests_per_s"] * 3600.0)
     cap = cap.sort_values(["shape", "accelerator", "chips", "usd_per_request", "config"])
     best = cap.groupby(["shape", "accelerator"], sort=False)["usd_per_request"].cummin()
@@ -213,7 +212,7 @@ def build_options(catalog: Catalog, demand: Demand, profiles: ProfileTable, sett
                                     for a in configs["accelerator"]]
     est = estimate_pairs(_pairs(shapes, cands, configs), catalog, profiles) if len(configs) else pd.DataFrame()
     ok = est[est["fits"].astype(bool) & (est["requests_per_s"] > 0)] if len(est) else est
-    cap = prune_dominated(ok, configs) if len(ok) else pd.DataFrame(columns=["shape", "config"])
+    cap = prune_dominated(ok) if len(ok) else pd.DataFrame(columns=["shape", "config"])
     deployments, capacity = _renumber(configs, cap)
     reasons = {s: _reason(s, cands[s], est if len(est) else pd.DataFrame(columns=["shape", "reason"]))
                for s in cands if s not in set(capacity["shape"])}

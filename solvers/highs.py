@@ -8,7 +8,11 @@ overshoots on some models).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -35,6 +39,21 @@ def _row_arrays(lp: pulp.LpProblem, col_of: dict[str, int]) -> tuple[np.ndarray,
             np.array(lower, float), np.array(upper, float))
 
 
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 (HiGHS prints its banner from C++ when its wrapper is made)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
     """PuLP's HiGHS API solver with an array hand-off, warm start and a hard deadline."""
 
@@ -45,6 +64,11 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.start = start
         self.deadline = deadline
+
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+        """Make the highspy object without its banner on stdout, then configure it."""
+        with quiet_stdout():
+            super().createAndConfigureSolver(lp)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
         """Pass the whole model to highspy in one call."""
@@ -75,7 +99,14 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
         self._guard(lp)
 
     def _pass_start(self, lp: pulp.LpProblem, variables: list[pulp.LpVariable]) -> None:
-        if not self.start or not self.mip:
+        """Pass a start solution: off by default.
+
+        Measured with highspy 1.16: after ``setSolution`` the MIP returned the start vector unchanged
+        with an objective that belonged to another solution, and reported it optimal. Until that is
+        understood, a start is passed only when ``FLEETPLAN_HIGHS_START=1``; the engine re-prices
+        every solution and keeps the cheaper plan either way.
+        """
+        if not self.start or not self.mip or os.environ.get("FLEETPLAN_HIGHS_START") != "1":
             return
         import highspy
 

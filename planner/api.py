@@ -1,0 +1,97 @@
+"""The Python API: everything the CLI does, as functions (re-exported by ``import planner``)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from planner.catalog.load import load_catalog
+from planner.errors import InputError, InputErrors, Location
+from planner.ids import unknown_id_hint
+from planner.perf import Estimate
+from planner.pipeline import Solved, load_problem, resolve_demand_path, solve_problem
+from planner.settings import SolveSettings
+
+#: CLI / options.yaml names that differ from SolveSettings fields.
+_RENAMES = {"time_limit": "time_limit_s"}
+_NOT_SETTINGS = {"profiles", "output", "save_model", "catalog", "no_baselines"}
+
+
+def estimate(model: str, accelerator: str, *, tensor_parallel: int = 1, pipeline_parallel: int = 1,
+             precision: str | None = None, input_tokens: int = 1000, output_tokens: int = 200,
+             ttft_ms: float | None = None, tpot_ms: float | None = None, batch: int | None = None,
+             catalog_dirs: Sequence[str | os.PathLike[str]] = ()) -> Estimate:
+    """Estimate one replica of ``model`` on ``accelerator`` (ids checked, with close matches)."""
+    from planner.perf import estimate as perf_estimate
+
+    catalog = load_catalog(catalog_dirs)
+    if model not in catalog.models:
+        raise InputError(f"unknown model '{model}'", Location(column="--model"), unknown_id_hint(model, catalog.models, "models"))
+    if accelerator not in catalog.accelerators:
+        raise InputError(f"unknown accelerator '{accelerator}'", Location(column="--accelerator"),
+                         unknown_id_hint(accelerator, catalog.accelerators, "accelerators"))
+    spec = catalog.models[model]
+    if precision is not None and precision not in spec.precisions:
+        raise InputError(f"model '{model}' is not served in '{precision}'", Location(column="--precision"),
+                         f"valid: {', '.join(spec.precisions)}")
+    return perf_estimate(spec, catalog.accelerators[accelerator], tensor_parallel=tensor_parallel,
+                         pipeline_parallel=pipeline_parallel, precision=precision, input_tokens=input_tokens,
+                         output_tokens=output_tokens, ttft_ms=ttft_ms, tpot_ms=tpot_ms, batch=batch)
+
+
+def make_settings(values: Mapping[str, Any]) -> SolveSettings:
+    """SolveSettings from option names (CLI long names or options.yaml keys); None means default."""
+    data = {_RENAMES.get(k, k): v for k, v in values.items() if v is not None and k not in _NOT_SETTINGS}
+    if values.get("no_baselines"):
+        data["baselines"] = False
+    for key in ("accelerators", "apis"):
+        if isinstance(data.get(key), str):
+            data[key] = tuple(x.strip() for x in data[key].split(",") if x.strip())
+        elif isinstance(data.get(key), list):
+            data[key] = tuple(data[key])
+    try:
+        return SolveSettings(**data)
+    except ValidationError as exc:
+        errors = [InputError(e["msg"], Location(column="--" + ".".join(map(str, e["loc"])).replace("_", "-")))
+                  for e in exc.errors()]
+        raise InputErrors(errors) from None
+
+
+def solve(demand: str | os.PathLike[str], *, catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+          profiles: str | os.PathLike[str] | None = None, save_model: str | os.PathLike[str] | None = None,
+          **options: Any) -> Solved:
+    """Plan the cheapest fleet for a demand file or folder; ``options`` are ``plan solve``'s options."""
+    return _solve(demand, catalog_dirs, {**options, "profiles": profiles, "save_model": save_model},
+                  time.monotonic())
+
+
+def solve_from_cli(demand: str, catalog_dirs: Sequence[str], flags: Mapping[str, Any], started: float) -> Solved:
+    """``plan solve``: flags on the command line win over a folder's options.yaml."""
+    return _solve(demand, catalog_dirs, flags, started)
+
+
+def _solve(demand: str | os.PathLike[str], catalog_dirs: Sequence[str | os.PathLike[str]],
+           flags: Mapping[str, Any], started: float) -> Solved:
+    demand_file, folder = resolve_demand_path(demand)
+    merged: dict[str, Any] = dict(folder)
+    merged.update({k: v for k, v in flags.items() if v is not None and v != {} and v != ()})
+    if "max_chips" in folder and "max_chips" not in {k for k, v in flags.items() if v}:
+        merged["max_chips"] = folder["max_chips"]
+    dirs = [*list(folder.get("catalog", [])), *catalog_dirs]  # type: ignore[call-overload]
+    settings = make_settings(merged)
+    problem = load_problem(demand_file, dirs, merged.get("profiles"), settings)
+    return solve_problem(problem, save_model=merged.get("save_model"), started=started)
+
+
+def verify_plan_file(plan_file: str, demand: str, catalog_dirs: Sequence[str], profiles: str | None) -> list[str]:
+    """Problems found re-checking a plan file against its demand and the catalogs (empty: verified)."""
+    from planner.verify import verify_plan_json
+
+    demand_file, folder = resolve_demand_path(demand)
+    dirs = [*list(folder.get("catalog", [])), *catalog_dirs]  # type: ignore[call-overload]
+    problem = load_problem(demand_file, dirs, profiles or folder.get("profiles"))  # type: ignore[arg-type]
+    return verify_plan_json(plan_file, problem)

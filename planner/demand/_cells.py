@@ -1,0 +1,132 @@
+"""Parsers for one demand cell each: the text (already trimmed, never blank) to a typed value.
+
+Every parser raises :class:`CellError` with a message saying what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+from planner.ids import is_valid_id
+
+#: Largest request rate a row may ask for, requests per second.
+MAX_REQUESTS_PER_S: float = 1e6
+#: Largest ``min_replicas``: a sanity bound far above any fleet.
+MAX_MIN_REPLICAS = 100_000
+#: Longest id, the same bound as catalog ids.
+MAX_ID_LENGTH = 64
+
+_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NON_FINITE = {"nan", "inf", "infinity"}
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+class CellError(ValueError):
+    """A cell's text is not a valid value for its column."""
+
+
+def number(text: str) -> float:
+    """A finite decimal number such as ``12``, ``0.5`` or ``1e3``."""
+    if text.lower().lstrip("+-") in _NON_FINITE:
+        raise CellError(f"NaN and infinity are not allowed, got {text!r}")
+    if not _NUMBER_RE.fullmatch(text):
+        raise CellError(f"expected a number, got {text!r}")
+    value = float(text)
+    if not math.isfinite(value):
+        raise CellError(f"the number {text!r} is too large")
+    return value
+
+
+def rate(text: str) -> float:
+    """A request rate: 0 or more, at most :data:`MAX_REQUESTS_PER_S`."""
+    value = number(text)
+    if value < 0:
+        raise CellError(f"a rate cannot be negative, got {text!r}")
+    if value > MAX_REQUESTS_PER_S:
+        raise CellError(
+            f"{text!r} requests/s is above the bound of {MAX_REQUESTS_PER_S:,.0f} (MAX_REQUESTS_PER_S): "
+            "check the units or split the workload"
+        )
+    return value
+
+
+def positive(text: str) -> float:
+    """A number above 0."""
+    value = number(text)
+    if value <= 0:
+        raise CellError(f"must be greater than 0, got {text!r}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    """A number of 0 or more."""
+    value = number(text)
+    if value < 0:
+        raise CellError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def share(text: str) -> float:
+    """A fraction in [0, 1]."""
+    value = number(text)
+    if not 0 <= value <= 1:
+        raise CellError(f"must be a fraction from 0 to 1, got {text!r}{_percent_tip(value)}")
+    return value
+
+
+def utilization(text: str) -> float:
+    """A fraction in (0, 1]."""
+    value = number(text)
+    if not 0 < value <= 1:
+        raise CellError(f"must be a fraction above 0 and at most 1, got {text!r}{_percent_tip(value)}")
+    return value
+
+
+def _percent_tip(value: float) -> str:
+    """A reminder that fractions are not percentages, when ``value`` looks like one."""
+    return f" (write {value / 100:g} for {value:g}%)" if 1 < value <= 100 else ""
+
+
+def whole(text: str) -> int:
+    """A whole number from 0 to :data:`MAX_MIN_REPLICAS` (``3`` and ``3.0`` are both fine)."""
+    value = number(text)
+    if value != int(value):
+        raise CellError(f"expected a whole number, got {text!r}")
+    if not 0 <= value <= MAX_MIN_REPLICAS:
+        raise CellError(f"must be from 0 to {MAX_MIN_REPLICAS:,}, got {text!r}")
+    return int(value)
+
+
+def boolean(text: str) -> bool:
+    """``true``/``false``, ``yes``/``no`` or ``1``/``0``, in any case."""
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise CellError(f"expected true/false, yes/no or 1/0, got {text!r}")
+
+
+def identifier(text: str) -> str:
+    """An id following the catalog grammar ``^[a-z0-9][a-z0-9.-]*$``."""
+    if len(text) > MAX_ID_LENGTH:
+        raise CellError(f"an id is at most {MAX_ID_LENGTH} characters, got {len(text)}")
+    if is_valid_id(text):
+        return text
+    suggestion = re.sub(r"[\s_]+", "-", text.lower())
+    tip = f" (try {suggestion!r})" if is_valid_id(suggestion) else ""
+    raise CellError(
+        f"{text!r} is not a valid id: use lowercase letters, digits, '.' and '-', "
+        f"starting with a letter or digit{tip}"
+    )
+
+
+def label(text: str) -> str:
+    """A free-text label kept verbatim; it must be printable (no control characters)."""
+    for char in text:
+        if unicodedata.category(char) == "Cc":
+            raise CellError(f"contains a control character (U+{ord(char):04X}); a label must be printable")
+    return text

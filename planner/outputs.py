@@ -1,0 +1,101 @@
+"""Write outputs atomically: a plan (JSON, YAML or CSV), the model as built (LP or MPS).
+
+Every file is written to a temporary file in the target folder and renamed over the target, so a
+failure never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from planner.errors import InputError, Location
+
+if TYPE_CHECKING:
+    import pulp
+
+    from planner.plan import Plan
+
+PLAN_FORMATS = ("json", "yaml", "csv")
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it over ``path``."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError("output folder does not exist", Location(file=str(target)))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write text atomically (UTF-8)."""
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_model(prob: pulp.LpProblem, path: str | os.PathLike[str]) -> None:
+    """Write the model as built, as an LP or MPS file by its suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".lp", ".mps"):
+        raise InputError("--save-model takes a .lp or .mps file", Location(file=str(path)))
+    if suffix == ".lp":
+        atomic_write(path, lambda tmp: prob.writeLP(str(tmp)))
+    else:
+        atomic_write(path, lambda tmp: prob.writeMPS(str(tmp)))
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as plain JSON-ready data."""
+    return plan.model_dump(mode="json")
+
+
+def plan_json(plan: Plan, *, timings: bool = True) -> str:
+    """The plan as indented JSON text."""
+    data = plan_to_dict(plan)
+    if not timings:
+        data.pop("timings", None)
+    return json.dumps(data, indent=2) + "\n"
+
+
+def plan_csv(plan: Plan) -> str:
+    """A flat CSV of the plan: one row per period and line (accelerator, deployment, route)."""
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(["period", "kind", "id", "detail", "quantity", "unit", "usd"])
+    for p in plan.periods:
+        for a in p.accelerators:
+            out.writerow([p.period, "accelerator", a.accelerator, f"{a.provider}/{a.tier}", a.chips, "chips", a.usd])
+        for d in p.deployments:
+            out.writerow([p.period, "deployment", d.id, f"utilization {d.utilization}", d.replicas, "replicas", d.usd])
+        for r in p.routing:
+            out.writerow([p.period, f"route-{r.kind}", r.workload, r.target, r.requests_per_s, "requests/s", r.usd])
+    return buf.getvalue()
+
+
+def plan_yaml(plan: Plan) -> str:
+    """The plan as YAML."""
+    import yaml
+
+    return str(yaml.safe_dump(plan_to_dict(plan), sort_keys=False))
+
+
+def write_plan(plan: Plan, path: str | os.PathLike[str], fmt: str | None = None) -> None:
+    """Write a plan atomically; the format comes from ``fmt`` or the file's suffix."""
+    fmt = fmt or Path(path).suffix.lstrip(".").lower().replace("yml", "yaml")
+    render = {"json": plan_json, "yaml": plan_yaml, "csv": plan_csv}.get(fmt)
+    if render is None:
+        raise InputError(f"unknown plan format '{fmt}'", Location(file=str(path)), f"valid: {', '.join(PLAN_FORMATS)}")
+    write_text(path, render(plan))

@@ -1,0 +1,194 @@
+"""The planning pipeline, one direction: load -> check -> options -> build -> solve -> extract.
+
+``solve_problem`` runs it all; every stage is also callable on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from planner.catalog.load import load_catalog
+from planner.catalog.schema import Catalog
+from planner.demand import Demand, load_demand
+from planner.engine import EngineResult, run_engine
+from planner.errors import InputError, InputErrors, Location
+from planner.extract import Context, extract_plan
+from planner.formulation.build import build_model
+from planner.formulation.model import PlanningModel
+from planner.ids import unknown_id_hint
+from planner.options import Options, allowed_apis, build_options
+from planner.outputs import write_model
+from planner.plan import Baseline, Inputs, Plan
+from planner.profiles import ProfileTable, empty_profiles, load_profiles
+from planner.settings import SolveSettings
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The loaded, checked inputs of one planning run."""
+
+    catalog: Catalog
+    demand: Demand
+    profiles: ProfileTable
+    settings: SolveSettings
+    catalog_dirs: tuple[str, ...] = ()
+
+
+@dataclass
+class Solved:
+    """A plan with the model and engine result behind it."""
+
+    plan: Plan
+    model: PlanningModel
+    result: EngineResult
+    options: Options
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def load_problem(demand_path: str | os.PathLike[str], catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+                 profiles_path: str | os.PathLike[str] | None = None,
+                 settings: SolveSettings | None = None) -> Problem:
+    """Load and check the catalogs, the demand and the profiles; check the settings' ids."""
+    catalog = load_catalog(catalog_dirs)
+    settings = settings or SolveSettings()
+    check_settings(settings, catalog)
+    demand = load_demand(demand_path, catalog)
+    profiles = load_profiles(profiles_path, catalog) if profiles_path else empty_profiles()
+    return Problem(catalog, demand, profiles, settings, tuple(str(d) for d in catalog_dirs))
+
+
+def check_settings(settings: SolveSettings, catalog: Catalog) -> None:
+    """Every accelerator and API a setting names must exist (with close matches when not)."""
+    errors = []
+    checks = [("--accelerators", a, catalog.accelerators, "accelerators") for a in settings.accelerators or ()]
+    checks += [("--apis", a, catalog.apis, "API offerings") for a in settings.apis or ()]
+    checks += [("--max-chips", a, catalog.accelerators, "accelerators") for a in settings.max_chips]
+    for option, value, valid, what in checks:
+        if value not in valid:
+            errors.append(InputError(f"unknown id '{value}'", Location(column=option), unknown_id_hint(value, valid, what)))
+    for acc_id in settings.accelerators or ():
+        if acc_id in catalog.accelerators and not catalog.accelerators[acc_id].is_priced:
+            errors.append(InputError(f"accelerator '{acc_id}' has no price: give one in a --catalog folder "
+                                     f"(on_demand_usd_per_chip_hour)", Location(column="--accelerators")))
+    if errors:
+        raise InputErrors(errors)
+
+
+def catalog_sha256(catalog: Catalog) -> str:
+    """A fingerprint of the catalogs as used (after overlays)."""
+    text = json.dumps(catalog.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _inputs(problem: Problem) -> Inputs:
+    return Inputs(demand_file=problem.demand.path, demand_sha256=problem.demand.sha256,
+                  catalog_sha256=catalog_sha256(problem.catalog),
+                  profiles_sha256=problem.profiles.sha256 or None,
+                  settings=problem.settings.model_dump(mode="json", exclude={"time_limit_s", "threads"}))
+
+
+def _stage(timings: dict[str, float], name: str, began: float) -> float:
+    now = time.monotonic()
+    timings[name] = now - began
+    return now
+
+
+def solve_problem(problem: Problem, *, save_model: str | os.PathLike[str] | None = None,
+                  started: float | None = None) -> Solved:
+    """Build and solve the planning model; return the plan (never raises for unmet demand)."""
+    started = time.monotonic() if started is None else started
+    deadline = started + problem.settings.time_limit_s
+    timings: dict[str, float] = {}
+    t = time.monotonic()
+    options = build_options(problem.catalog, problem.demand, problem.profiles, problem.settings)
+    t = _stage(timings, "options_s", t)
+    model = build_model(options, problem.demand, problem.catalog, problem.settings,
+                        allowed_apis(problem.catalog, problem.settings))
+    t = _stage(timings, "build_s", t)
+    if save_model is not None:
+        write_model(model.prob, save_model)
+        t = _stage(timings, "save_model_s", t)
+    result = run_engine(model, problem.settings, deadline)
+    timings.update(result.timings)
+    t = time.monotonic()
+    baselines = compute_baselines(problem, result.objective_usd) if problem.settings.baselines else ()
+    t = _stage(timings, "baselines_s", t)
+    ctx = Context(model, result, options, problem.demand, problem.catalog)
+    plan = extract_plan(ctx, baselines, _inputs(problem), time.monotonic() - started, timings)
+    _stage(timings, "extract_s", t)
+    return Solved(plan, model, result, options, timings)
+
+
+def _baseline_cost(problem: Problem, settings: SolveSettings) -> tuple[float | None, str]:
+    options = build_options(problem.catalog, problem.demand, problem.profiles, settings)
+    model = build_model(options, problem.demand, problem.catalog, settings, allowed_apis(problem.catalog, settings))
+    result = run_engine(model, settings, deadline=time.monotonic())
+    unmet = float(np.nansum(result.values["unmet"]))
+    if unmet > 1e-6:
+        return None, f"cannot serve all demand ({unmet:.3g} requests/s unmet over the periods)"
+    return result.objective_usd, "LP relaxation + rounding"
+
+
+def _single_accelerator(problem: Problem) -> tuple[float | None, str]:
+    best: tuple[float | None, str] = (None, "no single accelerator serves every workload")
+    for acc in sorted(a for a, spec in problem.catalog.accelerators.items() if spec.is_priced
+                      and (problem.settings.accelerators is None or a in problem.settings.accelerators)):
+        usd, _note = _baseline_cost(problem, problem.settings.model_copy(update={"accelerators": (acc,), "apis": ()}))
+        if usd is not None and (best[0] is None or usd < best[0]):
+            best = (usd, f"all self-hosted on {acc}")
+    return best
+
+
+def compute_baselines(problem: Problem, plan_usd: float) -> tuple[Baseline, ...]:
+    """Cheapest single-accelerator fleet, all-API and all-self-hosted (LP + rounding stages only)."""
+    s = problem.settings
+    rows = [("cheapest-single-accelerator", *_single_accelerator(problem)),
+            ("all-api", *_baseline_cost(problem, s.model_copy(update={"accelerators": ()}))),
+            ("all-self-hosted", *_baseline_cost(problem, s.model_copy(update={"apis": ()})))]
+    out = []
+    for name, usd, note in rows:
+        saving = None if usd is None or usd <= 0 else round((usd - plan_usd) / usd, 6)
+        out.append(Baseline(name=name, usd=None if usd is None else round(usd, 6), saving_fraction=saving, note=note))
+    return tuple(out)
+
+
+def resolve_demand_path(path: str | os.PathLike[str]) -> tuple[Path, dict[str, object]]:
+    """A demand file, or a folder with ``demand.csv`` (+ profiles.csv, catalog/, options.yaml).
+
+    Returns the demand file and the options the folder supplies (paths made absolute).
+    """
+    p = Path(path)
+    if not p.is_dir():
+        return p, {}
+    demand = p / "demand.csv"
+    if not demand.is_file():
+        raise InputError("folder has no demand.csv", Location(file=str(p)))
+    found: dict[str, object] = {}
+    if (p / "profiles.csv").is_file():
+        found["profiles"] = str(p / "profiles.csv")
+    if (p / "catalog").is_dir():
+        found["catalog"] = [str(p / "catalog")]
+    if (p / "options.yaml").is_file():
+        found.update(read_options_yaml(p / "options.yaml"))
+    return demand, found
+
+
+def read_options_yaml(path: Path) -> dict[str, object]:
+    """Options of ``plan solve`` by their long names (``time-limit: 30``)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"cannot read options: {exc}", Location(file=str(path))) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping of option names to values", Location(file=str(path)))
+    return {str(k).replace("-", "_"): v for k, v in data.items()}

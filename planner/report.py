@@ -1,0 +1,162 @@
+"""Readable terminal output (rich tables) for people; JSON output lives in the CLI."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from planner.catalog.schema import Catalog
+    from planner.perf import Estimate
+    from planner.plan import Plan
+
+console = Console(soft_wrap=False)
+
+
+def _usd(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"${x:,.0f}" if abs(x) >= 100 else f"${x:,.2f}"
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def _table(title: str, columns: list[str]) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("id", "name", "workload", "period", "accelerator", "model",
+                                                        "provider", "tier", "note", "reason", "target") else "right")
+    return table
+
+
+def catalog_table(kind: str, catalog: Catalog) -> None:
+    """Print one catalog as a table."""
+    builders = {"accelerators": _accelerators, "models": _models, "apis": _apis}
+    console.print(builders[kind](catalog))
+
+
+def _accelerators(catalog: Catalog) -> Table:
+    table = _table("Accelerators", ["id", "name", "mem GiB", "TB/s", "BF16 TF", "FP8 TF", "chips/node",
+                                    "max TP", "from $/chip-h", "offers"])
+    for a in catalog.accelerators.values():
+        prices = [p.usd_per_chip_hour for p in a.prices]
+        table.add_row(a.id, a.name or "", _num(a.memory_gib, 1), _num(a.memory_bandwidth_tb_per_s),
+                      _num(a.bf16_tflops, 0), _num(a.fp8_tflops, 0), str(a.chips_per_node),
+                      str(a.max_tensor_parallel or a.chips_per_node),
+                      f"${min(prices):.2f}" if prices else "unpriced",
+                      ", ".join(sorted({f"{p.provider}/{p.tier}" for p in a.prices})))
+    return table
+
+
+def _models(catalog: Catalog) -> Table:
+    table = _table("Models", ["id", "name", "params B", "active B", "layers", "KV KiB/token", "context",
+                              "precisions", "open", "quality"])
+    for m in catalog.models.values():
+        kv = m.kv_bytes_per_token_bf16
+        table.add_row(m.id, m.name or "", _num(m.total_params_b, 1), _num(m.active_params_b, 1),
+                      str(m.layers or "-"), _num(kv / 1024 if kv else None, 1), str(m.max_context_tokens or "-"),
+                      ",".join(m.precisions), "yes" if m.open_weights else "no", _num(m.quality, 0))
+    return table
+
+
+def _apis(catalog: Catalog) -> Table:
+    table = _table("API offerings", ["id", "provider", "model", "$/1M in", "$/1M out", "$/1M cached", "quality"])
+    for a in catalog.apis.values():
+        table.add_row(a.id, a.provider or "", a.model or "-", f"{a.usd_per_1m_input_tokens:g}",
+                      f"{a.usd_per_1m_output_tokens:g}", _num(a.usd_per_1m_cached_input_tokens, 3),
+                      _num(catalog.api_quality(a), 0))
+    return table
+
+
+def estimate_table(est: Estimate) -> None:
+    """Print one performance estimate."""
+    table = _table(f"{est.model} on {est.accelerator} (tp{est.tensor_parallel} pp{est.pipeline_parallel}, "
+                   f"{est.precision})", ["quantity", "value"])
+    data: dict[str, Any] = est.to_dict()
+    for key, value in data.items():
+        if key in ("model", "accelerator", "tensor_parallel", "pipeline_parallel", "precision"):
+            continue
+        table.add_row(key, "-" if value is None else (f"{value:,.3f}" if isinstance(value, float) else str(value)))
+    console.print(table)
+
+
+def solve_report(plan: Plan) -> None:
+    """Print the summary of a plan."""
+    for renderable in (_summary(plan), _periods(plan), _fleet(plan), _deployments(plan), _workloads(plan),
+                       _baselines(plan)):
+        if renderable.row_count:
+            console.print(renderable)
+    _diagnostics(plan)
+
+
+def _summary(plan: Plan) -> Table:
+    c, s = plan.cost_usd, plan.solver
+    table = _table(f"Plan: {plan.status} ({s.stage}, gap {s.gap:.2%} vs LP bound {_usd(s.bound_usd)}, "
+                   f"{s.seconds:.1f} s)", ["total", "accelerators", "committed beyond horizon", "API", "unmet penalty"])
+    table.add_row(_usd(plan.objective_usd), _usd(c.accelerators), _usd(c.committed_beyond_horizon), _usd(c.api),
+                  _usd(c.unmet_penalty))
+    return table
+
+
+def _periods(plan: Plan) -> Table:
+    table = _table("Cost per period", ["period", "hours", "accelerators", "API", "self-hosted req/s",
+                                       "API req/s", "unmet req/s"])
+    for p in plan.periods:
+        api = sum(r.usd for r in p.routing if r.kind == "api")
+        table.add_row(p.period, f"{p.hours:g}", _usd(p.usd - api), _usd(api),
+                      _num(sum(w.self_hosted_requests_per_s for w in p.workloads)),
+                      _num(sum(w.api_requests_per_s for w in p.workloads)),
+                      _num(sum(w.unmet_requests_per_s for w in p.workloads)))
+    return table
+
+
+def _fleet(plan: Plan) -> Table:
+    chips: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for p in plan.periods:
+        for a in p.accelerators:
+            chips[(a.accelerator, a.provider, a.tier)].append(f"{a.chips}")
+    table = _table("Chips per accelerator and tier (per period)", ["accelerator", "provider", "tier", "chips"])
+    for (acc, provider, tier), counts in sorted(chips.items()):
+        table.add_row(acc, provider, tier, " ".join(counts))
+    return table
+
+
+def _deployments(plan: Plan) -> Table:
+    table = _table("Replicas per deployment (per period) and mean utilisation", ["id", "replicas", "utilization"])
+    seen: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for p in plan.periods:
+        for d in p.deployments:
+            seen[d.id].append((d.replicas, d.utilization))
+    for dep_id, rows in seen.items():
+        table.add_row(dep_id, " ".join(str(n) for n, _ in rows), f"{sum(u for _, u in rows) / len(rows):.0%}")
+    return table
+
+
+def _workloads(plan: Plan) -> Table:
+    table = _table("Workloads (last period)", ["workload", "demand req/s", "self-hosted", "API", "unmet",
+                                               "marginal $/(req/s)", "TTFT ms", "TPOT ms"])
+    if plan.periods:
+        for w in plan.periods[-1].workloads:
+            table.add_row(w.workload, _num(w.demand_requests_per_s), _num(w.self_hosted_requests_per_s),
+                          _num(w.api_requests_per_s), _num(w.unmet_requests_per_s),
+                          _usd(w.marginal_usd_per_request_per_s), _num(w.ttft_ms, 0), _num(w.tpot_ms, 0))
+    return table
+
+
+def _baselines(plan: Plan) -> Table:
+    table = _table("Baselines", ["name", "cost", "this plan saves", "note"])
+    for b in plan.baselines:
+        table.add_row(b.name, _usd(b.usd), "-" if b.saving_fraction is None else f"{b.saving_fraction:.1%}", b.note)
+    return table
+
+
+def _diagnostics(plan: Plan) -> None:
+    for line in plan.diagnostics.unmet:
+        console.print(f"[bold red]UNMET[/] {line.period}/{line.workload}: {line.requests_per_s:.4g} req/s: {line.reason}")
+    for warning in plan.diagnostics.warnings:
+        console.print(f"[yellow]warning[/] {warning}")
