@@ -172,3 +172,14 @@ class Plan(Out):
     def unmet_requests(self) -> float:
         """Total unmet requests/s summed over periods."""
         return sum(w.unmet_requests_per_s for p in self.periods for w in p.workloads)
+
+
+def json_schema_text() -> str:
+    """The plan's JSON Schema as indented text (``python -m planner.plan`` prints it)."""
+    import json
+
+    return json.dumps(Plan.model_json_schema(), indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    print(json_schema_text(), end="")
