@@ -239,3 +239,16 @@ def _renumber(configs: pd.DataFrame, cap: pd.DataFrame) -> tuple[pd.DataFrame, p
 def deployment_ids(configs: pd.DataFrame) -> list[str]:
     """``model:accelerator:tpN:ppN:precision`` for each config row."""
     return [f"{m}:{a}:tp{tp}:pp{pp}:{p}" for m, a, tp, pp, p in configs[CONFIG_KEYS].itertuples(index=False)]
+
+
+def restrict_options(options: Options, accelerators: tuple[str, ...] | None, apis: tuple[str, ...] | None) -> Options:
+    """The same options with only some accelerators and APIs (for baselines, without re-estimating)."""
+    deployments, capacity = options.deployments, options.capacity
+    accs = options.accelerators if accelerators is None else tuple(a for a in options.accelerators if a in accelerators)
+    keep = np.flatnonzero(deployments["accelerator"].isin(accs).to_numpy())
+    remap = pd.Series(np.arange(len(keep)), index=keep)
+    capacity = capacity[capacity["option"].isin(keep)].copy()
+    capacity["option"] = remap.reindex(capacity["option"]).to_numpy(int)
+    api_routes = options.api_routes if apis is None else options.api_routes[options.api_routes["api"].isin(apis)]
+    return Options(options.rows, options.shapes, deployments.iloc[keep].reset_index(drop=True),
+                   capacity.reset_index(drop=True), api_routes.reset_index(drop=True), accs, options.reasons)

@@ -24,7 +24,7 @@ from planner.extract import Context, extract_plan
 from planner.formulation.build import build_model
 from planner.formulation.model import PlanningModel
 from planner.ids import unknown_id_hint
-from planner.options import Options, allowed_apis, build_options
+from planner.options import Options, allowed_apis, build_options, restrict_options
 from planner.outputs import write_model
 from planner.plan import Baseline, Inputs, Plan
 from planner.profiles import ProfileTable, empty_profiles, load_profiles
@@ -119,7 +119,7 @@ def solve_problem(problem: Problem, *, save_model: str | os.PathLike[str] | None
     result = run_engine(model, problem.settings, deadline)
     timings.update(result.timings)
     t = time.monotonic()
-    baselines = compute_baselines(problem, result.objective_usd) if problem.settings.baselines else ()
+    baselines = compute_baselines(problem, options, result.objective_usd) if problem.settings.baselines else ()
     t = _stage(timings, "baselines_s", t)
     ctx = Context(model, result, options, problem.demand, problem.catalog)
     plan = extract_plan(ctx, baselines, _inputs(problem), time.monotonic() - started, timings)
@@ -127,32 +127,34 @@ def solve_problem(problem: Problem, *, save_model: str | os.PathLike[str] | None
     return Solved(plan, model, result, options, timings)
 
 
-def _baseline_cost(problem: Problem, settings: SolveSettings) -> tuple[float | None, str]:
-    options = build_options(problem.catalog, problem.demand, problem.profiles, settings)
-    model = build_model(options, problem.demand, problem.catalog, settings, allowed_apis(problem.catalog, settings))
+def _baseline_cost(problem: Problem, options: Options, accelerators: tuple[str, ...] | None,
+                   apis: tuple[str, ...] | None) -> tuple[float | None, str]:
+    """Cost of serving the demand with only some accelerators / APIs (LP + rounding stages only)."""
+    sub = restrict_options(options, accelerators, apis)
+    settings = problem.settings.model_copy(update={"max_chips": {}})
+    api_ids = allowed_apis(problem.catalog, settings) if apis is None else apis
+    model = build_model(sub, problem.demand, problem.catalog, problem.settings, api_ids)
     result = run_engine(model, settings, deadline=time.monotonic())
     unmet = float(np.nansum(result.values["unmet"]))
     if unmet > 1e-6:
-        return None, f"cannot serve all demand ({unmet:.3g} requests/s unmet over the periods)"
+        return None, f"cannot serve all demand ({unmet:.3g} requests/s unmet summed over periods)"
     return result.objective_usd, "LP relaxation + rounding"
 
 
-def _single_accelerator(problem: Problem) -> tuple[float | None, str]:
-    best: tuple[float | None, str] = (None, "no single accelerator serves every workload")
-    for acc in sorted(a for a, spec in problem.catalog.accelerators.items() if spec.is_priced
-                      and (problem.settings.accelerators is None or a in problem.settings.accelerators)):
-        usd, _note = _baseline_cost(problem, problem.settings.model_copy(update={"accelerators": (acc,), "apis": ()}))
+def _single_accelerator(problem: Problem, options: Options) -> tuple[float | None, str]:
+    best: tuple[float | None, str] = (None, "no single accelerator serves every workload on its own")
+    for acc in sorted(set(options.deployments["accelerator"])):
+        usd, _note = _baseline_cost(problem, options, (acc,), ())
         if usd is not None and (best[0] is None or usd < best[0]):
-            best = (usd, f"all self-hosted on {acc}")
+            best = (usd, f"all self-hosted on {acc} (LP relaxation + rounding)")
     return best
 
 
-def compute_baselines(problem: Problem, plan_usd: float) -> tuple[Baseline, ...]:
+def compute_baselines(problem: Problem, options: Options, plan_usd: float) -> tuple[Baseline, ...]:
     """Cheapest single-accelerator fleet, all-API and all-self-hosted (LP + rounding stages only)."""
-    s = problem.settings
-    rows = [("cheapest-single-accelerator", *_single_accelerator(problem)),
-            ("all-api", *_baseline_cost(problem, s.model_copy(update={"accelerators": ()}))),
-            ("all-self-hosted", *_baseline_cost(problem, s.model_copy(update={"apis": ()})))]
+    rows = [("cheapest-single-accelerator", *_single_accelerator(problem, options)),
+            ("all-api", *_baseline_cost(problem, options, (), None)),
+            ("all-self-hosted", *_baseline_cost(problem, options, None, ()))]
     out = []
     for name, usd, note in rows:
         saving = None if usd is None or usd <= 0 else round((usd - plan_usd) / usd, 6)

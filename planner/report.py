@@ -69,7 +69,7 @@ def _apis(catalog: Catalog) -> Table:
     for a in catalog.apis.values():
         table.add_row(a.id, a.provider or "", a.model or "-", f"{a.usd_per_1m_input_tokens:g}",
                       f"{a.usd_per_1m_output_tokens:g}", _num(a.usd_per_1m_cached_input_tokens, 3),
-                      _num(catalog.api_quality(a), 0))
+                      _num(catalog.api_quality(a), 0) if catalog.api_quality(a) is not None else "unscored")
     return table
 
 

@@ -165,14 +165,15 @@ def load_catalog(user_dirs: Sequence[str | os.PathLike[str]] = (), *, include_sh
 
 
 def check_catalog(catalog: Catalog) -> None:
-    """Cross-entry checks: every API names a catalog model or carries a quality score."""
+    """Cross-entry checks: an API's ``model`` must be a catalog model.
+
+    An API with neither ``model`` nor ``quality`` is listed (as unscored) but serves no workload.
+    """
     errors: list[InputError] = []
     for api in catalog.apis.values():
         where = Location(file="apis.yaml", entry=api.id, column="model")
         if api.model is not None and api.model not in catalog.models:
             hint = unknown_id_hint(api.model, catalog.models, "models")
             errors.append(InputError(f"unknown model '{api.model}'", where, hint))
-        elif api.model is None and api.quality is None:
-            errors.append(InputError("an API needs 'model' (a catalog model) or 'quality'", where))
     if errors:
         raise InputErrors(errors[:20])

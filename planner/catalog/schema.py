@@ -227,6 +227,7 @@ class ApiOffering(Sourced):
     provider: str | None = Field(None, description="Who sells it")
     model: Id | None = Field(None, description="Catalog model it serves (open models)")
     quality: NonNegFloat | None = Field(None, description="Quality score when it serves no catalog model")
+    quality_source: str | None = Field(None, description="Where the quality score comes from")
     usd_per_1m_input_tokens: NonNegFloat = Field(description="USD per 1M input tokens")
     usd_per_1m_output_tokens: NonNegFloat = Field(description="USD per 1M output tokens")
     usd_per_1m_cached_input_tokens: NonNegFloat | None = Field(None, description="USD per 1M cached input tokens")
