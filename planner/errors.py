@@ -34,7 +34,9 @@ class Location:
             parts.append(f"entry '{self.entry}'")
         if self.row is not None:
             parts.append(f"row {self.row}")
-        if self.column:
+        if self.column and self.column.startswith("--"):
+            parts.append(f"option {self.column}")
+        elif self.column:
             parts.append(f"column '{self.column}'")
         return ", ".join(parts)
 

@@ -26,12 +26,19 @@ def _num(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
+_LEFT = ("id", "name", "workload", "period", "accelerator", "model", "provider", "tier", "tiers", "note",
+         "reason", "target", "quantity")
+_NO_WRAP = ("id", "workload", "accelerator")
+
+
 def _table(title: str, columns: list[str]) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     for col in columns:
-        table.add_column(col, justify="left" if col in ("id", "name", "workload", "period", "accelerator", "model",
-                                                        "provider", "tier", "note", "reason", "target") else "right")
+        table.add_column(col, justify="left" if col in _LEFT else "right", no_wrap=col in _NO_WRAP)
     return table
+
+
+_TIER_SHORT = {"on_demand": "od", "spot": "spot", "committed_1y": "1y", "committed_3y": "3y"}
 
 
 def catalog_table(kind: str, catalog: Catalog) -> None:
@@ -41,34 +48,32 @@ def catalog_table(kind: str, catalog: Catalog) -> None:
 
 
 def _accelerators(catalog: Catalog) -> Table:
-    table = _table("Accelerators", ["id", "name", "mem GiB", "TB/s", "BF16 TF", "FP8 TF", "chips/node",
-                                    "max TP", "from $/chip-h", "offers"])
+    table = _table("Accelerators (per chip; $/chip-hour: lowest offer)", ["id", "GiB", "TB/s", "BF16 TF",
+                                                                          "FP8 TF", "node", "$/chip-h", "tiers"])
     for a in catalog.accelerators.values():
         prices = [p.usd_per_chip_hour for p in a.prices]
-        table.add_row(a.id, a.name or "", _num(a.memory_gib, 1), _num(a.memory_bandwidth_tb_per_s),
-                      _num(a.bf16_tflops, 0), _num(a.fp8_tflops, 0), str(a.chips_per_node),
-                      str(a.max_tensor_parallel or a.chips_per_node),
-                      f"${min(prices):.2f}" if prices else "unpriced",
-                      ", ".join(sorted({f"{p.provider}/{p.tier}" for p in a.prices})))
+        tiers = [t for t in _TIER_SHORT if any(p.tier == t for p in a.prices)]
+        table.add_row(a.id, _num(a.memory_gib, 0), _num(a.memory_bandwidth_tb_per_s), _num(a.bf16_tflops, 0),
+                      _num(a.fp8_tflops, 0), str(a.chips_per_node),
+                      f"{min(prices):.2f}" if prices else "unpriced", ",".join(_TIER_SHORT[t] for t in tiers))
     return table
 
 
 def _models(catalog: Catalog) -> Table:
-    table = _table("Models", ["id", "name", "params B", "active B", "layers", "KV KiB/token", "context",
-                              "precisions", "open", "quality"])
+    table = _table("Models (quality: LMArena text Elo)", ["id", "params B", "active B", "KV KiB/tok",
+                                                           "context", "precisions", "quality"])
     for m in catalog.models.values():
         kv = m.kv_bytes_per_token_bf16
-        table.add_row(m.id, m.name or "", _num(m.total_params_b, 1), _num(m.active_params_b, 1),
-                      str(m.layers or "-"), _num(kv / 1024 if kv else None, 1), str(m.max_context_tokens or "-"),
-                      ",".join(m.precisions), "yes" if m.open_weights else "no", _num(m.quality, 0))
+        table.add_row(m.id, _num(m.total_params_b, 1), _num(m.active_params_b, 1),
+                      _num(kv / 1024 if kv else None, 1), str(m.max_context_tokens or "-"),
+                      ",".join(m.precisions), _num(m.quality, 0))
     return table
 
 
 def _apis(catalog: Catalog) -> Table:
-    table = _table("API offerings", ["id", "provider", "model", "$/1M in", "$/1M out", "$/1M cached", "quality"])
+    table = _table("API offerings (USD per 1M tokens)", ["id", "model", "in", "out", "quality"])
     for a in catalog.apis.values():
-        table.add_row(a.id, a.provider or "", a.model or "-", f"{a.usd_per_1m_input_tokens:g}",
-                      f"{a.usd_per_1m_output_tokens:g}", _num(a.usd_per_1m_cached_input_tokens, 3),
+        table.add_row(a.id, a.model or "-", f"{a.usd_per_1m_input_tokens:g}", f"{a.usd_per_1m_output_tokens:g}",
                       _num(catalog.api_quality(a), 0) if catalog.api_quality(a) is not None else "unscored")
     return table
 
