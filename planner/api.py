@@ -78,7 +78,7 @@ def _solve(demand: str | os.PathLike[str], catalog_dirs: Sequence[str | os.PathL
            flags: Mapping[str, Any], started: float) -> Solved:
     demand_file, folder = resolve_demand_path(demand)
     merged: dict[str, Any] = dict(folder)
-    merged.update({k: v for k, v in flags.items() if v is not None and v != {} and v != ()})
+    merged.update({k: v for k, v in flags.items() if v is not None and v != {}})
     if "max_chips" in folder and "max_chips" not in {k for k, v in flags.items() if v}:
         merged["max_chips"] = folder["max_chips"]
     dirs = [*list(folder.get("catalog", [])), *catalog_dirs]  # type: ignore[call-overload]
@@ -89,9 +89,11 @@ def _solve(demand: str | os.PathLike[str], catalog_dirs: Sequence[str | os.PathL
 
 def verify_plan_file(plan_file: str, demand: str, catalog_dirs: Sequence[str], profiles: str | None) -> list[str]:
     """Problems found re-checking a plan file against its demand and the catalogs (empty: verified)."""
-    from planner.verify import verify_plan_json
+    from planner.verify import read_plan, verify_plan
 
+    plan = read_plan(plan_file)
     demand_file, folder = resolve_demand_path(demand)
     dirs = [*list(folder.get("catalog", [])), *catalog_dirs]  # type: ignore[call-overload]
-    problem = load_problem(demand_file, dirs, profiles or folder.get("profiles"))  # type: ignore[arg-type]
-    return verify_plan_json(plan_file, problem)
+    settings = make_settings(dict(plan.inputs.settings))  # the plan is checked under its own settings
+    problem = load_problem(demand_file, dirs, profiles or folder.get("profiles"), settings)  # type: ignore[arg-type]
+    return verify_plan(plan, problem)

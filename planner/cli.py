@@ -39,6 +39,8 @@ def handle_errors(func: F) -> F:
             if debug:
                 raise
             _fail(str(exc), exc.exit_code)
+        except click.ClickException:
+            raise
         except KeyboardInterrupt:
             _fail("interrupted", EXIT_UNMET)
         except Exception as exc:  # noqa: BLE001 (last line of defence: never a traceback)

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import solvers
 from planner.errors import SolveError
+from planner.formulation.index import IndexSets, slice_period
 from planner.formulation.model import PlanningModel, duals, values
 from planner.settings import SolveSettings
 from solvers.base import SolveResult
 
 _EPS = 1e-6
+Rebuild = Callable[[IndexSets], PlanningModel]
 FAMILIES = ("route", "api", "unmet", "replicas", "supply", "commit")
 
 
@@ -66,14 +69,20 @@ def _duals(m: PlanningModel) -> dict[str, np.ndarray]:
     return {name: duals(rows) for name, (rows, _idx) in m.rows.items()}
 
 
-def _fix(variables: np.ndarray, vals: np.ndarray) -> None:
+Bounds = list[tuple[float | None, float | None]]
+
+
+def _fix(variables: np.ndarray, vals: np.ndarray) -> Bounds:
+    """Fix variables at values; return their bounds so that :func:`_release` can restore them."""
+    saved = [(var.lowBound, var.upBound) for var in variables]
     for var, val in zip(variables, vals, strict=True):
         var.lowBound = var.upBound = float(val)
+    return saved
 
 
-def _release(variables: np.ndarray) -> None:
-    for var in variables:
-        var.lowBound, var.upBound = 0.0, None
+def _release(variables: np.ndarray, saved: Bounds) -> None:
+    for var, (low, up) in zip(variables, saved, strict=True):
+        var.lowBound, var.upBound = low, up
 
 
 def _solve(m: PlanningModel, settings: SolveSettings, *, mip: bool, time_limit_s: float | None = None,
@@ -160,25 +169,24 @@ def _all_spot(out: np.ndarray, mult: np.ndarray, is_spot: np.ndarray, left: floa
 
 def _fixed_lp(m: PlanningModel, settings: SolveSettings, replicas: np.ndarray, supply: np.ndarray,
               commit: np.ndarray) -> SolveResult:
-    _fix(m.replicas, replicas)
-    _fix(m.supply, supply)
-    _fix(m.commit, commit)
+    saved = [(family, _fix(family, vals)) for family, vals in
+             ((m.replicas, replicas), (m.supply, supply), (m.commit, commit))]
     try:
         return _solve(m, settings, mip=False)
     finally:
-        for family in (m.replicas, m.supply, m.commit):
-            _release(family)
+        for family, bounds in saved:
+            _release(family, bounds)
 
 
 def round_plan(m: PlanningModel, settings: SolveSettings, relaxed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Stage 2: an integer plan from the relaxation (round up, re-route, shrink, whole chips)."""
     up = np.ceil(np.nan_to_num(relaxed["replicas"]) - _EPS)
     for candidate in (up, np.floor(np.nan_to_num(relaxed["replicas"]) + _EPS)):
-        _fix(m.replicas, candidate)
+        saved = _fix(m.replicas, candidate)
         try:
             rerouted = _solve(m, settings, mip=False)
         finally:
-            _release(m.replicas)
+            _release(m.replicas, saved)
         if rerouted.has_solution:
             shrunk = np.minimum(candidate, np.maximum(needed_replicas(m, values(m.route)),
                                                       _min_replica_floor(m, candidate)))
@@ -213,8 +221,13 @@ def start_of(m: PlanningModel, vals: dict[str, np.ndarray]) -> dict[str, float]:
     return start
 
 
-def run_engine(m: PlanningModel, settings: SolveSettings, deadline: float) -> EngineResult:
-    """Run the four stages within the wall-clock ``deadline`` (a ``time.monotonic()`` value)."""
+def run_engine(m: PlanningModel, settings: SolveSettings, deadline: float,
+               rebuild: Rebuild | None = None) -> EngineResult:
+    """Run the four stages within the wall-clock ``deadline`` (a ``time.monotonic()`` value).
+
+    ``rebuild`` makes a model from index sets; with it, stage 3 solves one MILP per period (exact
+    when no committed offer or budget couples the periods) instead of one for the whole horizon.
+    """
     timings: dict[str, float] = {}
     t = time.monotonic()
     lp, relaxed = solve_relaxation(m, settings)
@@ -226,7 +239,10 @@ def run_engine(m: PlanningModel, settings: SolveSettings, deadline: float) -> En
     bound = float(lp.objective or 0.0)
     stage, proven = "lp_rounding", False
     t = time.monotonic()
-    plan, stage, bound, proven = _improve(m, settings, plan, bound, deadline)
+    if rebuild is not None and settings.budget_usd is None and len(set(m.index.cover["p"])) > 1:
+        plan, stage, bound, proven = _improve_by_period(m, settings, plan, bound, deadline, rebuild)
+    else:
+        plan, stage, bound, proven = _improve(m, settings, plan, bound, deadline)
     timings["milp_s"] = time.monotonic() - t
     t = time.monotonic()
     fixed = _fixed_lp(m, settings, plan["replicas"], plan["supply"], plan["commit"])
@@ -249,6 +265,8 @@ def _improve(m: PlanningModel, settings: SolveSettings, plan: dict[str, np.ndarr
     result = _solve(m, settings, mip=True, time_limit_s=left, start=start_of(m, plan))
     if result.bound is not None:
         bound = max(bound, min(result.bound, rounded_obj))
+    elif result.status == "optimal" and result.objective is not None:
+        bound = max(bound, min(result.objective, rounded_obj) * (1 - settings.mip_gap))  # CBC gives no bound
     if result.has_solution and _integral(m):
         milp = _read(m)
         if objective_of(m, milp) < rounded_obj - _EPS * max(1.0, abs(rounded_obj)):
@@ -268,3 +286,79 @@ def _integral(m: PlanningModel) -> bool:
             return False
     return True
 
+
+
+def _improve_by_period(m: PlanningModel, settings: SolveSettings, plan: dict[str, np.ndarray], bound: float,
+                       deadline: float, rebuild: Rebuild) -> tuple[dict[str, np.ndarray], str, float, bool]:
+    """Stage 3 by period: one MILP per period, committed counts charged by the period's share.
+
+    Each period may pick its own committed count (a relaxation of the whole-horizon model), so the
+    periods' proven bounds add up to a valid bound. When every period picks the same committed
+    counts the periods' plans together are a plan for the horizon; otherwise the counts are fixed
+    at the rounded plan's and the periods are solved again.
+    """
+    first = _solve_periods(m, settings, plan, deadline, rebuild, fixed_commit=None)
+    if first is None:
+        return plan, "lp_rounding", bound, False
+    solutions, bounds, optimal = first
+    if np.isfinite(bounds):
+        bound = max(bound, bounds)
+    commits = {tuple(np.round(v["commit"]).tolist()) for v, _rows in solutions}
+    if len(commits) > 1:
+        again = _solve_periods(m, settings, plan, deadline, rebuild, fixed_commit=plan["commit"])
+        if again is None:
+            return plan, "lp_rounding", bound, False
+        solutions, optimal = again[0], False
+    merged = _merge(plan, solutions)
+    if objective_of(m, merged) < objective_of(m, plan) - _EPS * max(1.0, objective_of(m, plan)):
+        return merged, "milp", bound, optimal
+    return plan, "lp_rounding", bound, optimal and objective_of(m, plan) <= bound * (1 + settings.mip_gap) + _EPS
+
+
+def _proven_bound(result: SolveResult, settings: SolveSettings) -> float:
+    """A solver's proven bound; from a proven optimum within the gap when it reports none (CBC)."""
+    if result.bound is not None:
+        return result.bound
+    if result.status == "optimal" and result.objective is not None:
+        return result.objective * (1 - settings.mip_gap)
+    return -np.inf
+
+
+def _merge(plan: dict[str, np.ndarray],
+           solutions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
+    merged = {k: v.copy() for k, v in plan.items()}
+    for vals, rows in solutions:
+        for name in FAMILIES:
+            merged[name][rows[name]] = vals[name]
+    return merged
+
+
+PeriodSolutions = tuple[list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]], float, bool]
+
+
+def _solve_periods(m: PlanningModel, settings: SolveSettings, plan: dict[str, np.ndarray], deadline: float,
+                   rebuild: Rebuild, fixed_commit: np.ndarray | None) -> PeriodSolutions | None:
+    """Solve every period's MILP; None when time runs out or a period yields no integer plan."""
+    periods = sorted(int(p) for p in set(m.index.cover["p"]))
+    solutions, bounds, optimal = [], 0.0, True
+    for i, p in enumerate(periods):
+        left = deadline - time.monotonic()
+        if left < 0.05:
+            return None
+        sub_ix, rows = slice_period(m.index, p, apportion=fixed_commit is None)
+        sub = rebuild(sub_ix)
+        if fixed_commit is not None:
+            _fix(sub.commit, fixed_commit)
+        result = _solve(sub, settings, mip=True, time_limit_s=left / (len(periods) - i))
+        if not (result.has_solution and _integral(sub)):
+            return None
+        solutions.append((_read(sub), rows))
+        optimal = optimal and result.status == "optimal"
+        bounds += _proven_bound(result, settings)
+    return solutions, bounds, optimal
+
+
+def _cheaper(sub: PlanningModel, new: dict[str, np.ndarray], current: dict[str, np.ndarray],
+             rows: dict[str, np.ndarray]) -> bool:
+    old = {name: current[name][rows[name]] for name in FAMILIES}
+    return objective_of(sub, new) < objective_of(sub, old) - _EPS * max(1.0, abs(objective_of(sub, old)))

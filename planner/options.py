@@ -74,6 +74,8 @@ def build_shapes(demand: Demand) -> tuple[pd.DataFrame, pd.DataFrame]:
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys), sort=False)
     frame["shape"] = codes
     shapes = pd.DataFrame(list(uniques), columns=SHAPE_KEYS)
+    pinned = shapes["model"].astype(object)
+    shapes["model"] = pinned.where(pinned.map(lambda v: isinstance(v, str)), None)
     shapes["min_quality"] = pd.to_numeric(shapes["min_quality"], errors="coerce")
     return frame, shapes
 

@@ -19,9 +19,9 @@ from planner.catalog.load import load_catalog
 from planner.catalog.schema import Catalog
 from planner.demand import Demand, load_demand
 from planner.engine import EngineResult, run_engine
-from planner.errors import InputError, InputErrors, Location
+from planner.errors import InputError, InputErrors, Location, SolveError
 from planner.extract import Context, extract_plan
-from planner.formulation.build import build_model
+from planner.formulation.build import build_model, model_from_index
 from planner.formulation.model import PlanningModel
 from planner.ids import unknown_id_hint
 from planner.options import Options, allowed_apis, build_options, restrict_options
@@ -116,7 +116,8 @@ def solve_problem(problem: Problem, *, save_model: str | os.PathLike[str] | None
     if save_model is not None:
         write_model(model.prob, save_model)
         t = _stage(timings, "save_model_s", t)
-    result = run_engine(model, problem.settings, deadline)
+    result = run_engine(model, problem.settings, deadline,
+                        rebuild=lambda ix: model_from_index(ix, options, problem.catalog, problem.settings))
     timings.update(result.timings)
     t = time.monotonic()
     baselines = compute_baselines(problem, options, result.objective_usd) if problem.settings.baselines else ()
@@ -134,7 +135,10 @@ def _baseline_cost(problem: Problem, options: Options, accelerators: tuple[str, 
     settings = problem.settings.model_copy(update={"max_chips": {}})
     api_ids = allowed_apis(problem.catalog, settings) if apis is None else apis
     model = build_model(sub, problem.demand, problem.catalog, problem.settings, api_ids)
-    result = run_engine(model, settings, deadline=time.monotonic())
+    try:
+        result = run_engine(model, settings, deadline=time.monotonic())
+    except SolveError as exc:
+        return None, f"no plan: {exc}"
     unmet = float(np.nansum(result.values["unmet"]))
     if unmet > 1e-6:
         return None, f"cannot serve all demand ({unmet:.3g} requests/s unmet summed over periods)"

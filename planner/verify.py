@@ -30,13 +30,17 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= ABS_TOL + REL_TOL * max(abs(a), abs(b))
 
 
-def verify_plan_json(path: str | os.PathLike[str], problem: Problem) -> list[str]:
-    """Load a plan JSON file and verify it."""
+def read_plan(path: str | os.PathLike[str]) -> Plan:
+    """Load a plan JSON file (an InputError when it is not one)."""
     try:
-        plan = Plan.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+        return Plan.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:
         raise InputError(f"not a readable plan: {exc}", Location(file=str(path))) from None
-    return verify_plan(plan, problem)
+
+
+def verify_plan_json(path: str | os.PathLike[str], problem: Problem) -> list[str]:
+    """Load a plan JSON file and verify it."""
+    return verify_plan(read_plan(path), problem)
 
 
 def verify_plan(plan: Plan, problem: Problem) -> list[str]:

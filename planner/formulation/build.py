@@ -17,6 +17,20 @@ from planner.settings import SolveSettings
 SECONDS_PER_HOUR = 3600.0
 
 
+def replica_upper_bounds(ix: IndexSets) -> np.ndarray:
+    """Valid upper bounds on replicas: enough to carry every routable request, plus availability floors."""
+    if len(ix.replica) == 0:
+        return np.zeros(0)
+    n_o = ix.replica["o"].max() + 1
+    key = ix.replica["p"].to_numpy(np.int64) * n_o + ix.replica["o"].to_numpy(np.int64)
+    rows = np.searchsorted(key, ix.route["p"].to_numpy(np.int64) * n_o + ix.route["o"].to_numpy(np.int64))
+    rate = ix.cover["rate"].to_numpy(float)[ix.route["d"].to_numpy(int)]
+    need = np.bincount(rows, weights=rate / (ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float)),
+                       minlength=len(ix.replica))
+    floor = ix.cover["min_replicas"].max() if len(ix.cover) else 0
+    return np.ceil(need - 1e-9) + float(floor)
+
+
 def _variables(prob: pulp.LpProblem, ix: IndexSets) -> dict[str, np.ndarray]:
     route = ix.route
     api = ix.api
@@ -73,9 +87,15 @@ def api_token_counts(ix: IndexSets, options: Options) -> np.ndarray:
 def build_model(options: Options, demand: Demand, catalog: Catalog, settings: SolveSettings,
                 apis: tuple[str, ...]) -> PlanningModel:
     """The planning MILP for one run: index sets, variables, every constraint family, objective."""
-    ix = build_index(options, demand, catalog, settings, apis)
+    return model_from_index(build_index(options, demand, catalog, settings, apis), options, catalog, settings)
+
+
+def model_from_index(ix: IndexSets, options: Options, catalog: Catalog, settings: SolveSettings) -> PlanningModel:
+    """The planning MILP over given index sets (the whole horizon, or one period's slice)."""
     prob = pulp.LpProblem("fleetplan", pulp.LpMinimize)
     var = _variables(prob, ix)
+    for variable, bound in zip(var["replicas"], replica_upper_bounds(ix), strict=True):
+        variable.upBound = float(bound)
     m = PlanningModel(prob=prob, index=ix, **var)
     m.cost = _costs(ix, settings)
     cons.add_demand_cover(m)

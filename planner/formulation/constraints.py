@@ -135,6 +135,7 @@ def add_min_replicas(m: PlanningModel) -> None:
     """
     ix = m.index
     need = ix.cover.index[(ix.cover["min_replicas"] > 0) & ~ix.cover["api_only"]].to_numpy()
+    need = need[np.isin(need, ix.route["d"].to_numpy())]  # rows no deployment can serve get no floor
     if len(need) == 0:
         return
     pairs = ix.route[ix.route["d"].isin(need)][["d", "p", "o"]]

@@ -116,7 +116,20 @@ def _offers(catalog: Catalog, accs: tuple[str, ...], settings: SolveSettings) ->
             mult = acc.chips_per_node if settings.whole_nodes and offer.sold_by_node else 1
             records.append((a, f, offer.provider, offer.tier, mult, offer.usd_per_chip_hour))
     cols = ["a", "f", "provider", "tier", "multiplier", "usd_per_chip_hour"]
-    return pd.DataFrame(records, columns=cols)
+    offers = pd.DataFrame(records, columns=cols)
+    return cheapest_offers(offers)
+
+
+def cheapest_offers(offers: pd.DataFrame) -> pd.DataFrame:
+    """Keep the cheapest offer per (accelerator, tier, multiplier): the others are dominated.
+
+    Costs are linear in chips and no offer has a limit of its own, so a plan never needs a dearer
+    offer of the same tier and size. Ties go to the first offer in catalog order.
+    """
+    if offers.empty:
+        return offers
+    ranked = offers.sort_values(["a", "tier", "multiplier", "usd_per_chip_hour", "f"], kind="stable")
+    return ranked.drop_duplicates(["a", "tier", "multiplier"]).sort_values(["a", "f"], ignore_index=True)
 
 
 def build_supply(replica: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
@@ -159,3 +172,36 @@ def build_index(options: Options, demand: Demand, catalog: Catalog, settings: So
         commit=build_commit(replica, offers, float(hours.sum()), settings),
         accelerators=options.accelerators, apis=apis,
     )
+
+
+def slice_period(ix: IndexSets, p: int, apportion: bool = False) -> tuple[IndexSets, dict[str, np.ndarray]]:
+    """The index sets of one period, and, per variable family, the slice's original positions.
+
+    With ``apportion``, committed offers are charged only this period's share of their hours: each
+    period may then pick its own committed count, a relaxation of the whole-horizon model whose
+    period bounds add up to a valid bound, and which is exact when every period picks the same.
+    """
+    cover_rows = np.flatnonzero(ix.cover["p"].to_numpy() == p)
+    remap = np.full(len(ix.cover), -1, dtype=np.int64)
+    remap[cover_rows] = np.arange(len(cover_rows))
+    rows = {"unmet": cover_rows,
+            "route": np.flatnonzero(ix.route["p"].to_numpy() == p),
+            "api": np.flatnonzero(ix.api["p"].to_numpy() == p),
+            "replicas": np.flatnonzero(ix.replica["p"].to_numpy() == p),
+            "supply": np.flatnonzero(ix.supply["p"].to_numpy() == p),
+            "commit": np.arange(len(ix.commit))}
+    route = ix.route.iloc[rows["route"]].reset_index(drop=True)
+    route["d"] = remap[route["d"].to_numpy()]
+    api = ix.api.iloc[rows["api"]].reset_index(drop=True)
+    api["d"] = remap[api["d"].to_numpy()]
+    commit = ix.commit
+    if apportion and len(commit):
+        share = float(ix.hours[p]) / ix.horizon_hours
+        commit = commit.assign(charged_hours=commit["charged_hours"] * share,
+                               beyond_hours=commit["beyond_hours"] * share)
+    sub = IndexSets(periods=ix.periods, hours=ix.hours, workloads=ix.workloads,
+                    cover=ix.cover.iloc[cover_rows].reset_index(drop=True), route=route, api=api,
+                    replica=ix.replica.iloc[rows["replicas"]].reset_index(drop=True),
+                    supply=ix.supply.iloc[rows["supply"]].reset_index(drop=True), commit=commit,
+                    accelerators=ix.accelerators, apis=ix.apis)
+    return sub, rows
