@@ -53,9 +53,12 @@ class Solved:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def load_problem(demand_path: str | os.PathLike[str], catalog_dirs: Sequence[str | os.PathLike[str]] = (),
-                 profiles_path: str | os.PathLike[str] | None = None,
-                 settings: SolveSettings | None = None) -> Problem:
+def load_problem(
+    demand_path: str | os.PathLike[str],
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    profiles_path: str | os.PathLike[str] | None = None,
+    settings: SolveSettings | None = None,
+) -> Problem:
     """Load and check the catalogs, the demand and the profiles; check the settings' ids."""
     catalog = load_catalog(catalog_dirs)
     settings = settings or SolveSettings()
@@ -68,16 +71,27 @@ def load_problem(demand_path: str | os.PathLike[str], catalog_dirs: Sequence[str
 def check_settings(settings: SolveSettings, catalog: Catalog) -> None:
     """Every accelerator and API a setting names must exist (with close matches when not)."""
     errors = []
-    checks = [("--accelerators", a, catalog.accelerators, "accelerators") for a in settings.accelerators or ()]
+    checks = [
+        ("--accelerators", a, catalog.accelerators, "accelerators") for a in settings.accelerators or ()
+    ]
     checks += [("--apis", a, catalog.apis, "API offerings") for a in settings.apis or ()]
     checks += [("--max-chips", a, catalog.accelerators, "accelerators") for a in settings.max_chips]
     for option, value, valid, what in checks:
         if value not in valid:
-            errors.append(InputError(f"unknown id '{value}'", Location(column=option), unknown_id_hint(value, valid, what)))
+            errors.append(
+                InputError(
+                    f"unknown id '{value}'", Location(column=option), unknown_id_hint(value, valid, what)
+                )
+            )
     for acc_id in settings.accelerators or ():
         if acc_id in catalog.accelerators and not catalog.accelerators[acc_id].is_priced:
-            errors.append(InputError(f"accelerator '{acc_id}' has no price: give one in a --catalog folder "
-                                     f"(on_demand_usd_per_chip_hour)", Location(column="--accelerators")))
+            errors.append(
+                InputError(
+                    f"accelerator '{acc_id}' has no price: give one in a --catalog folder "
+                    f"(on_demand_usd_per_chip_hour)",
+                    Location(column="--accelerators"),
+                )
+            )
     if errors:
         raise InputErrors(errors)
 
@@ -89,10 +103,13 @@ def catalog_sha256(catalog: Catalog) -> str:
 
 
 def _inputs(problem: Problem) -> Inputs:
-    return Inputs(demand_file=problem.demand.path, demand_sha256=problem.demand.sha256,
-                  catalog_sha256=catalog_sha256(problem.catalog),
-                  profiles_sha256=problem.profiles.sha256 or None,
-                  settings=problem.settings.model_dump(mode="json", exclude={"time_limit_s", "threads"}))
+    return Inputs(
+        demand_file=problem.demand.path,
+        demand_sha256=problem.demand.sha256,
+        catalog_sha256=catalog_sha256(problem.catalog),
+        profiles_sha256=problem.profiles.sha256 or None,
+        settings=problem.settings.model_dump(mode="json", exclude={"time_limit_s", "threads"}),
+    )
 
 
 def _stage(timings: dict[str, float], name: str, began: float) -> float:
@@ -101,8 +118,9 @@ def _stage(timings: dict[str, float], name: str, began: float) -> float:
     return now
 
 
-def solve_problem(problem: Problem, *, save_model: str | os.PathLike[str] | None = None,
-                  started: float | None = None) -> Solved:
+def solve_problem(
+    problem: Problem, *, save_model: str | os.PathLike[str] | None = None, started: float | None = None
+) -> Solved:
     """Build and solve the planning model; return the plan (never raises for unmet demand)."""
     started = time.monotonic() if started is None else started
     deadline = started + problem.settings.time_limit_s
@@ -110,17 +128,28 @@ def solve_problem(problem: Problem, *, save_model: str | os.PathLike[str] | None
     t = time.monotonic()
     options = build_options(problem.catalog, problem.demand, problem.profiles, problem.settings)
     t = _stage(timings, "options_s", t)
-    model = build_model(options, problem.demand, problem.catalog, problem.settings,
-                        allowed_apis(problem.catalog, problem.settings))
+    model = build_model(
+        options,
+        problem.demand,
+        problem.catalog,
+        problem.settings,
+        allowed_apis(problem.catalog, problem.settings),
+    )
     t = _stage(timings, "build_s", t)
     if save_model is not None:
         write_model(model.prob, save_model)
         t = _stage(timings, "save_model_s", t)
-    result = run_engine(model, problem.settings, deadline,
-                        rebuild=lambda ix: model_from_index(ix, options, problem.catalog, problem.settings))
+    result = run_engine(
+        model,
+        problem.settings,
+        deadline,
+        rebuild=lambda ix: model_from_index(ix, options, problem.catalog, problem.settings),
+    )
     timings.update(result.timings)
     t = time.monotonic()
-    baselines = compute_baselines(problem, options, result.objective_usd) if problem.settings.baselines else ()
+    baselines = (
+        compute_baselines(problem, options, result.objective_usd) if problem.settings.baselines else ()
+    )
     t = _stage(timings, "baselines_s", t)
     ctx = Context(model, result, options, problem.demand, problem.catalog)
     plan = extract_plan(ctx, baselines, _inputs(problem), time.monotonic() - started, timings)
@@ -128,8 +157,9 @@ def solve_problem(problem: Problem, *, save_model: str | os.PathLike[str] | None
     return Solved(plan, model, result, options, timings)
 
 
-def _baseline_cost(problem: Problem, options: Options, accelerators: tuple[str, ...] | None,
-                   apis: tuple[str, ...] | None) -> tuple[float | None, str]:
+def _baseline_cost(
+    problem: Problem, options: Options, accelerators: tuple[str, ...] | None, apis: tuple[str, ...] | None
+) -> tuple[float | None, str]:
     """Cost of serving the demand with only some accelerators / APIs (LP + rounding stages only)."""
     sub = restrict_options(options, accelerators, apis)
     settings = problem.settings.model_copy(update={"max_chips": {}})
@@ -139,30 +169,40 @@ def _baseline_cost(problem: Problem, options: Options, accelerators: tuple[str, 
         result = run_engine(model, settings, deadline=time.monotonic())
     except SolveError as exc:
         return None, f"no plan: {exc}"
-    unmet = float(np.nansum(result.values["unmet"]))
-    if unmet > 1e-6:
-        return None, f"cannot serve all demand ({unmet:.3g} requests/s unmet summed over periods)"
+    unmet = np.nan_to_num(result.values["unmet"])
+    if unmet.sum() > 1e-6:
+        blocked = sorted({model.index.workloads[w] for w in model.index.cover["w"].to_numpy()[unmet > 1e-6]})
+        return None, f"cannot serve {', '.join(blocked[:4])}{' ...' if len(blocked) > 4 else ''}"
     return result.objective_usd, "LP relaxation + rounding"
 
 
 def _single_accelerator(problem: Problem, options: Options) -> tuple[float | None, str]:
-    best: tuple[float | None, str] = (None, "no single accelerator serves every workload on its own")
+    best: tuple[float | None, str] = (None, "no single accelerator (with the APIs) serves every workload")
     for acc in sorted(set(options.deployments["accelerator"])):
-        usd, _note = _baseline_cost(problem, options, (acc,), ())
+        usd, _note = _baseline_cost(problem, options, (acc,), None)
         if usd is not None and (best[0] is None or usd < best[0]):
-            best = (usd, f"all self-hosted on {acc} (LP relaxation + rounding)")
+            best = (usd, f"one accelerator type, {acc}, plus the APIs (LP relaxation + rounding)")
     return best
 
 
 def compute_baselines(problem: Problem, options: Options, plan_usd: float) -> tuple[Baseline, ...]:
-    """Cheapest single-accelerator fleet, all-API and all-self-hosted (LP + rounding stages only)."""
-    rows = [("cheapest-single-accelerator", *_single_accelerator(problem, options)),
-            ("all-api", *_baseline_cost(problem, options, (), None)),
-            ("all-self-hosted", *_baseline_cost(problem, options, None, ()))]
+    """Baselines, LP relaxation + rounding stages only.
+
+    * cheapest-single-accelerator: self-hosted on one accelerator type (the cheapest such fleet),
+      with the same APIs as the plan;
+    * all-api: every request to an API; all-self-hosted: no API at all.
+    """
+    rows = [
+        ("cheapest-single-accelerator", *_single_accelerator(problem, options)),
+        ("all-api", *_baseline_cost(problem, options, (), None)),
+        ("all-self-hosted", *_baseline_cost(problem, options, None, ())),
+    ]
     out = []
     for name, usd, note in rows:
         saving = None if usd is None or usd <= 0 else round((usd - plan_usd) / usd, 6)
-        out.append(Baseline(name=name, usd=None if usd is None else round(usd, 6), saving_fraction=saving, note=note))
+        out.append(
+            Baseline(name=name, usd=None if usd is None else round(usd, 6), saving_fraction=saving, note=note)
+        )
     return tuple(out)
 
 

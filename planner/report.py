@@ -26,8 +26,21 @@ def _num(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
-_LEFT = ("id", "name", "workload", "period", "accelerator", "model", "provider", "tier", "tiers", "note",
-         "reason", "target", "quantity")
+_LEFT = (
+    "id",
+    "name",
+    "workload",
+    "period",
+    "accelerator",
+    "model",
+    "provider",
+    "tier",
+    "tiers",
+    "note",
+    "reason",
+    "target",
+    "quantity",
+)
 _NO_WRAP = ("id", "workload", "accelerator")
 
 
@@ -48,52 +61,85 @@ def catalog_table(kind: str, catalog: Catalog) -> None:
 
 
 def _accelerators(catalog: Catalog) -> Table:
-    table = _table("Accelerators (per chip; $/chip-hour: lowest offer)", ["id", "GiB", "TB/s", "BF16 TF",
-                                                                          "FP8 TF", "node", "$/chip-h", "tiers"])
+    table = _table(
+        "Accelerators (per chip; $/chip-hour: lowest offer)",
+        ["id", "GiB", "TB/s", "BF16 TF", "FP8 TF", "node", "$/chip-h", "tiers"],
+    )
     for a in catalog.accelerators.values():
         prices = [p.usd_per_chip_hour for p in a.prices]
         tiers = [t for t in _TIER_SHORT if any(p.tier == t for p in a.prices)]
-        table.add_row(a.id, _num(a.memory_gib, 0), _num(a.memory_bandwidth_tb_per_s), _num(a.bf16_tflops, 0),
-                      _num(a.fp8_tflops, 0), str(a.chips_per_node),
-                      f"{min(prices):.2f}" if prices else "unpriced", ",".join(_TIER_SHORT[t] for t in tiers))
+        table.add_row(
+            a.id,
+            _num(a.memory_gib, 0),
+            _num(a.memory_bandwidth_tb_per_s),
+            _num(a.bf16_tflops, 0),
+            _num(a.fp8_tflops, 0),
+            str(a.chips_per_node),
+            f"{min(prices):.2f}" if prices else "unpriced",
+            ",".join(_TIER_SHORT[t] for t in tiers),
+        )
     return table
 
 
 def _models(catalog: Catalog) -> Table:
-    table = _table("Models (quality: LMArena text Elo)", ["id", "params B", "active B", "KV KiB/tok",
-                                                           "context", "precisions", "quality"])
+    table = _table(
+        "Models (quality: LMArena text Elo)",
+        ["id", "params B", "active B", "KV KiB/tok", "context", "precisions", "quality"],
+    )
     for m in catalog.models.values():
         kv = m.kv_bytes_per_token_bf16
-        table.add_row(m.id, _num(m.total_params_b, 1), _num(m.active_params_b, 1),
-                      _num(kv / 1024 if kv else None, 1), str(m.max_context_tokens or "-"),
-                      ",".join(m.precisions), _num(m.quality, 0))
+        table.add_row(
+            m.id,
+            _num(m.total_params_b, 1),
+            _num(m.active_params_b, 1),
+            _num(kv / 1024 if kv else None, 1),
+            str(m.max_context_tokens or "-"),
+            ",".join(m.precisions),
+            _num(m.quality, 0),
+        )
     return table
 
 
 def _apis(catalog: Catalog) -> Table:
     table = _table("API offerings (USD per 1M tokens)", ["id", "model", "in", "out", "quality"])
     for a in catalog.apis.values():
-        table.add_row(a.id, a.model or "-", f"{a.usd_per_1m_input_tokens:g}", f"{a.usd_per_1m_output_tokens:g}",
-                      _num(catalog.api_quality(a), 0) if catalog.api_quality(a) is not None else "unscored")
+        table.add_row(
+            a.id,
+            a.model or "-",
+            f"{a.usd_per_1m_input_tokens:g}",
+            f"{a.usd_per_1m_output_tokens:g}",
+            _num(catalog.api_quality(a), 0) if catalog.api_quality(a) is not None else "unscored",
+        )
     return table
 
 
 def estimate_table(est: Estimate) -> None:
     """Print one performance estimate."""
-    table = _table(f"{est.model} on {est.accelerator} (tp{est.tensor_parallel} pp{est.pipeline_parallel}, "
-                   f"{est.precision})", ["quantity", "value"])
+    table = _table(
+        f"{est.model} on {est.accelerator} (tp{est.tensor_parallel} pp{est.pipeline_parallel}, "
+        f"{est.precision})",
+        ["quantity", "value"],
+    )
     data: dict[str, Any] = est.to_dict()
     for key, value in data.items():
         if key in ("model", "accelerator", "tensor_parallel", "pipeline_parallel", "precision"):
             continue
-        table.add_row(key, "-" if value is None else (f"{value:,.3f}" if isinstance(value, float) else str(value)))
+        table.add_row(
+            key, "-" if value is None else (f"{value:,.3f}" if isinstance(value, float) else str(value))
+        )
     console.print(table)
 
 
 def solve_report(plan: Plan) -> None:
     """Print the summary of a plan."""
-    for renderable in (_summary(plan), _periods(plan), _fleet(plan), _deployments(plan), _workloads(plan),
-                       _baselines(plan)):
+    for renderable in (
+        _summary(plan),
+        _periods(plan),
+        _fleet(plan),
+        _deployments(plan),
+        _workloads(plan),
+        _baselines(plan),
+    ):
         if renderable.row_count:
             console.print(renderable)
     _diagnostics(plan)
@@ -101,67 +147,111 @@ def solve_report(plan: Plan) -> None:
 
 def _summary(plan: Plan) -> Table:
     c, s = plan.cost_usd, plan.solver
-    table = _table(f"Plan: {plan.status} ({s.stage}, gap {s.gap:.2%} vs LP bound {_usd(s.bound_usd)}, "
-                   f"{s.seconds:.1f} s)", ["total", "accelerators", "committed beyond horizon", "API", "unmet penalty"])
-    table.add_row(_usd(plan.objective_usd), _usd(c.accelerators), _usd(c.committed_beyond_horizon), _usd(c.api),
-                  _usd(c.unmet_penalty))
+    table = _table(
+        f"Plan: {plan.status} ({s.stage}, gap {s.gap:.2%} vs LP bound {_usd(s.bound_usd)}, "
+        f"{s.seconds:.1f} s)",
+        ["total", "accelerators", "committed beyond horizon", "API", "unmet penalty"],
+    )
+    table.add_row(
+        _usd(plan.objective_usd),
+        _usd(c.accelerators),
+        _usd(c.committed_beyond_horizon),
+        _usd(c.api),
+        _usd(c.unmet_penalty),
+    )
     return table
 
 
 def _periods(plan: Plan) -> Table:
-    table = _table("Cost per period", ["period", "hours", "accelerators", "API", "self-hosted req/s",
-                                       "API req/s", "unmet req/s"])
+    table = _table(
+        "Cost per period",
+        ["period", "hours", "accelerators", "API", "self-hosted req/s", "API req/s", "unmet req/s"],
+    )
     for p in plan.periods:
         api = sum(r.usd for r in p.routing if r.kind == "api")
-        table.add_row(p.period, f"{p.hours:g}", _usd(p.usd - api), _usd(api),
-                      _num(sum(w.self_hosted_requests_per_s for w in p.workloads)),
-                      _num(sum(w.api_requests_per_s for w in p.workloads)),
-                      _num(sum(w.unmet_requests_per_s for w in p.workloads)))
+        table.add_row(
+            p.period,
+            f"{p.hours:g}",
+            _usd(p.usd - api),
+            _usd(api),
+            _num(sum(w.self_hosted_requests_per_s for w in p.workloads)),
+            _num(sum(w.api_requests_per_s for w in p.workloads)),
+            _num(sum(w.unmet_requests_per_s for w in p.workloads)),
+        )
     return table
 
 
 def _fleet(plan: Plan) -> Table:
-    chips: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for p in plan.periods:
+    chips: dict[tuple[str, str, str], list[str]] = defaultdict(lambda: ["-"] * len(plan.periods))
+    for i, p in enumerate(plan.periods):
         for a in p.accelerators:
-            chips[(a.accelerator, a.provider, a.tier)].append(f"{a.chips}")
-    table = _table("Chips per accelerator and tier (per period)", ["accelerator", "provider", "tier", "chips"])
+            chips[(a.accelerator, a.provider, a.tier)][i] = str(a.chips)
+    table = _table(
+        "Chips per accelerator and tier (per period)", ["accelerator", "provider", "tier", "chips"]
+    )
     for (acc, provider, tier), counts in sorted(chips.items()):
         table.add_row(acc, provider, tier, " ".join(counts))
     return table
 
 
 def _deployments(plan: Plan) -> Table:
-    table = _table("Replicas per deployment (per period) and mean utilisation", ["id", "replicas", "utilization"])
-    seen: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for p in plan.periods:
+    table = _table(
+        "Replicas per deployment (per period) and mean utilisation", ["id", "replicas", "utilization"]
+    )
+    seen: dict[str, list[tuple[int, float] | None]] = defaultdict(lambda: [None] * len(plan.periods))
+    for i, p in enumerate(plan.periods):
         for d in p.deployments:
-            seen[d.id].append((d.replicas, d.utilization))
+            seen[d.id][i] = (d.replicas, d.utilization)
     for dep_id, rows in seen.items():
-        table.add_row(dep_id, " ".join(str(n) for n, _ in rows), f"{sum(u for _, u in rows) / len(rows):.0%}")
+        used = [r for r in rows if r is not None]
+        counts = " ".join("-" if r is None else str(r[0]) for r in rows)
+        table.add_row(dep_id, counts, f"{sum(u for _, u in used) / len(used):.0%}")
     return table
 
 
 def _workloads(plan: Plan) -> Table:
-    table = _table("Workloads (last period)", ["workload", "demand req/s", "self-hosted", "API", "unmet",
-                                               "marginal $/(req/s)", "TTFT ms", "TPOT ms"])
+    table = _table(
+        "Workloads (last period)",
+        [
+            "workload",
+            "demand req/s",
+            "self-hosted",
+            "API",
+            "unmet",
+            "marginal $/(req/s)",
+            "TTFT ms",
+            "TPOT ms",
+        ],
+    )
     if plan.periods:
         for w in plan.periods[-1].workloads:
-            table.add_row(w.workload, _num(w.demand_requests_per_s), _num(w.self_hosted_requests_per_s),
-                          _num(w.api_requests_per_s), _num(w.unmet_requests_per_s),
-                          _usd(w.marginal_usd_per_request_per_s), _num(w.ttft_ms, 0), _num(w.tpot_ms, 0))
+            table.add_row(
+                w.workload,
+                _num(w.demand_requests_per_s),
+                _num(w.self_hosted_requests_per_s),
+                _num(w.api_requests_per_s),
+                _num(w.unmet_requests_per_s),
+                _usd(w.marginal_usd_per_request_per_s),
+                _num(w.ttft_ms, 0),
+                _num(w.tpot_ms, 0),
+            )
     return table
 
 
 def _baselines(plan: Plan) -> Table:
     table = _table("Baselines", ["name", "cost", "this plan saves", "note"])
     for b in plan.baselines:
-        table.add_row(b.name, _usd(b.usd), "-" if b.saving_fraction is None else f"{b.saving_fraction:.1%}", b.note)
+        table.add_row(
+            b.name, _usd(b.usd), "-" if b.saving_fraction is None else f"{b.saving_fraction:.1%}", b.note
+        )
     return table
 
 
 def _diagnostics(plan: Plan) -> None:
     for line in plan.diagnostics.unmet:
-        console.print(f"[bold red]UNMET[/] {line.period}/{line.workload}: {line.requests_per_s:.4g} req/s: {line.reason}")
+        console.print(
+            f"[bold red]UNMET[/] {line.period}/{line.workload}: "
+            f"{line.requests_per_s:.4g} req/s: {line.reason}"
+        )
     for warning in plan.diagnostics.warnings:
         console.print(f"[yellow]warning[/] {warning}")
