@@ -21,26 +21,55 @@ _RENAMES = {"time_limit": "time_limit_s"}
 _NOT_SETTINGS = {"profiles", "output", "save_model", "catalog", "no_baselines"}
 
 
-def estimate(model: str, accelerator: str, *, tensor_parallel: int = 1, pipeline_parallel: int = 1,
-             precision: str | None = None, input_tokens: int = 1000, output_tokens: int = 200,
-             ttft_ms: float | None = None, tpot_ms: float | None = None, batch: int | None = None,
-             catalog_dirs: Sequence[str | os.PathLike[str]] = ()) -> Estimate:
+def estimate(
+    model: str,
+    accelerator: str,
+    *,
+    tensor_parallel: int = 1,
+    pipeline_parallel: int = 1,
+    precision: str | None = None,
+    input_tokens: int = 1000,
+    output_tokens: int = 200,
+    ttft_ms: float | None = None,
+    tpot_ms: float | None = None,
+    batch: int | None = None,
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+) -> Estimate:
     """Estimate one replica of ``model`` on ``accelerator`` (ids checked, with close matches)."""
     from planner.perf import estimate as perf_estimate
 
     catalog = load_catalog(catalog_dirs)
     if model not in catalog.models:
-        raise InputError(f"unknown model '{model}'", Location(column="--model"), unknown_id_hint(model, catalog.models, "models"))
+        raise InputError(
+            f"unknown model '{model}'",
+            Location(column="--model"),
+            unknown_id_hint(model, catalog.models, "models"),
+        )
     if accelerator not in catalog.accelerators:
-        raise InputError(f"unknown accelerator '{accelerator}'", Location(column="--accelerator"),
-                         unknown_id_hint(accelerator, catalog.accelerators, "accelerators"))
+        raise InputError(
+            f"unknown accelerator '{accelerator}'",
+            Location(column="--accelerator"),
+            unknown_id_hint(accelerator, catalog.accelerators, "accelerators"),
+        )
     spec = catalog.models[model]
     if precision is not None and precision not in spec.precisions:
-        raise InputError(f"model '{model}' is not served in '{precision}'", Location(column="--precision"),
-                         f"valid: {', '.join(spec.precisions)}")
-    return perf_estimate(spec, catalog.accelerators[accelerator], tensor_parallel=tensor_parallel,
-                         pipeline_parallel=pipeline_parallel, precision=precision, input_tokens=input_tokens,
-                         output_tokens=output_tokens, ttft_ms=ttft_ms, tpot_ms=tpot_ms, batch=batch)
+        raise InputError(
+            f"model '{model}' is not served in '{precision}'",
+            Location(column="--precision"),
+            f"valid: {', '.join(spec.precisions)}",
+        )
+    return perf_estimate(
+        spec,
+        catalog.accelerators[accelerator],
+        tensor_parallel=tensor_parallel,
+        pipeline_parallel=pipeline_parallel,
+        precision=precision,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        ttft_ms=ttft_ms,
+        tpot_ms=tpot_ms,
+        batch=batch,
+    )
 
 
 def make_settings(values: Mapping[str, Any]) -> SolveSettings:
@@ -56,26 +85,40 @@ def make_settings(values: Mapping[str, Any]) -> SolveSettings:
     try:
         return SolveSettings(**data)
     except ValidationError as exc:
-        errors = [InputError(e["msg"], Location(column="--" + ".".join(map(str, e["loc"])).replace("_", "-")))
-                  for e in exc.errors()]
+        errors = [
+            InputError(e["msg"], Location(column="--" + ".".join(map(str, e["loc"])).replace("_", "-")))
+            for e in exc.errors()
+        ]
         raise InputErrors(errors) from None
 
 
-def solve(demand: str | os.PathLike[str], *, catalog_dirs: Sequence[str | os.PathLike[str]] = (),
-          profiles: str | os.PathLike[str] | None = None, save_model: str | os.PathLike[str] | None = None,
-          **options: Any) -> Solved:
+def solve(
+    demand: str | os.PathLike[str],
+    *,
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    profiles: str | os.PathLike[str] | None = None,
+    save_model: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Solved:
     """Plan the cheapest fleet for a demand file or folder; ``options`` are ``plan solve``'s options."""
-    return _solve(demand, catalog_dirs, {**options, "profiles": profiles, "save_model": save_model},
-                  time.monotonic())
+    return _solve(
+        demand, catalog_dirs, {**options, "profiles": profiles, "save_model": save_model}, time.monotonic()
+    )
 
 
-def solve_from_cli(demand: str, catalog_dirs: Sequence[str], flags: Mapping[str, Any], started: float) -> Solved:
+def solve_from_cli(
+    demand: str, catalog_dirs: Sequence[str], flags: Mapping[str, Any], started: float
+) -> Solved:
     """``plan solve``: flags on the command line win over a folder's options.yaml."""
     return _solve(demand, catalog_dirs, flags, started)
 
 
-def _solve(demand: str | os.PathLike[str], catalog_dirs: Sequence[str | os.PathLike[str]],
-           flags: Mapping[str, Any], started: float) -> Solved:
+def _solve(
+    demand: str | os.PathLike[str],
+    catalog_dirs: Sequence[str | os.PathLike[str]],
+    flags: Mapping[str, Any],
+    started: float,
+) -> Solved:
     demand_file, folder = resolve_demand_path(demand)
     merged: dict[str, Any] = dict(folder)
     merged.update({k: v for k, v in flags.items() if v is not None and v != {}})
@@ -87,7 +130,9 @@ def _solve(demand: str | os.PathLike[str], catalog_dirs: Sequence[str | os.PathL
     return solve_problem(problem, save_model=merged.get("save_model"), started=started)
 
 
-def verify_plan_file(plan_file: str, demand: str, catalog_dirs: Sequence[str], profiles: str | None) -> list[str]:
+def verify_plan_file(
+    plan_file: str, demand: str, catalog_dirs: Sequence[str], profiles: str | None
+) -> list[str]:
     """Problems found re-checking a plan file against its demand and the catalogs (empty: verified)."""
     from planner.verify import read_plan, verify_plan
 

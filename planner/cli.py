@@ -43,7 +43,7 @@ def handle_errors(func: F) -> F:
             raise
         except KeyboardInterrupt:
             _fail("interrupted", EXIT_UNMET)
-        except Exception as exc:  # noqa: BLE001 (last line of defence: never a traceback)
+        except Exception as exc:
             if debug:
                 raise
             _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_UNMET)
@@ -54,14 +54,25 @@ def handle_errors(func: F) -> F:
 
 def catalog_option(func: F) -> F:
     """``--catalog DIR`` (repeatable), shared by every command."""
-    return click.option("--catalog", "catalog_dirs", multiple=True, type=click.Path(),
-                        help="A catalog folder to add or override entries (repeatable; later wins).")(func)
+    return click.option(
+        "--catalog",
+        "catalog_dirs",
+        multiple=True,
+        type=click.Path(),
+        help="A catalog folder to add or override entries (repeatable; later wins).",
+    )(func)
 
 
 def format_option(func: F) -> F:
     """``--format table|json``, shared by every command that prints results."""
-    return click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
-                        help="table for people; json: one JSON document on stdout.")(func)
+    return click.option(
+        "--format",
+        "fmt",
+        type=FORMATS,
+        default="table",
+        show_default=True,
+        help="table for people; json: one JSON document on stdout.",
+    )(func)
 
 
 def emit_json(data: object) -> None:
@@ -140,7 +151,9 @@ def _ids(value: str | None) -> tuple[str, ...] | None:
 
 SOLVE_FLAGS: list[Callable[[F], F]] = [
     click.option("--profiles", type=click.Path(), default=None, help="Measured profiles CSV."),
-    click.option("-o", "--output", type=click.Path(), default=None, help="Write the plan (.json, .yaml, .csv)."),
+    click.option(
+        "-o", "--output", type=click.Path(), default=None, help="Write the plan (.json, .yaml, .csv)."
+    ),
     click.option("--accelerators", default=None, help="Only these accelerators (comma-separated ids)."),
     click.option("--apis", default=None, help="Only these API offerings (comma-separated ids; '' for none)."),
     click.option("--target-utilization", type=click.FloatRange(0, 1, min_open=True), default=None),
@@ -149,13 +162,21 @@ SOLVE_FLAGS: list[Callable[[F], F]] = [
     click.option("--max-chips", multiple=True, help="ACC=N: chips of ACC per period (repeatable)."),
     click.option("--budget-usd", type=click.FloatRange(min=0, min_open=True), default=None),
     click.option("--whole-nodes", is_flag=True, default=None, help="Buy node-sold offers by whole nodes."),
-    click.option("--unmet-penalty-usd-per-request", type=click.FloatRange(min=0, min_open=True), default=None),
+    click.option(
+        "--unmet-penalty-usd-per-request", type=click.FloatRange(min=0, min_open=True), default=None
+    ),
     click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None),
-    click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-                 help="Wall-clock budget of the whole run, s [default: 60]."),
+    click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Wall-clock budget of the whole run, s [default: 60].",
+    ),
     click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), default=None),
     click.option("--threads", type=click.IntRange(min=1), default=None),
-    click.option("--save-model", type=click.Path(), default=None, help="Write the MILP as built (.lp or .mps)."),
+    click.option(
+        "--save-model", type=click.Path(), default=None, help="Write the MILP as built (.lp or .mps)."
+    ),
     click.option("--no-baselines", is_flag=True, default=None, help="Skip the baseline fleets."),
 ]
 
@@ -199,7 +220,9 @@ def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], fmt: str, **flags: Any
 @click.option("--profiles", type=click.Path(), default=None)
 @format_option
 @handle_errors
-def verify_cmd(plan_file: str, demand: str, catalog_dirs: tuple[str, ...], profiles: str | None, fmt: str) -> None:
+def verify_cmd(
+    plan_file: str, demand: str, catalog_dirs: tuple[str, ...], profiles: str | None, fmt: str
+) -> None:
     """Re-check a plan against its demand and the catalogs, without a solver."""
     from planner.api import verify_plan_file
 

@@ -14,14 +14,19 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+
 import solvers
 from planner.errors import SolveError
 from planner.formulation.index import IndexSets, slice_period
 from planner.formulation.model import PlanningModel, duals, values
 from planner.settings import SolveSettings
 from solvers.base import SolveResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _EPS = 1e-6
 Rebuild = Callable[[IndexSets], PlanningModel]
@@ -85,10 +90,23 @@ def _release(variables: np.ndarray, saved: Bounds) -> None:
         var.lowBound, var.upBound = low, up
 
 
-def _solve(m: PlanningModel, settings: SolveSettings, *, mip: bool, time_limit_s: float | None = None,
-           start: dict[str, float] | None = None) -> SolveResult:
-    return solvers.solve(m.prob, settings.solver, mip=mip, time_limit_s=time_limit_s, mip_gap=settings.mip_gap,
-                         threads=settings.threads, start=start)
+def _solve(
+    m: PlanningModel,
+    settings: SolveSettings,
+    *,
+    mip: bool,
+    time_limit_s: float | None = None,
+    start: dict[str, float] | None = None,
+) -> SolveResult:
+    return solvers.solve(
+        m.prob,
+        settings.solver,
+        mip=mip,
+        time_limit_s=time_limit_s,
+        mip_gap=settings.mip_gap,
+        threads=settings.threads,
+        start=start,
+    )
 
 
 def solve_relaxation(m: PlanningModel, settings: SolveSettings) -> tuple[SolveResult, dict[str, np.ndarray]]:
@@ -110,10 +128,13 @@ def needed_replicas(m: PlanningModel, route: np.ndarray) -> np.ndarray:
     rows = np.searchsorted(key, ix.route["p"].to_numpy(np.int64) * n_o + ix.route["o"].to_numpy(np.int64))
     load = np.nan_to_num(route) / (ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float))
     per_row = np.bincount(rows, weights=load, minlength=n)
-    return np.ceil(per_row - _EPS).clip(min=0)
+    replicas: np.ndarray = np.ceil(per_row - _EPS).clip(min=0)
+    return replicas
 
 
-def integer_supply(m: PlanningModel, replicas: np.ndarray, relaxed: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+def integer_supply(
+    m: PlanningModel, replicas: np.ndarray, relaxed: dict[str, np.ndarray]
+) -> tuple[np.ndarray, ...]:
     """Whole chips (or nodes) covering the chips the replicas use, guided by the relaxed split.
 
     Committed counts and spot chips are rounded down from the relaxation; on-demand offers cover
@@ -125,7 +146,8 @@ def integer_supply(m: PlanningModel, replicas: np.ndarray, relaxed: dict[str, np
     need = _chips_needed(m, replicas)
     committed = _committed_chips(m, commit)
     spot_lp = np.floor(np.nan_to_num(relaxed["supply"]) + _EPS) * (ix.supply["tier"] == "spot").to_numpy()
-    for (p, a), rows in ix.supply.groupby(["p", "a"], sort=False).groups.items():
+    groups = cast("dict[tuple[int, int], pd.Index]", ix.supply.groupby(["p", "a"], sort=False).groups)
+    for (p, a), rows in groups.items():
         left = need.get((int(p), int(a)), 0.0) - committed.get(int(a), 0.0)
         supply[rows] = _cover_chips(ix.supply.loc[rows], spot_lp[rows], left)
     return supply, commit
@@ -133,12 +155,16 @@ def integer_supply(m: PlanningModel, replicas: np.ndarray, relaxed: dict[str, np
 
 def _chips_needed(m: PlanningModel, replicas: np.ndarray) -> dict[tuple[int, int], float]:
     rep = m.index.replica.assign(used=replicas * m.index.replica["chips"].to_numpy(float))
-    return {(int(p), int(a)): float(v) for (p, a), v in rep.groupby(["p", "a"])["used"].sum().items()}
+    used = rep.groupby(["p", "a"])["used"].sum()
+    return {
+        (int(p), int(a)): float(v) for (p, a), v in zip(used.index.to_list(), used.to_numpy(), strict=True)
+    }
 
 
 def _committed_chips(m: PlanningModel, commit: np.ndarray) -> dict[int, float]:
     cm = m.index.commit.assign(chips=commit * m.index.commit["multiplier"].to_numpy(float))
-    return {int(a): float(v) for a, v in cm.groupby("a")["chips"].sum().items()}
+    chips = cm.groupby("a")["chips"].sum()
+    return {int(a): float(v) for a, v in zip(chips.index.to_numpy(), chips.to_numpy(), strict=True)}
 
 
 def _cover_chips(offers: object, spot_start: np.ndarray, left: float) -> np.ndarray:
@@ -167,10 +193,13 @@ def _all_spot(out: np.ndarray, mult: np.ndarray, is_spot: np.ndarray, left: floa
     return out
 
 
-def _fixed_lp(m: PlanningModel, settings: SolveSettings, replicas: np.ndarray, supply: np.ndarray,
-              commit: np.ndarray) -> SolveResult:
-    saved = [(family, _fix(family, vals)) for family, vals in
-             ((m.replicas, replicas), (m.supply, supply), (m.commit, commit))]
+def _fixed_lp(
+    m: PlanningModel, settings: SolveSettings, replicas: np.ndarray, supply: np.ndarray, commit: np.ndarray
+) -> SolveResult:
+    saved = [
+        (family, _fix(family, vals))
+        for family, vals in ((m.replicas, replicas), (m.supply, supply), (m.commit, commit))
+    ]
     try:
         return _solve(m, settings, mip=False)
     finally:
@@ -178,7 +207,9 @@ def _fixed_lp(m: PlanningModel, settings: SolveSettings, replicas: np.ndarray, s
             _release(family, bounds)
 
 
-def round_plan(m: PlanningModel, settings: SolveSettings, relaxed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def round_plan(
+    m: PlanningModel, settings: SolveSettings, relaxed: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Stage 2: an integer plan from the relaxation (round up, re-route, shrink, whole chips)."""
     up = np.ceil(np.nan_to_num(relaxed["replicas"]) - _EPS)
     for candidate in (up, np.floor(np.nan_to_num(relaxed["replicas"]) + _EPS)):
@@ -188,8 +219,9 @@ def round_plan(m: PlanningModel, settings: SolveSettings, relaxed: dict[str, np.
         finally:
             _release(m.replicas, saved)
         if rerouted.has_solution:
-            shrunk = np.minimum(candidate, np.maximum(needed_replicas(m, values(m.route)),
-                                                      _min_replica_floor(m, candidate)))
+            shrunk = np.minimum(
+                candidate, np.maximum(needed_replicas(m, values(m.route)), _min_replica_floor(m, candidate))
+            )
             supply, commit = integer_supply(m, shrunk, _read(m))
             final = _fixed_lp(m, settings, shrunk, supply, commit)
             if final.has_solution:
@@ -221,8 +253,9 @@ def start_of(m: PlanningModel, vals: dict[str, np.ndarray]) -> dict[str, float]:
     return start
 
 
-def run_engine(m: PlanningModel, settings: SolveSettings, deadline: float,
-               rebuild: Rebuild | None = None) -> EngineResult:
+def run_engine(
+    m: PlanningModel, settings: SolveSettings, deadline: float, rebuild: Rebuild | None = None
+) -> EngineResult:
     """Run the four stages within the wall-clock ``deadline`` (a ``time.monotonic()`` value).
 
     ``rebuild`` makes a model from index sets; with it, stage 3 solves one MILP per period (exact
@@ -251,12 +284,22 @@ def run_engine(m: PlanningModel, settings: SolveSettings, deadline: float,
     timings["duals_s"] = time.monotonic() - t
     objective = objective_of(m, final)
     proven = proven or objective <= bound * (1 + settings.mip_gap) + _EPS
-    return EngineResult("optimal" if proven else "feasible", stage, objective, min(bound, objective), final,
-                        lp_duals, fixed_duals, timings, settings.solver)
+    return EngineResult(
+        "optimal" if proven else "feasible",
+        stage,
+        objective,
+        min(bound, objective),
+        final,
+        lp_duals,
+        fixed_duals,
+        timings,
+        settings.solver,
+    )
 
 
-def _improve(m: PlanningModel, settings: SolveSettings, plan: dict[str, np.ndarray], bound: float,
-             deadline: float) -> tuple[dict[str, np.ndarray], str, float, bool]:
+def _improve(
+    m: PlanningModel, settings: SolveSettings, plan: dict[str, np.ndarray], bound: float, deadline: float
+) -> tuple[dict[str, np.ndarray], str, float, bool]:
     """Stage 3: the MILP from the rounded plan, in the time left; keep the cheaper plan."""
     rounded_obj = objective_of(m, plan)
     left = deadline - time.monotonic()
@@ -287,9 +330,14 @@ def _integral(m: PlanningModel) -> bool:
     return True
 
 
-
-def _improve_by_period(m: PlanningModel, settings: SolveSettings, plan: dict[str, np.ndarray], bound: float,
-                       deadline: float, rebuild: Rebuild) -> tuple[dict[str, np.ndarray], str, float, bool]:
+def _improve_by_period(
+    m: PlanningModel,
+    settings: SolveSettings,
+    plan: dict[str, np.ndarray],
+    bound: float,
+    deadline: float,
+    rebuild: Rebuild,
+) -> tuple[dict[str, np.ndarray], str, float, bool]:
     """Stage 3 by period: one MILP per period, committed counts charged by the period's share.
 
     Each period may pick its own committed count (a relaxation of the whole-horizon model), so the
@@ -312,7 +360,12 @@ def _improve_by_period(m: PlanningModel, settings: SolveSettings, plan: dict[str
     merged = _merge(plan, solutions)
     if objective_of(m, merged) < objective_of(m, plan) - _EPS * max(1.0, objective_of(m, plan)):
         return merged, "milp", bound, optimal
-    return plan, "lp_rounding", bound, optimal and objective_of(m, plan) <= bound * (1 + settings.mip_gap) + _EPS
+    return (
+        plan,
+        "lp_rounding",
+        bound,
+        optimal and objective_of(m, plan) <= bound * (1 + settings.mip_gap) + _EPS,
+    )
 
 
 def _proven_bound(result: SolveResult, settings: SolveSettings) -> float:
@@ -324,8 +377,9 @@ def _proven_bound(result: SolveResult, settings: SolveSettings) -> float:
     return -np.inf
 
 
-def _merge(plan: dict[str, np.ndarray],
-           solutions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
+def _merge(
+    plan: dict[str, np.ndarray], solutions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
+) -> dict[str, np.ndarray]:
     merged = {k: v.copy() for k, v in plan.items()}
     for vals, rows in solutions:
         for name in FAMILIES:
@@ -336,8 +390,14 @@ def _merge(plan: dict[str, np.ndarray],
 PeriodSolutions = tuple[list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]], float, bool]
 
 
-def _solve_periods(m: PlanningModel, settings: SolveSettings, plan: dict[str, np.ndarray], deadline: float,
-                   rebuild: Rebuild, fixed_commit: np.ndarray | None) -> PeriodSolutions | None:
+def _solve_periods(
+    m: PlanningModel,
+    settings: SolveSettings,
+    plan: dict[str, np.ndarray],
+    deadline: float,
+    rebuild: Rebuild,
+    fixed_commit: np.ndarray | None,
+) -> PeriodSolutions | None:
     """Solve every period's MILP; None when time runs out or a period yields no integer plan."""
     periods = sorted(int(p) for p in set(m.index.cover["p"]))
     solutions, bounds, optimal = [], 0.0, True
@@ -358,7 +418,11 @@ def _solve_periods(m: PlanningModel, settings: SolveSettings, plan: dict[str, np
     return solutions, bounds, optimal
 
 
-def _cheaper(sub: PlanningModel, new: dict[str, np.ndarray], current: dict[str, np.ndarray],
-             rows: dict[str, np.ndarray]) -> bool:
+def _cheaper(
+    sub: PlanningModel,
+    new: dict[str, np.ndarray],
+    current: dict[str, np.ndarray],
+    rows: dict[str, np.ndarray],
+) -> bool:
     old = {name: current[name][rows[name]] for name in FAMILIES}
     return objective_of(sub, new) < objective_of(sub, old) - _EPS * max(1.0, abs(objective_of(sub, old)))

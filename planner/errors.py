@@ -65,7 +65,7 @@ class InputError(PlannerError):
         return f"{text}\n  {self.hint}" if self.hint else text
 
 
-class InputErrors(InputError):
+class InputErrors(InputError):  # noqa: N818 (a list of InputError)
     """Several input errors found in one pass, reported together."""
 
     def __init__(self, errors: list[InputError]) -> None:

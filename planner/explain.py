@@ -19,7 +19,11 @@ def _binding(m: PlanningModel, family: str) -> set[int]:
     if family not in m.rows:
         return set()
     rows, idx = m.rows[family]
-    return {int(i) for row, i in zip(rows, idx, strict=True) if row.slack is not None and abs(row.slack) <= _SLACK_TOL}
+    return {
+        int(i)
+        for row, i in zip(rows, idx, strict=True)
+        if row.slack is not None and abs(row.slack) <= _SLACK_TOL
+    }
 
 
 def _no_route_reason(m: PlanningModel, d: int, options: Options) -> str | None:
@@ -40,24 +44,32 @@ def _no_route_reason(m: PlanningModel, d: int, options: Options) -> str | None:
 
 def _limit_reasons(m: PlanningModel, d: int, catalog: Catalog) -> list[str]:
     ix = m.index
-    p = int(ix.cover["p"].iat[d])
+    p = int(ix.cover["p"].to_numpy()[d])
     accs = set(ix.replica.loc[ix.replica["o"].isin(ix.route.loc[ix.route["d"] == d, "o"]), "a"])
     n_acc = max(len(ix.accelerators), 1)
-    reasons = [f"--max-chips on {ix.accelerators[k % n_acc]}" for k in sorted(_binding(m, "maxchips"))
-               if k // n_acc == p and k % n_acc in accs]
+    reasons = [
+        f"--max-chips on {ix.accelerators[k % n_acc]}"
+        for k in sorted(_binding(m, "maxchips"))
+        if k // n_acc == p and k % n_acc in accs
+    ]
     if _binding(m, "budget"):
         reasons.append("--budget-usd")
     if d in _binding(m, "apishare"):
         reasons.append(f"max_api_share {ix.cover['max_api_share'].iat[d]:g}")
     apis = set(ix.api.loc[ix.api["d"] == d, "k"])
     for family, label in (("apirate", "request-rate limit"), ("apitokens", "token-rate limit")):
-        reasons += [f"the {label} of API {ix.apis[k % len(ix.apis)]}" for k in sorted(_binding(m, family))
-                    if k // len(ix.apis) == p and k % len(ix.apis) in apis]
+        reasons += [
+            f"the {label} of API {ix.apis[k % len(ix.apis)]}"
+            for k in sorted(_binding(m, family))
+            if k // len(ix.apis) == p and k % len(ix.apis) in apis
+        ]
     del catalog
     return reasons
 
 
-def explain_unmet(m: PlanningModel, result: EngineResult, options: Options, catalog: Catalog) -> tuple[UnmetLine, ...]:
+def explain_unmet(
+    m: PlanningModel, result: EngineResult, options: Options, catalog: Catalog
+) -> tuple[UnmetLine, ...]:
     """One line per (period, workload) with unmet demand, naming what blocks it."""
     ix = m.index
     unmet = np.nan_to_num(result.values["unmet"])
@@ -66,9 +78,20 @@ def explain_unmet(m: PlanningModel, result: EngineResult, options: Options, cata
         reason = _no_route_reason(m, int(d), options)
         if reason is None:
             limits = _limit_reasons(m, int(d), catalog)
-            reason = ("blocked by " + ", ".join(limits)) if limits else (
-                "serving it would cost more than the unmet-demand penalty (--unmet-penalty-usd-per-request)")
-        lines.append(UnmetLine(period=ix.periods[int(ix.cover["p"].iat[d])],
-                               workload=ix.workloads[int(ix.cover["w"].iat[d])],
-                               requests_per_s=round(float(unmet[d]), 6), reason=reason))
+            reason = (
+                ("blocked by " + ", ".join(limits))
+                if limits
+                else (
+                    "serving it would cost more than the unmet-demand penalty "
+                    "(--unmet-penalty-usd-per-request)"
+                )
+            )
+        lines.append(
+            UnmetLine(
+                period=ix.periods[int(ix.cover["p"].to_numpy()[d])],
+                workload=ix.workloads[int(ix.cover["w"].to_numpy()[d])],
+                requests_per_s=round(float(unmet[d]), 6),
+                reason=reason,
+            )
+        )
     return tuple(lines)

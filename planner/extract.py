@@ -76,12 +76,27 @@ def commitment_lines(ctx: Context) -> tuple[CommitmentLine, ...]:
     ix, vals = ctx.model.index, ctx.result.values
     lines = []
     committed = np.round(np.nan_to_num(vals["commit"])) * ix.commit["multiplier"].to_numpy(float)
-    for row, n in zip(ix.commit.itertuples(index=False), committed, strict=True):
+    commit = ix.commit
+    for a, f, charged, beyond, n in zip(
+        commit["a"].to_numpy(),
+        commit["f"].to_numpy(),
+        commit["charged_hours"].to_numpy(),
+        commit["beyond_hours"].to_numpy(),
+        committed,
+        strict=True,
+    ):
         if n > 0:
-            acc, provider, tier, price = _offer(ctx, int(row.a), int(row.f))
-            lines.append(CommitmentLine(accelerator=acc, provider=provider, tier=tier, chips=int(n),
-                                        usd=_r(n * price * row.charged_hours),
-                                        usd_beyond_horizon=_r(n * price * row.beyond_hours)))
+            acc, provider, tier, price = _offer(ctx, int(a), int(f))
+            lines.append(
+                CommitmentLine(
+                    accelerator=acc,
+                    provider=provider,
+                    tier=tier,
+                    chips=int(n),
+                    usd=_r(n * price * charged),
+                    usd_beyond_horizon=_r(n * price * beyond),
+                )
+            )
     return tuple(lines)
 
 
@@ -108,8 +123,11 @@ def deployment_frame(ctx: Context, acc_lines: pd.DataFrame, route: pd.DataFrame)
     share = rep["used_chips"] / used.reindex(pd.MultiIndex.from_frame(rep[["p", "a"]])).to_numpy()
     rep["usd"] = share * acc_usd.reindex(pd.MultiIndex.from_frame(rep[["p", "a"]])).fillna(0.0).to_numpy()
     best = ix.route.assign(ru=ix.route["r"] * ix.route["util"]).groupby(["p", "o"])["ru"].max()
-    per_replica = np.where(rep["slots"] > 0, rep["x"] / rep["slots"].where(rep["slots"] > 0, 1.0),
-                           best.reindex(pd.MultiIndex.from_frame(rep[["p", "o"]])).to_numpy())
+    per_replica = np.where(
+        rep["slots"] > 0,
+        rep["x"] / rep["slots"].where(rep["slots"] > 0, 1.0),
+        best.reindex(pd.MultiIndex.from_frame(rep[["p", "o"]])).to_numpy(),
+    )
     rep["capacity"] = rep["n"] * per_replica
     rep["utilization"] = rep["busy"] / rep["n"]
     return rep
@@ -118,12 +136,30 @@ def deployment_frame(ctx: Context, acc_lines: pd.DataFrame, route: pd.DataFrame)
 def _deployment_lines(ctx: Context, deps: pd.DataFrame) -> dict[int, list[DeploymentLine]]:
     table = ctx.options.deployments
     out: dict[int, list[DeploymentLine]] = {}
-    for row in deps.itertuples(index=False):
-        d = table.iloc[int(row.o)]
-        out.setdefault(int(row.p), []).append(DeploymentLine(
-            id=d["id"], model=d["model"], accelerator=d["accelerator"], tensor_parallel=int(d["tensor_parallel"]),
-            pipeline_parallel=int(d["pipeline_parallel"]), precision=d["precision"], replicas=int(row.n),
-            capacity_requests_per_s=_r(row.capacity), utilization=_r(row.utilization, 4), usd=_r(row.usd)))
+    for p, o, n, capacity, utilization, usd in zip(
+        deps["p"].to_numpy(),
+        deps["o"].to_numpy(),
+        deps["n"].to_numpy(),
+        deps["capacity"].to_numpy(),
+        deps["utilization"].to_numpy(),
+        deps["usd"].to_numpy(),
+        strict=True,
+    ):
+        d = table.iloc[int(o)]
+        out.setdefault(int(p), []).append(
+            DeploymentLine(
+                id=d["id"],
+                model=d["model"],
+                accelerator=d["accelerator"],
+                tensor_parallel=int(d["tensor_parallel"]),
+                pipeline_parallel=int(d["pipeline_parallel"]),
+                precision=d["precision"],
+                replicas=int(n),
+                capacity_requests_per_s=_r(capacity),
+                utilization=_r(utilization, 4),
+                usd=_r(usd),
+            )
+        )
     return out
 
 
@@ -134,16 +170,47 @@ def _route_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> dict[
     joined["usd"] = joined["usd"] * joined["slots"] / joined["slots_dep"]
     ids = ctx.options.deployments["id"].to_numpy()
     out: dict[int, list[RouteLine]] = {}
-    for row in joined.itertuples(index=False):
-        workload = ix.workloads[int(ix.cover["w"].iat[int(row.d)])]
-        out.setdefault(int(row.p), []).append(RouteLine(
-            workload=workload, kind="deployment", target=ids[int(row.o)], requests_per_s=_r(row.x), usd=_r(row.usd)))
+    cover_w = ix.cover["w"].to_numpy()
+    for d, p, o, x, usd in zip(
+        joined["d"].to_numpy(),
+        joined["p"].to_numpy(),
+        joined["o"].to_numpy(),
+        joined["x"].to_numpy(),
+        joined["usd"].to_numpy(),
+        strict=True,
+    ):
+        workload = ix.workloads[int(cover_w[int(d)])]
+        out.setdefault(int(p), []).append(
+            RouteLine(
+                workload=workload,
+                kind="deployment",
+                target=ids[int(o)],
+                requests_per_s=_r(x),
+                usd=_r(usd),
+            )
+        )
     api = ix.api.assign(y=np.nan_to_num(ctx.result.values["api"]))
-    for row in api[api["y"] > _TINY].itertuples(index=False):
-        workload = ix.workloads[int(ix.cover["w"].iat[int(row.d)])]
-        usd = row.y * SECONDS_PER_HOUR * row.hours * row.usd_per_request
-        out.setdefault(int(row.p), []).append(RouteLine(
-            workload=workload, kind="api", target=ix.apis[int(row.k)], requests_per_s=_r(row.y), usd=_r(usd)))
+    api = api[api["y"] > _TINY]
+    for d, p, k, y, hours, usd_per_request in zip(
+        api["d"].to_numpy(),
+        api["p"].to_numpy(),
+        api["k"].to_numpy(),
+        api["y"].to_numpy(),
+        api["hours"].to_numpy(),
+        api["usd_per_request"].to_numpy(),
+        strict=True,
+    ):
+        workload = ix.workloads[int(cover_w[int(d)])]
+        usd = y * SECONDS_PER_HOUR * hours * usd_per_request
+        out.setdefault(int(p), []).append(
+            RouteLine(
+                workload=workload,
+                kind="api",
+                target=ix.apis[int(k)],
+                requests_per_s=_r(y),
+                usd=_r(usd),
+            )
+        )
     return out
 
 
@@ -155,30 +222,59 @@ def _workload_lines(ctx: Context, route: pd.DataFrame) -> dict[int, list[Workloa
     lp_dual = ctx.result.lp_duals.get("cover", np.full(len(cover), np.nan))
     fixed_dual = ctx.result.fixed_duals.get("cover", np.full(len(cover), np.nan))
     lat = _latencies(ctx, route)
-    by_key = {(int(p), int(w)): i for i, (p, w) in enumerate(cover[["p", "w"]].itertuples(index=False))}
+    pairs = zip(cover["p"].to_numpy(), cover["w"].to_numpy(), strict=True)
+    by_key = {(int(p), int(w)): i for i, (p, w) in enumerate(pairs)}
     out: dict[int, list[WorkloadLine]] = {}
-    for row in ctx.options.rows.itertuples(index=False):
-        p, w = int(row.period_index), ix.workloads.index(row.workload)
+    rows = ctx.options.rows
+    for period_index, workload, demand in zip(
+        rows["period_index"].to_numpy(),
+        rows["workload"].to_numpy(),
+        rows["requests_per_s"].to_numpy(),
+        strict=True,
+    ):
+        p, w = int(period_index), ix.workloads.index(workload)
         d = by_key.get((p, w))
-        out.setdefault(p, []).append(_workload_line(row, d, self_hosted, api, cover, lp_dual, fixed_dual, lat))
+        out.setdefault(p, []).append(
+            _workload_line(workload, float(demand), d, self_hosted, api, cover, lp_dual, fixed_dual, lat)
+        )
     return out
 
 
-def _workload_line(row: object, d: int | None, self_hosted: pd.Series, api: pd.Series, cover: pd.DataFrame,
-                   lp_dual: np.ndarray, fixed_dual: np.ndarray, lat: dict[int, tuple[float, float]]) -> WorkloadLine:
-    demand = float(row.requests_per_s)  # type: ignore[attr-defined]
+def _workload_line(
+    workload: str,
+    demand: float,
+    d: int | None,
+    self_hosted: pd.Series,
+    api: pd.Series,
+    cover: pd.DataFrame,
+    lp_dual: np.ndarray,
+    fixed_dual: np.ndarray,
+    lat: dict[int, tuple[float, float]],
+) -> WorkloadLine:
     if d is None:
-        return WorkloadLine(workload=row.workload, demand_requests_per_s=_r(demand),  # type: ignore[attr-defined]
-                            self_hosted_requests_per_s=0.0, api_requests_per_s=0.0, unmet_requests_per_s=0.0,
-                            marginal_usd_per_request_per_s=None, short_run_marginal_usd_per_request_per_s=None,
-                            ttft_ms=None, tpot_ms=None)
+        return WorkloadLine(
+            workload=workload,
+            demand_requests_per_s=_r(demand),
+            self_hosted_requests_per_s=0.0,
+            api_requests_per_s=0.0,
+            unmet_requests_per_s=0.0,
+            marginal_usd_per_request_per_s=None,
+            short_run_marginal_usd_per_request_per_s=None,
+            ttft_ms=None,
+            tpot_ms=None,
+        )
     ttft, tpot = lat.get(d, (np.nan, np.nan))
     return WorkloadLine(
-        workload=row.workload, demand_requests_per_s=_r(demand),  # type: ignore[attr-defined]
-        self_hosted_requests_per_s=_r(self_hosted.get(d, 0.0)), api_requests_per_s=_r(api.get(d, 0.0)),
-        unmet_requests_per_s=_r(cover["unmet"].iat[d]), marginal_usd_per_request_per_s=_opt(lp_dual[d]),
+        workload=workload,
+        demand_requests_per_s=_r(demand),
+        self_hosted_requests_per_s=_r(self_hosted.get(d, 0.0)),
+        api_requests_per_s=_r(api.get(d, 0.0)),
+        unmet_requests_per_s=_r(cover["unmet"].to_numpy()[d]),
+        marginal_usd_per_request_per_s=_opt(lp_dual[d]),
         short_run_marginal_usd_per_request_per_s=_opt(fixed_dual[d] if d < len(fixed_dual) else np.nan),
-        ttft_ms=_opt(ttft), tpot_ms=_opt(tpot))
+        ttft_ms=_opt(ttft),
+        tpot_ms=_opt(tpot),
+    )
 
 
 def _opt(x: float) -> float | None:
@@ -191,11 +287,13 @@ def _latencies(ctx: Context, route: pd.DataFrame) -> dict[int, tuple[float, floa
     pred = cap.reindex(pd.MultiIndex.from_arrays([shape, route["o"].to_numpy(int)])).to_numpy()
     frame = pd.DataFrame({"d": route["d"].to_numpy(int), "ttft": pred[:, 0], "tpot": pred[:, 1]})
     worst = frame.groupby("d")[["ttft", "tpot"]].max()
-    return {int(d): (float(r.ttft), float(r.tpot)) for d, r in worst.iterrows()}
+    triples = zip(worst.index.to_numpy(), worst["ttft"].to_numpy(), worst["tpot"].to_numpy(), strict=True)
+    return {int(d): (float(ttft), float(tpot)) for d, ttft, tpot in triples}
 
 
-def extract_plan(ctx: Context, baselines: tuple[Baseline, ...], inputs: Inputs, seconds: float,
-                 timings: dict[str, float]) -> Plan:
+def extract_plan(
+    ctx: Context, baselines: tuple[Baseline, ...], inputs: Inputs, seconds: float, timings: dict[str, float]
+) -> Plan:
     """Assemble the plan from the solved model."""
     ix = ctx.model.index
     acc = accelerator_lines(ctx)
@@ -206,32 +304,70 @@ def extract_plan(ctx: Context, baselines: tuple[Baseline, ...], inputs: Inputs, 
     periods = tuple(_period(ctx, p, acc, dep_lines, route_lines, workloads) for p in range(len(ix.periods)))
     cost = _cost(ctx, acc)
     r = ctx.result
-    solver = SolverInfo(name=r.solver, stage=r.stage, bound_usd=_r(r.bound_usd), gap=_r(r.gap, 6), seconds=_r(seconds, 3))
+    solver = SolverInfo(
+        name=r.solver, stage=r.stage, bound_usd=_r(r.bound_usd), gap=_r(r.gap, 6), seconds=_r(seconds, 3)
+    )
     diagnostics = Diagnostics(unmet=explain_unmet(ctx.model, ctx.result, ctx.options, ctx.catalog))
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
-    return Plan(status=r.status, objective_usd=_r(objective), cost_usd=cost, solver=solver,  # type: ignore[arg-type]
-                baselines=baselines, commitments=commitment_lines(ctx), periods=periods, diagnostics=diagnostics,
-                inputs=inputs, timings={k: _r(v, 3) for k, v in timings.items()})
+    return Plan(
+        status=r.status,
+        objective_usd=_r(objective),
+        cost_usd=cost,
+        solver=solver,
+        baselines=baselines,
+        commitments=commitment_lines(ctx),
+        periods=periods,
+        diagnostics=diagnostics,
+        inputs=inputs,
+        timings={k: _r(v, 3) for k, v in timings.items()},
+    )
 
 
-def _period(ctx: Context, p: int, acc: pd.DataFrame, deps: dict[int, list[DeploymentLine]],
-            routes: dict[int, list[RouteLine]], workloads: dict[int, list[WorkloadLine]]) -> PeriodPlan:
+def _period(
+    ctx: Context,
+    p: int,
+    acc: pd.DataFrame,
+    deps: dict[int, list[DeploymentLine]],
+    routes: dict[int, list[RouteLine]],
+    workloads: dict[int, list[WorkloadLine]],
+) -> PeriodPlan:
     rows = acc[acc["p"] == p]
-    lines = tuple(AcceleratorLine(accelerator=r.accelerator, provider=r.provider, tier=r.tier, chips=int(r.chips),
-                                  usd=_r(r.usd)) for r in rows.itertuples(index=False))
+    columns = (rows[c].to_numpy() for c in ("accelerator", "provider", "tier", "chips", "usd"))
+    lines = tuple(
+        AcceleratorLine(accelerator=a, provider=pr, tier=t, chips=int(n), usd=_r(u))
+        for a, pr, t, n, u in zip(*columns, strict=True)
+    )
     api_usd = sum(r.usd for r in routes.get(p, []) if r.kind == "api")
-    return PeriodPlan(period=ctx.model.index.periods[p], hours=float(ctx.model.index.hours[p]),
-                      usd=_r(float(rows["usd"].sum()) + api_usd), accelerators=lines,
-                      deployments=tuple(deps.get(p, [])), routing=tuple(routes.get(p, [])),
-                      workloads=tuple(workloads.get(p, [])))
+    return PeriodPlan(
+        period=ctx.model.index.periods[p],
+        hours=float(ctx.model.index.hours[p]),
+        usd=_r(float(rows["usd"].sum()) + api_usd),
+        accelerators=lines,
+        deployments=tuple(deps.get(p, [])),
+        routing=tuple(routes.get(p, [])),
+        workloads=tuple(workloads.get(p, [])),
+    )
 
 
 def _cost(ctx: Context, acc: pd.DataFrame) -> CostUsd:
     ix, vals = ctx.model.index, ctx.result.values
     committed = np.round(np.nan_to_num(vals["commit"])) * ix.commit["multiplier"].to_numpy(float)
-    beyond = float(np.sum(committed * ix.commit["usd_per_chip_hour"].to_numpy(float)
-                          * ix.commit["beyond_hours"].to_numpy(float))) if len(committed) else 0.0
+    beyond = (
+        float(
+            np.sum(
+                committed
+                * ix.commit["usd_per_chip_hour"].to_numpy(float)
+                * ix.commit["beyond_hours"].to_numpy(float)
+            )
+        )
+        if len(committed)
+        else 0.0
+    )
     api = float(np.sum(np.nan_to_num(vals["api"]) * ctx.model.cost["api"]))
     unmet = float(np.sum(np.nan_to_num(vals["unmet"]) * ctx.model.cost["unmet"]))
-    return CostUsd(accelerators=_r(float(acc["usd"].sum())), committed_beyond_horizon=_r(beyond),
-                   api=_r(api), unmet_penalty=_r(unmet))
+    return CostUsd(
+        accelerators=_r(float(acc["usd"].sum())),
+        committed_beyond_horizon=_r(beyond),
+        api=_r(api),
+        unmet_penalty=_r(unmet),
+    )

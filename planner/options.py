@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,9 @@ class Options:
 
 def allowed_accelerators(catalog: Catalog, settings: SolveSettings) -> tuple[str, ...]:
     """Priced accelerators, restricted to ``settings.accelerators`` when given."""
-    chosen = settings.accelerators if settings.accelerators is not None else tuple(sorted(catalog.accelerators))
+    chosen = (
+        settings.accelerators if settings.accelerators is not None else tuple(sorted(catalog.accelerators))
+    )
     return tuple(a for a in chosen if catalog.accelerators[a].is_priced)
 
 
@@ -86,8 +89,11 @@ def candidate_models(shape: pd.Series, catalog: Catalog) -> list[str]:
         model = catalog.models[shape["model"]]
         return [model.id] if model.open_weights else []
     floor = float(shape["min_quality"])
-    return sorted(m.id for m in catalog.models.values()
-                  if m.open_weights and m.quality is not None and m.quality >= floor)
+    return sorted(
+        m.id
+        for m in catalog.models.values()
+        if m.open_weights and m.quality is not None and m.quality >= floor
+    )
 
 
 def _layouts(model: Model, acc: Accelerator) -> list[tuple[str, int, int]]:
@@ -96,11 +102,16 @@ def _layouts(model: Model, acc: Accelerator) -> list[tuple[str, int, int]]:
     return [(p, tp, pp) for p in model.precisions for tp, pp in parallel_layouts(model, acc, p)]
 
 
-def build_configs(models: set[str], catalog: Catalog, accs: tuple[str, ...],
-                  profiles: ProfileTable) -> pd.DataFrame:
+def build_configs(
+    models: set[str], catalog: Catalog, accs: tuple[str, ...], profiles: ProfileTable
+) -> pd.DataFrame:
     """Every legal (model, accelerator, tp, pp, precision) whose weights fit, plus profiled ones."""
-    records = [(m, a, tp, pp, prec) for m in sorted(models) for a in accs
-               for prec, tp, pp in _layouts(catalog.models[m], catalog.accelerators[a])]
+    records = [
+        (m, a, tp, pp, prec)
+        for m in sorted(models)
+        for a in accs
+        for prec, tp, pp in _layouts(catalog.models[m], catalog.accelerators[a])
+    ]
     configs = pd.DataFrame(records, columns=CONFIG_KEYS)
     measured = profiles.configs()
     if len(measured):
@@ -117,7 +128,9 @@ def _pairs(shapes: pd.DataFrame, cands: Mapping[int, list[str]], configs: pd.Dat
     cfg = configs.reset_index(names="config")
     pairs = links.merge(cfg, on="model", how="inner", validate="many_to_many")
     shape_cols = ["input_tokens", "output_tokens", "ttft_ms", "tpot_ms"]
-    return pairs.merge(shapes[shape_cols], left_on="shape", right_index=True, how="left", validate="many_to_one")
+    return pairs.merge(
+        shapes[shape_cols], left_on="shape", right_index=True, how="left", validate="many_to_one"
+    )
 
 
 def estimate_pairs(pairs: pd.DataFrame, catalog: Catalog, profiles: ProfileTable) -> pd.DataFrame:
@@ -139,14 +152,20 @@ def _apply_profiles(est: pd.DataFrame, catalog: Catalog, profiles: ProfileTable)
         config = dict(zip(CONFIG_KEYS, key, strict=True))
 
         def model_many(inp: np.ndarray, out: np.ndarray, config: dict[str, object] = config) -> np.ndarray:
-            cases = pd.DataFrame({**config, "input_tokens": inp, "output_tokens": out,
-                                  "ttft_ms": np.nan, "tpot_ms": np.nan})
+            cases = pd.DataFrame(
+                {**config, "input_tokens": inp, "output_tokens": out, "ttft_ms": np.nan, "tpot_ms": np.nan}
+            )
             grid = estimate_grid(cases, catalog.models, catalog.accelerators)
             return np.where(grid["fits"], grid["requests_per_s"].astype(float), np.nan)
 
         rates, _methods = profiles.lookup_many(
-            tuple(key), group["input_tokens"].to_numpy(float), group["output_tokens"].to_numpy(float),
-            group["ttft_ms"].to_numpy(float), group["tpot_ms"].to_numpy(float), model_many)
+            tuple(key),
+            group["input_tokens"].to_numpy(float),
+            group["output_tokens"].to_numpy(float),
+            group["ttft_ms"].to_numpy(float),
+            group["tpot_ms"].to_numpy(float),
+            model_many,
+        )
         measured = ~np.isnan(rates)
         idx = group.index[measured]
         est.loc[idx, "requests_per_s"] = rates[measured]
@@ -199,25 +218,33 @@ def build_api_routes(shapes: pd.DataFrame, catalog: Catalog, apis: tuple[str, ..
 
 def _api_serves(shape: pd.Series, api_model: str | None, quality: float | None) -> bool:
     if shape["model"] is not None:
-        return api_model == shape["model"]
+        return bool(api_model == shape["model"])
     return quality is not None and quality >= float(shape["min_quality"])
 
 
-def build_options(catalog: Catalog, demand: Demand, profiles: ProfileTable, settings: SolveSettings) -> Options:
+def build_options(
+    catalog: Catalog, demand: Demand, profiles: ProfileTable, settings: SolveSettings
+) -> Options:
     """All the options of one planning run (see the module docstring)."""
     rows, shapes = build_shapes(demand)
     accs = allowed_accelerators(catalog, settings)
-    cands = {int(s): candidate_models(shape, catalog) for s, shape in shapes.iterrows()}
+    cands = {int(cast(int, s)): candidate_models(shape, catalog) for s, shape in shapes.iterrows()}
     configs = build_configs({m for ms in cands.values() for m in ms}, catalog, accs, profiles)
     configs["chips"] = configs["tensor_parallel"] * configs["pipeline_parallel"]
-    configs["usd_per_chip_hour"] = [cheapest_usd_per_chip_hour(catalog.accelerators[a])
-                                    for a in configs["accelerator"]]
-    est = estimate_pairs(_pairs(shapes, cands, configs), catalog, profiles) if len(configs) else pd.DataFrame()
+    configs["usd_per_chip_hour"] = [
+        cheapest_usd_per_chip_hour(catalog.accelerators[a]) for a in configs["accelerator"]
+    ]
+    est = (
+        estimate_pairs(_pairs(shapes, cands, configs), catalog, profiles) if len(configs) else pd.DataFrame()
+    )
     ok = est[est["fits"].astype(bool) & (est["requests_per_s"] > 0)] if len(est) else est
     cap = prune_dominated(ok) if len(ok) else pd.DataFrame(columns=["shape", "config"])
     deployments, capacity = _renumber(configs, cap)
-    reasons = {s: _reason(s, cands[s], est if len(est) else pd.DataFrame(columns=["shape", "reason"]))
-               for s in cands if s not in set(capacity["shape"])}
+    reasons = {
+        s: _reason(s, cands[s], est if len(est) else pd.DataFrame(columns=["shape", "reason"]))
+        for s in cands
+        if s not in set(capacity["shape"])
+    }
     api_routes = build_api_routes(shapes, catalog, allowed_apis(catalog, settings))
     return Options(rows, shapes, deployments, capacity, api_routes, accs, reasons)
 
@@ -227,14 +254,16 @@ def _renumber(configs: pd.DataFrame, cap: pd.DataFrame) -> tuple[pd.DataFrame, p
     deployments = configs.loc[used].reset_index(drop=True)
     deployments.insert(0, "id", deployment_ids(deployments))
     remap = pd.Series(np.arange(len(used)), index=used)
-    capacity = pd.DataFrame({
-        "shape": cap["shape"].to_numpy(int) if len(cap) else np.array([], dtype=int),
-        "option": remap.reindex(cap["config"]).to_numpy(int) if len(cap) else np.array([], dtype=int),
-        "requests_per_s": cap["requests_per_s"].to_numpy(float) if len(cap) else np.array([]),
-        "ttft_ms": cap["ttft_pred"].to_numpy(float) if len(cap) else np.array([]),
-        "tpot_ms": cap["tpot_pred"].to_numpy(float) if len(cap) else np.array([]),
-        "source": cap["source"].to_numpy(object) if len(cap) else np.array([], dtype=object),
-    }).sort_values(["shape", "option"], ignore_index=True)
+    capacity = pd.DataFrame(
+        {
+            "shape": cap["shape"].to_numpy(int) if len(cap) else np.array([], dtype=int),
+            "option": remap.reindex(cap["config"]).to_numpy(int) if len(cap) else np.array([], dtype=int),
+            "requests_per_s": cap["requests_per_s"].to_numpy(float) if len(cap) else np.array([]),
+            "ttft_ms": cap["ttft_pred"].to_numpy(float) if len(cap) else np.array([]),
+            "tpot_ms": cap["tpot_pred"].to_numpy(float) if len(cap) else np.array([]),
+            "source": cap["source"].to_numpy(object) if len(cap) else np.array([], dtype=object),
+        }
+    ).sort_values(["shape", "option"], ignore_index=True)
     return deployments, capacity
 
 
@@ -243,14 +272,29 @@ def deployment_ids(configs: pd.DataFrame) -> list[str]:
     return [f"{m}:{a}:tp{tp}:pp{pp}:{p}" for m, a, tp, pp, p in configs[CONFIG_KEYS].itertuples(index=False)]
 
 
-def restrict_options(options: Options, accelerators: tuple[str, ...] | None, apis: tuple[str, ...] | None) -> Options:
+def restrict_options(
+    options: Options, accelerators: tuple[str, ...] | None, apis: tuple[str, ...] | None
+) -> Options:
     """The same options with only some accelerators and APIs (for baselines, without re-estimating)."""
     deployments, capacity = options.deployments, options.capacity
-    accs = options.accelerators if accelerators is None else tuple(a for a in options.accelerators if a in accelerators)
+    accs = (
+        options.accelerators
+        if accelerators is None
+        else tuple(a for a in options.accelerators if a in accelerators)
+    )
     keep = np.flatnonzero(deployments["accelerator"].isin(accs).to_numpy())
     remap = pd.Series(np.arange(len(keep)), index=keep)
     capacity = capacity[capacity["option"].isin(keep)].copy()
     capacity["option"] = remap.reindex(capacity["option"]).to_numpy(int)
-    api_routes = options.api_routes if apis is None else options.api_routes[options.api_routes["api"].isin(apis)]
-    return Options(options.rows, options.shapes, deployments.iloc[keep].reset_index(drop=True),
-                   capacity.reset_index(drop=True), api_routes.reset_index(drop=True), accs, options.reasons)
+    api_routes = (
+        options.api_routes if apis is None else options.api_routes[options.api_routes["api"].isin(apis)]
+    )
+    return Options(
+        options.rows,
+        options.shapes,
+        deployments.iloc[keep].reset_index(drop=True),
+        capacity.reset_index(drop=True),
+        api_routes.reset_index(drop=True),
+        accs,
+        options.reasons,
+    )

@@ -43,7 +43,11 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write text atomically (UTF-8)."""
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    atomic_write(path, write)
 
 
 def write_model(prob: pulp.LpProblem, path: str | os.PathLike[str]) -> None:
@@ -77,11 +81,17 @@ def plan_csv(plan: Plan) -> str:
     out.writerow(["period", "kind", "id", "detail", "quantity", "unit", "usd"])
     for p in plan.periods:
         for a in p.accelerators:
-            out.writerow([p.period, "accelerator", a.accelerator, f"{a.provider}/{a.tier}", a.chips, "chips", a.usd])
+            out.writerow(
+                [p.period, "accelerator", a.accelerator, f"{a.provider}/{a.tier}", a.chips, "chips", a.usd]
+            )
         for d in p.deployments:
-            out.writerow([p.period, "deployment", d.id, f"utilization {d.utilization}", d.replicas, "replicas", d.usd])
+            out.writerow(
+                [p.period, "deployment", d.id, f"utilization {d.utilization}", d.replicas, "replicas", d.usd]
+            )
         for r in p.routing:
-            out.writerow([p.period, f"route-{r.kind}", r.workload, r.target, r.requests_per_s, "requests/s", r.usd])
+            out.writerow(
+                [p.period, f"route-{r.kind}", r.workload, r.target, r.requests_per_s, "requests/s", r.usd]
+            )
     return buf.getvalue()
 
 
@@ -97,5 +107,7 @@ def write_plan(plan: Plan, path: str | os.PathLike[str], fmt: str | None = None)
     fmt = fmt or Path(path).suffix.lstrip(".").lower().replace("yml", "yaml")
     render = {"json": plan_json, "yaml": plan_yaml, "csv": plan_csv}.get(fmt)
     if render is None:
-        raise InputError(f"unknown plan format '{fmt}'", Location(file=str(path)), f"valid: {', '.join(PLAN_FORMATS)}")
+        raise InputError(
+            f"unknown plan format '{fmt}'", Location(file=str(path)), f"valid: {', '.join(PLAN_FORMATS)}"
+        )
     write_text(path, render(plan))

@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,7 +71,7 @@ def load_problem(
 def check_settings(settings: SolveSettings, catalog: Catalog) -> None:
     """Every accelerator and API a setting names must exist (with close matches when not)."""
     errors = []
-    checks = [
+    checks: list[tuple[str, str, Mapping[str, object], str]] = [
         ("--accelerators", a, catalog.accelerators, "accelerators") for a in settings.accelerators or ()
     ]
     checks += [("--apis", a, catalog.apis, "API offerings") for a in settings.apis or ()]

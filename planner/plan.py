@@ -97,9 +97,11 @@ class WorkloadLine(Out):
     api_requests_per_s: float
     unmet_requests_per_s: float
     marginal_usd_per_request_per_s: float | None = Field(
-        description="Long-run marginal cost (LP relaxation dual) of one more request/s over the period")
+        description="Long-run marginal cost (LP relaxation dual) of one more request/s over the period"
+    )
     short_run_marginal_usd_per_request_per_s: float | None = Field(
-        description="Marginal cost of one more request/s with the plan's integer choices fixed")
+        description="Marginal cost of one more request/s with the plan's integer choices fixed"
+    )
     ttft_ms: float | None = Field(description="Worst predicted TTFT among the deployments it uses")
     tpot_ms: float | None = Field(description="Worst predicted TPOT among the deployments it uses")
 

@@ -28,7 +28,9 @@ class SolveSettings(BaseModel):
     target_utilization: float = Field(DEFAULT_TARGET_UTILIZATION, gt=0, le=1)
     max_spot_share: float = Field(DEFAULT_MAX_SPOT_SHARE, ge=0, le=1)
     commitment_cost: Literal["term", "horizon"] = "term"
-    max_chips: dict[str, int] = Field(default_factory=dict, description="Chip limit per accelerator and period")
+    max_chips: dict[str, int] = Field(
+        default_factory=dict, description="Chip limit per accelerator and period"
+    )
     budget_usd: float | None = Field(None, gt=0, description="Limit on the total cost over the horizon")
     whole_nodes: bool = Field(False, description="Buy node-sold offers by whole nodes")
     unmet_penalty_usd_per_request: float = Field(DEFAULT_UNMET_PENALTY_USD_PER_REQUEST, gt=0)

@@ -13,6 +13,7 @@ import json
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 
@@ -62,20 +63,23 @@ def verify_plan(plan: Plan, problem: Problem) -> list[str]:
 def _check_workloads(period: PeriodPlan, demand_rows: pd.DataFrame) -> list[str]:
     issues = []
     lines = {w.workload: w for w in period.workloads}
-    for row in demand_rows.itertuples(index=False):
-        line = lines.get(row.workload)
+    columns = ("workload", "requests_per_s", "self_host_only", "api_only", "max_api_share")
+    for workload, demand, self_host_only, api_only, max_api_share in zip(
+        *(demand_rows[c].to_numpy() for c in columns), strict=True
+    ):
+        line = lines.get(workload)
         if line is None:
-            issues.append(f"{period.period}/{row.workload}: missing from the plan")
+            issues.append(f"{period.period}/{workload}: missing from the plan")
             continue
         total = line.self_hosted_requests_per_s + line.api_requests_per_s + line.unmet_requests_per_s
-        if not _close(total, float(row.requests_per_s)):
-            issues.append(f"{period.period}/{row.workload}: served {total:.6g} + unmet != demand {row.requests_per_s:.6g}")
-        if row.self_host_only and line.api_requests_per_s > ABS_TOL:
-            issues.append(f"{period.period}/{row.workload}: self_host_only but sent to an API")
-        if row.api_only and line.self_hosted_requests_per_s > ABS_TOL:
-            issues.append(f"{period.period}/{row.workload}: api_only but self-hosted")
-        if line.api_requests_per_s > float(row.max_api_share) * float(row.requests_per_s) + ABS_TOL:
-            issues.append(f"{period.period}/{row.workload}: API share above max_api_share")
+        if not _close(total, float(demand)):
+            issues.append(f"{period.period}/{workload}: served {total:.6g} + unmet != demand {demand:.6g}")
+        if self_host_only and line.api_requests_per_s > ABS_TOL:
+            issues.append(f"{period.period}/{workload}: self_host_only but sent to an API")
+        if api_only and line.self_hosted_requests_per_s > ABS_TOL:
+            issues.append(f"{period.period}/{workload}: api_only but self-hosted")
+        if line.api_requests_per_s > float(max_api_share) * float(demand) + ABS_TOL:
+            issues.append(f"{period.period}/{workload}: API share above max_api_share")
     return issues
 
 
@@ -90,7 +94,8 @@ def _check_routes(period: PeriodPlan, demand_rows: pd.DataFrame, problem: Proble
     issues = []
     cat = problem.catalog
     deployments = {d.id: d for d in period.deployments}
-    by_workload = {r.workload: r for r in demand_rows.itertuples(index=False)}
+    # itertuples rows are dynamic namedtuples: their fields are not visible to the type checker.
+    by_workload: dict[Any, Any] = {r.workload: r for r in demand_rows.itertuples(index=False)}
     api_sum: dict[str, float] = defaultdict(float)
     for route in period.routing:
         row = by_workload.get(route.workload)
@@ -101,13 +106,20 @@ def _check_routes(period: PeriodPlan, demand_rows: pd.DataFrame, problem: Proble
             dep = deployments.get(route.target)
             quality = cat.models[dep.model].quality if dep is not None and dep.model in cat.models else None
             if dep is None or not _serves(problem, row, dep.model, quality):
-                issues.append(f"{period.period}/{route.workload}: route to {route.target}, which cannot serve it")
+                issues.append(
+                    f"{period.period}/{route.workload}: route to {route.target}, which cannot serve it"
+                )
             continue
         api = cat.apis.get(route.target)
         if api is None or not _serves(problem, row, api.model, cat.api_quality(api)):
             issues.append(f"{period.period}/{route.workload}: API {route.target} cannot serve it")
             continue
-        usd = route.requests_per_s * 3600 * period.hours * api.usd_per_request(row.input_tokens, row.output_tokens)
+        usd = (
+            route.requests_per_s
+            * 3600
+            * period.hours
+            * api.usd_per_request(row.input_tokens, row.output_tokens)
+        )
         if not _close(usd, route.usd):
             issues.append(f"{period.period}/{route.workload}: API cost {route.usd} != re-priced {usd:.6f}")
         api_sum[route.workload] += route.requests_per_s
@@ -129,8 +141,10 @@ def _check_chips_and_prices(period: PeriodPlan, problem: Problem) -> list[str]:
         if price is None:
             issues.append(f"{period.period}: no catalog offer {line.accelerator}/{line.provider}/{line.tier}")
         elif not _close(line.chips * price * period.hours, line.usd):
-            issues.append(f"{period.period}: {line.accelerator}/{line.provider}/{line.tier} costs {line.usd}, "
-                          f"re-priced {line.chips * price * period.hours:.6f}")
+            issues.append(
+                f"{period.period}: {line.accelerator}/{line.provider}/{line.tier} costs {line.usd}, "
+                f"re-priced {line.chips * price * period.hours:.6f}"
+            )
         bought[line.accelerator] += line.chips
         spot[line.accelerator] += line.chips if line.tier == "spot" else 0
     used: dict[str, int] = defaultdict(int)
@@ -141,7 +155,9 @@ def _check_chips_and_prices(period: PeriodPlan, problem: Problem) -> list[str]:
         if chips > bought.get(acc, 0):
             issues.append(f"{period.period}: {acc} uses {chips} chips but buys {bought.get(acc, 0)}")
         if acc in settings.max_chips and chips > settings.max_chips[acc]:
-            issues.append(f"{period.period}: {acc} uses {chips} chips, above --max-chips {settings.max_chips[acc]}")
+            issues.append(
+                f"{period.period}: {acc} uses {chips} chips, above --max-chips {settings.max_chips[acc]}"
+            )
     for acc, chips in spot.items():
         if chips > settings.max_spot_share * bought[acc] + ABS_TOL:
             issues.append(f"{period.period}: {acc} spot chips {chips} above the spot share")
@@ -161,20 +177,41 @@ def _check_capacity(plan: Plan, problem: Problem) -> list[str]:
             row = rows[(rows["period_index"] == p_index) & (rows["workload"] == route.workload)].iloc[0]
             util = row["target_utilization"]
             util = problem.settings.target_utilization if pd.isna(util) else float(util)
-            records.append((p_index, d.id, d.replicas, int(row["shape"]), route.requests_per_s, util,
-                            d.model, d.accelerator, d.tensor_parallel, d.pipeline_parallel, d.precision))
+            records.append(
+                (
+                    p_index,
+                    d.id,
+                    d.replicas,
+                    int(row["shape"]),
+                    route.requests_per_s,
+                    util,
+                    d.model,
+                    d.accelerator,
+                    d.tensor_parallel,
+                    d.pipeline_parallel,
+                    d.precision,
+                )
+            )
     if not records:
         return []
     frame = pd.DataFrame(records, columns=["p", "id", "replicas", "shape", "x", "util", *CONFIG_KEYS])
-    pairs = frame.merge(shapes[["input_tokens", "output_tokens", "ttft_ms", "tpot_ms"]], left_on="shape",
-                        right_index=True, how="left", validate="many_to_one")
+    pairs = frame.merge(
+        shapes[["input_tokens", "output_tokens", "ttft_ms", "tpot_ms"]],
+        left_on="shape",
+        right_index=True,
+        how="left",
+        validate="many_to_one",
+    )
     est = estimate_pairs(pairs, problem.catalog, problem.profiles)
     frame["slots"] = frame["x"] / (est["requests_per_s"].to_numpy(float) * frame["util"])
     issues = []
     for (p, dep_id), group in frame.groupby(["p", "id"]):
-        if group["slots"].sum() > group["replicas"].iat[0] * (1 + 1e-6) + 1e-9:
-            issues.append(f"{plan.periods[int(p)].period}: {dep_id} loaded {group['slots'].sum():.4f} replicas' worth "
-                          f"at the target utilisation, has {group['replicas'].iat[0]}")
+        label = plan.periods[int(cast(int, p))].period
+        if group["slots"].sum() > group["replicas"].to_numpy()[0] * (1 + 1e-6) + 1e-9:
+            issues.append(
+                f"{label}: {dep_id} loaded {group['slots'].sum():.4f} replicas' worth "
+                f"at the target utilisation, has {group['replicas'].iat[0]}"
+            )
     return issues
 
 
@@ -197,6 +234,8 @@ def _check_totals(plan: Plan, problem: Problem) -> list[str]:
     if unmet > ABS_TOL and not plan.diagnostics.unmet:
         issues.append("demand is unmet but the diagnostics say nothing")
     budget = problem.settings.budget_usd
-    if budget is not None and cost.accelerators + cost.committed_beyond_horizon + cost.api > budget * (1 + REL_TOL):
+    if budget is not None and cost.accelerators + cost.committed_beyond_horizon + cost.api > budget * (
+        1 + REL_TOL
+    ):
         issues.append(f"cost above --budget-usd {budget}")
     return issues

@@ -31,11 +31,23 @@ def available_solvers() -> list[str]:
     return names
 
 
-def solve(lp: pulp.LpProblem, name: str = "highs", *, mip: bool, time_limit_s: float | None = None,
-          mip_gap: float = 1e-3, threads: int | None = None, start: dict[str, float] | None = None) -> SolveResult:
+def solve(
+    lp: pulp.LpProblem,
+    name: str = "highs",
+    *,
+    mip: bool,
+    time_limit_s: float | None = None,
+    mip_gap: float = 1e-3,
+    threads: int | None = None,
+    start: dict[str, float] | None = None,
+) -> SolveResult:
     """Solve ``lp`` with the named solver (``highs`` or ``cbc``)."""
     if name == "highs":
-        return solve_highs(lp, mip=mip, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, start=start)
+        return solve_highs(
+            lp, mip=mip, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, start=start
+        )
     if name == "cbc":
-        return solve_cbc(lp, mip=mip, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, start=start)
+        return solve_cbc(
+            lp, mip=mip, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, start=start
+        )
     raise ValueError(f"unknown solver {name!r}; valid: {', '.join(SOLVERS)}")

@@ -34,23 +34,37 @@ def cbc_available() -> bool:
 
 
 def _integral(lp: pulp.LpProblem) -> bool:
-    for v in lp.variables():
-        if v.cat == pulp.LpInteger and v.varValue is not None:
-            if abs(v.varValue - round(v.varValue)) > _INTEGRALITY_TOL:
-                return False
-    return True
+    return not any(
+        v.cat == pulp.LpInteger
+        and v.varValue is not None
+        and abs(v.varValue - round(v.varValue)) > _INTEGRALITY_TOL
+        for v in lp.variables()
+    )
 
 
-def solve_cbc(lp: pulp.LpProblem, *, mip: bool, time_limit_s: float | None = None, mip_gap: float = 1e-3,
-              threads: int | None = None, start: dict[str, float] | None = None,
-              msg: bool = False) -> SolveResult:
+def solve_cbc(
+    lp: pulp.LpProblem,
+    *,
+    mip: bool,
+    time_limit_s: float | None = None,
+    mip_gap: float = 1e-3,
+    threads: int | None = None,
+    start: dict[str, float] | None = None,
+    msg: bool = False,
+) -> SolveResult:
     """Solve with CBC and map its status (CBC reports no bound through PuLP)."""
     began = time.monotonic()
     if start:
         for v in lp.variables():
             v.setInitialValue(start.get(v.name, 0.0))
-    solver = _cbc(mip=mip, msg=msg, timeLimit=None if time_limit_s is None else max(1, math.ceil(time_limit_s)),
-                  gapRel=mip_gap, threads=threads, warmStart=bool(start))
+    solver = _cbc(
+        mip=mip,
+        msg=msg,
+        timeLimit=None if time_limit_s is None else max(1, math.ceil(time_limit_s)),
+        gapRel=mip_gap,
+        threads=threads,
+        warmStart=bool(start),
+    )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*PULP_CBC_CMD.*")
         lp.solve(solver)

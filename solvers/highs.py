@@ -24,7 +24,11 @@ _INTEGRALITY_TOL = 1e-6
 
 
 def _row_arrays(lp: pulp.LpProblem, col_of: dict[str, int]) -> tuple[np.ndarray, ...]:
-    starts, index, value, lower, upper = [0], [], [], [], []
+    starts: list[int] = [0]
+    index: list[int] = []
+    value: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
     inf = float("inf")
     for i, row in enumerate(lp._constraints.values()):
         row.index = i
@@ -35,8 +39,13 @@ def _row_arrays(lp: pulp.LpProblem, col_of: dict[str, int]) -> tuple[np.ndarray,
         lb, ub = row.getLb(), row.getUb()
         lower.append(-inf if lb is None else lb)
         upper.append(inf if ub is None else ub)
-    return (np.array(starts, np.int32), np.array(index, np.int32), np.array(value, float),
-            np.array(lower, float), np.array(upper, float))
+    return (
+        np.array(starts, np.int32),
+        np.array(index, np.int32),
+        np.array(value, float),
+        np.array(lower, float),
+        np.array(upper, float),
+    )
 
 
 @contextlib.contextmanager
@@ -59,8 +68,9 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
 
     name = "HiGHS"
 
-    def __init__(self, *, start: dict[str, float] | None = None, deadline: float | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, start: dict[str, float] | None = None, deadline: float | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.start = start
         self.deadline = deadline
@@ -91,8 +101,10 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
         model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = starts, index, value
         model.a_matrix_.num_col_, model.a_matrix_.num_row_ = len(variables), len(lower)
         if self.mip:
-            kinds = [highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger else highspy.HighsVarType.kContinuous
-                     for v in variables]
+            kinds = [
+                highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger else highspy.HighsVarType.kContinuous
+                for v in variables
+            ]
             model.integrality_ = kinds
         lp.solverModel.passModel(model)
         self._pass_start(lp, variables)
@@ -127,14 +139,28 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
         lp.solverModel.cbMipInterrupt.subscribe(stop)
 
 
-def solve_highs(lp: pulp.LpProblem, *, mip: bool, time_limit_s: float | None = None, mip_gap: float = 1e-3,
-                threads: int | None = None, start: dict[str, float] | None = None,
-                msg: bool = False) -> SolveResult:
+def solve_highs(
+    lp: pulp.LpProblem,
+    *,
+    mip: bool,
+    time_limit_s: float | None = None,
+    mip_gap: float = 1e-3,
+    threads: int | None = None,
+    start: dict[str, float] | None = None,
+    msg: bool = False,
+) -> SolveResult:
     """Solve with HiGHS (the LP relaxation when ``mip`` is False) and map its status."""
     began = time.monotonic()
     deadline = began + time_limit_s if time_limit_s is not None else None
-    solver = FastHiGHS(mip=mip, msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=threads,
-                       start=start, deadline=deadline)
+    solver = FastHiGHS(
+        mip=mip,
+        msg=msg,
+        timeLimit=time_limit_s,
+        gapRel=mip_gap,
+        threads=threads,
+        start=start,
+        deadline=deadline,
+    )
     lp.solve(solver)
     highs = lp.solverModel
     info = highs.getInfo()

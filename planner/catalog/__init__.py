@@ -1,0 +1,1 @@
+"""Catalogs of accelerators, models and API offerings: schemas and loading."""

@@ -47,7 +47,9 @@ def read_catalog_file(path: Path) -> list[dict[str, Any]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", Location(str(path), row)) from None
+        raise InputError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}", Location(str(path), row)
+        ) from None
     return _entries(data, path)
 
 
@@ -70,8 +72,14 @@ def _merge_prices(base: list[Any], overlay: list[Any]) -> list[Any]:
     merged = [dict(p) if isinstance(p, dict) else p for p in base]
     for offer in overlay:
         key = (offer.get("provider"), offer.get("tier")) if isinstance(offer, dict) else None
-        match = next((i for i, p in enumerate(merged) if isinstance(p, dict) and key ==
-                      (p.get("provider"), p.get("tier"))), None)
+        match = next(
+            (
+                i
+                for i, p in enumerate(merged)
+                if isinstance(p, dict) and key == (p.get("provider"), p.get("tier"))
+            ),
+            None,
+        )
         if match is None:
             merged.append(offer)
         else:
@@ -95,7 +103,9 @@ def _apply_file(raw: RawEntries, origin: dict[str, str], path: Path) -> None:
     for entry in read_catalog_file(path):
         entry_id = str(entry["id"])
         if entry_id in seen:
-            raise InputError("the same id appears twice in one file", Location(file=str(path), entry=entry_id))
+            raise InputError(
+                "the same id appears twice in one file", Location(file=str(path), entry=entry_id)
+            )
         seen.add(entry_id)
         raw[entry_id] = merge_entry(raw[entry_id], entry) if entry_id in raw else dict(entry)
         origin[entry_id] = str(path)
@@ -130,16 +140,21 @@ def _validate(kind: str, raw: RawEntries, origin: dict[str, str]) -> dict[str, A
 def _user_dir(folder: str | os.PathLike[str]) -> Path:
     path = Path(folder)
     if not path.is_dir():
-        raise InputError("catalog folder not found (expected a folder with accelerators.yaml, models.yaml "
-                         "or apis.yaml)", Location(file=str(path)))
+        raise InputError(
+            "catalog folder not found (expected a folder with accelerators.yaml, models.yaml or apis.yaml)",
+            Location(file=str(path)),
+        )
     known = {f"{kind}.yaml" for kind in KINDS}
     if not any((path / name).is_file() for name in known):
-        raise InputError("catalog folder holds none of accelerators.yaml, models.yaml, apis.yaml",
-                         Location(file=str(path)))
+        raise InputError(
+            "catalog folder holds none of accelerators.yaml, models.yaml, apis.yaml", Location(file=str(path))
+        )
     return path
 
 
-def load_catalog(user_dirs: Sequence[str | os.PathLike[str]] = (), *, include_shipped: bool = True) -> Catalog:
+def load_catalog(
+    user_dirs: Sequence[str | os.PathLike[str]] = (), *, include_shipped: bool = True
+) -> Catalog:
     """Load the shipped catalogs, apply the user's folders in order, validate and cross-check.
 
     Args:

@@ -76,11 +76,17 @@ class Accelerator(Sourced):
     vendor: str | None = Field(None, description="Maker (nvidia, amd, google, aws)")
     kind: AcceleratorKind = Field("gpu", description="gpu, tpu or neuron: decides the parallelism rules")
     memory_gib: PositiveFloat | None = Field(None, description="Accelerator memory per chip, GiB")
-    memory_bandwidth_tb_per_s: PositiveFloat | None = Field(None, description="Memory bandwidth per chip, TB/s")
+    memory_bandwidth_tb_per_s: PositiveFloat | None = Field(
+        None, description="Memory bandwidth per chip, TB/s"
+    )
     bf16_tflops: PositiveFloat | None = Field(None, description="Dense BF16 peak per chip, TFLOP/s")
-    fp8_tflops: PositiveFloat | None = Field(None, description="Dense FP8 peak per chip, TFLOP/s; absent: no FP8")
+    fp8_tflops: PositiveFloat | None = Field(
+        None, description="Dense FP8 peak per chip, TFLOP/s; absent: no FP8"
+    )
     int8_tops: PositiveFloat | None = Field(None, description="Dense INT8 peak per chip, TOP/s")
-    fp4_tflops: PositiveFloat | None = Field(None, description="Dense FP4 peak per chip, TFLOP/s; absent: no FP4")
+    fp4_tflops: PositiveFloat | None = Field(
+        None, description="Dense FP4 peak per chip, TFLOP/s; absent: no FP4"
+    )
     chips_per_node: int = Field(ge=1, le=256, description="Chips in one node (host) as sold")
     scale_up_gb_per_s: PositiveFloat | None = Field(
         None, description="Scale-up interconnect bandwidth per chip, GB/s (bidirectional)"
@@ -177,7 +183,9 @@ class Model(Sourced):
     experts: int | None = Field(None, ge=1, description="Routed experts per MoE layer")
     experts_per_token: int | None = Field(None, ge=1, description="Routed experts each token uses")
     max_context_tokens: int | None = Field(None, ge=1, description="Longest context (input + output)")
-    precisions: tuple[Precision, ...] = Field(("bf16",), min_length=1, description="Precisions it is served in")
+    precisions: tuple[Precision, ...] = Field(
+        ("bf16",), min_length=1, description="Precisions it is served in"
+    )
     open_weights: bool = Field(True, description="Weights can be downloaded and self-hosted")
     quality: NonNegFloat | None = Field(None, description="Quality score on the README's benchmark scale")
     quality_source: str | None = Field(None, description="Where the quality score comes from")
@@ -230,7 +238,9 @@ class ApiOffering(Sourced):
     quality_source: str | None = Field(None, description="Where the quality score comes from")
     usd_per_1m_input_tokens: NonNegFloat = Field(description="USD per 1M input tokens")
     usd_per_1m_output_tokens: NonNegFloat = Field(description="USD per 1M output tokens")
-    usd_per_1m_cached_input_tokens: NonNegFloat | None = Field(None, description="USD per 1M cached input tokens")
+    usd_per_1m_cached_input_tokens: NonNegFloat | None = Field(
+        None, description="USD per 1M cached input tokens"
+    )
     max_context_tokens: int | None = Field(None, ge=1, description="Longest context accepted")
     rate_limit_requests_per_s: PositiveFloat | None = Field(None, description="Published request-rate limit")
     rate_limit_tokens_per_min: PositiveFloat | None = Field(None, description="Published token-rate limit")
@@ -244,7 +254,9 @@ class ApiOffering(Sourced):
 
     def usd_per_request(self, input_tokens: float, output_tokens: float) -> float:
         """Token cost of one request of that shape."""
-        return (input_tokens * self.usd_per_1m_input_tokens + output_tokens * self.usd_per_1m_output_tokens) / 1e6
+        return (
+            input_tokens * self.usd_per_1m_input_tokens + output_tokens * self.usd_per_1m_output_tokens
+        ) / 1e6
 
 
 class Catalog(Record):

@@ -1,0 +1,1 @@
+"""The planning MILP: index sets, variables, constraint families, objective."""

@@ -25,10 +25,14 @@ def replica_upper_bounds(ix: IndexSets) -> np.ndarray:
     key = ix.replica["p"].to_numpy(np.int64) * n_o + ix.replica["o"].to_numpy(np.int64)
     rows = np.searchsorted(key, ix.route["p"].to_numpy(np.int64) * n_o + ix.route["o"].to_numpy(np.int64))
     rate = ix.cover["rate"].to_numpy(float)[ix.route["d"].to_numpy(int)]
-    need = np.bincount(rows, weights=rate / (ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float)),
-                       minlength=len(ix.replica))
+    need = np.bincount(
+        rows,
+        weights=rate / (ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float)),
+        minlength=len(ix.replica),
+    )
     floor = ix.cover["min_replicas"].max() if len(ix.cover) else 0
-    return np.ceil(need - 1e-9) + float(floor)
+    bounds: np.ndarray = np.ceil(need - 1e-9) + float(floor)
+    return bounds
 
 
 def _variables(prob: pulp.LpProblem, ix: IndexSets) -> dict[str, np.ndarray]:
@@ -38,17 +42,38 @@ def _variables(prob: pulp.LpProblem, ix: IndexSets) -> dict[str, np.ndarray]:
     route_pw = cover_pw[route["d"].to_numpy()] if len(route) else np.zeros((0, 2), int)
     api_pw = cover_pw[api["d"].to_numpy()] if len(api) else np.zeros((0, 2), int)
     return {
-        "route": make_variables(prob, [f"route_p{p}_w{w}_o{o}" for (p, w), o in
-                                       zip(route_pw, route["o"], strict=True)], 0, None, False),
-        "api": make_variables(prob, [f"api_p{p}_w{w}_k{k}" for (p, w), k in
-                                     zip(api_pw, api["k"], strict=True)], 0, None, False),
+        "route": make_variables(
+            prob,
+            [f"route_p{p}_w{w}_o{o}" for (p, w), o in zip(route_pw, route["o"], strict=True)],
+            0,
+            None,
+            False,
+        ),
+        "api": make_variables(
+            prob, [f"api_p{p}_w{w}_k{k}" for (p, w), k in zip(api_pw, api["k"], strict=True)], 0, None, False
+        ),
         "unmet": make_variables(prob, [f"unmet_p{p}_w{w}" for p, w in cover_pw], 0, None, False),
-        "replicas": make_variables(prob, [f"replicas_p{p}_o{o}" for p, o in
-                                          ix.replica[["p", "o"]].itertuples(index=False)], 0, None, True),
-        "supply": make_variables(prob, [f"chips_p{p}_a{a}_f{f}" for p, a, f in
-                                        ix.supply[["p", "a", "f"]].itertuples(index=False)], 0, None, True),
-        "commit": make_variables(prob, [f"commit_a{a}_f{f}" for a, f in
-                                        ix.commit[["a", "f"]].itertuples(index=False)], 0, None, True),
+        "replicas": make_variables(
+            prob,
+            [f"replicas_p{p}_o{o}" for p, o in ix.replica[["p", "o"]].itertuples(index=False)],
+            0,
+            None,
+            True,
+        ),
+        "supply": make_variables(
+            prob,
+            [f"chips_p{p}_a{a}_f{f}" for p, a, f in ix.supply[["p", "a", "f"]].itertuples(index=False)],
+            0,
+            None,
+            True,
+        ),
+        "commit": make_variables(
+            prob,
+            [f"commit_a{a}_f{f}" for a, f in ix.commit[["a", "f"]].itertuples(index=False)],
+            0,
+            None,
+            True,
+        ),
     }
 
 
@@ -58,18 +83,27 @@ def _costs(ix: IndexSets, settings: SolveSettings) -> dict[str, np.ndarray]:
     return {
         "route": np.zeros(len(ix.route)),
         "api": ix.api["usd_per_request"].to_numpy(float) * SECONDS_PER_HOUR * ix.api["hours"].to_numpy(float),
-        "unmet": settings.unmet_penalty_usd_per_request * SECONDS_PER_HOUR * ix.cover["hours"].to_numpy(float),
+        "unmet": settings.unmet_penalty_usd_per_request
+        * SECONDS_PER_HOUR
+        * ix.cover["hours"].to_numpy(float),
         "replicas": np.zeros(len(ix.replica)),
         "supply": (ix.supply["usd_per_chip_hour"] * ix.supply["multiplier"]).to_numpy(float) * supply_hours,
-        "commit": (ix.commit["usd_per_chip_hour"] * ix.commit["multiplier"]
-                   * ix.commit["charged_hours"]).to_numpy(float),
+        "commit": (
+            ix.commit["usd_per_chip_hour"] * ix.commit["multiplier"] * ix.commit["charged_hours"]
+        ).to_numpy(float),
     }
 
 
 def _objective(m: PlanningModel) -> pulp.LpAffineExpression:
-    pairs = []
-    for name, variables in (("route", m.route), ("api", m.api), ("unmet", m.unmet), ("replicas", m.replicas),
-                            ("supply", m.supply), ("commit", m.commit)):
+    pairs: list[tuple[pulp.LpVariable, float]] = []
+    for name, variables in (
+        ("route", m.route),
+        ("api", m.api),
+        ("unmet", m.unmet),
+        ("replicas", m.replicas),
+        ("supply", m.supply),
+        ("commit", m.commit),
+    ):
         coefs = m.cost[name]
         nonzero = coefs != 0
         pairs.extend(zip(variables[nonzero], coefs[nonzero], strict=True))
@@ -79,24 +113,39 @@ def _objective(m: PlanningModel) -> pulp.LpAffineExpression:
 def api_token_counts(ix: IndexSets, options: Options) -> np.ndarray:
     """Input + output tokens per request for each ``index.api`` row."""
     shapes = options.shapes
-    shape_of_row = ix.cover["shape"].to_numpy(int)[ix.api["d"].to_numpy(int)] if len(ix.api) else np.array([], int)
+    shape_of_row = (
+        ix.cover["shape"].to_numpy(int)[ix.api["d"].to_numpy(int)] if len(ix.api) else np.array([], int)
+    )
     tokens = (shapes["input_tokens"].astype(float) + shapes["output_tokens"].astype(float)).to_numpy()
-    return tokens[shape_of_row]
+    per_row: np.ndarray = tokens[shape_of_row]
+    return per_row
 
 
-def build_model(options: Options, demand: Demand, catalog: Catalog, settings: SolveSettings,
-                apis: tuple[str, ...]) -> PlanningModel:
+def build_model(
+    options: Options, demand: Demand, catalog: Catalog, settings: SolveSettings, apis: tuple[str, ...]
+) -> PlanningModel:
     """The planning MILP for one run: index sets, variables, every constraint family, objective."""
     return model_from_index(build_index(options, demand, catalog, settings, apis), options, catalog, settings)
 
 
-def model_from_index(ix: IndexSets, options: Options, catalog: Catalog, settings: SolveSettings) -> PlanningModel:
+def model_from_index(
+    ix: IndexSets, options: Options, catalog: Catalog, settings: SolveSettings
+) -> PlanningModel:
     """The planning MILP over given index sets (the whole horizon, or one period's slice)."""
     prob = pulp.LpProblem("fleetplan", pulp.LpMinimize)
     var = _variables(prob, ix)
     for variable, bound in zip(var["replicas"], replica_upper_bounds(ix), strict=True):
         variable.upBound = float(bound)
-    m = PlanningModel(prob=prob, index=ix, **var)
+    m = PlanningModel(
+        prob=prob,
+        index=ix,
+        route=var["route"],
+        api=var["api"],
+        unmet=var["unmet"],
+        replicas=var["replicas"],
+        supply=var["supply"],
+        commit=var["commit"],
+    )
     m.cost = _costs(ix, settings)
     cons.add_demand_cover(m)
     cons.add_replica_capacity(m)

@@ -31,8 +31,11 @@ def add_demand_cover(m: PlanningModel) -> None:
     if n == 0:
         return
     route_d, api_d = ix.route["d"].to_numpy(), ix.api["d"].to_numpy()
-    g, v, c = stack((route_d, m.route, np.ones(len(route_d))), (api_d, m.api, np.ones(len(api_d))),
-                    (np.arange(n), m.unmet, np.ones(n)))
+    g, v, c = stack(
+        (route_d, m.route, np.ones(len(route_d))),
+        (api_d, m.api, np.ones(len(api_d))),
+        (np.arange(n), m.unmet, np.ones(n)),
+    )
     names = [f"cover_p{p}_w{w}" for p, w in ix.cover[["p", "w"]].itertuples(index=False)]
     rows = add_rows(m.prob, grouped_sums(g, v, c, n), EQ, ix.cover["rate"].to_numpy(), names)
     m.rows["cover"] = (rows, np.arange(n))
@@ -47,8 +50,12 @@ def add_replica_capacity(m: PlanningModel) -> None:
     n = len(ix.replica)
     if n == 0:
         return
-    key = ix.replica["p"].to_numpy(np.int64) * (ix.replica["o"].max() + 1) + ix.replica["o"].to_numpy(np.int64)
-    route_key = ix.route["p"].to_numpy(np.int64) * (ix.replica["o"].max() + 1) + ix.route["o"].to_numpy(np.int64)
+    key = ix.replica["p"].to_numpy(np.int64) * (ix.replica["o"].max() + 1) + ix.replica["o"].to_numpy(
+        np.int64
+    )
+    route_key = ix.route["p"].to_numpy(np.int64) * (ix.replica["o"].max() + 1) + ix.route["o"].to_numpy(
+        np.int64
+    )
     route_row = np.searchsorted(key, route_key)
     load = 1.0 / (ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float))
     g, v, c = stack((route_row, m.route, load), (np.arange(n), m.replicas, -np.ones(n)))
@@ -61,25 +68,26 @@ def _pa_groups(m: PlanningModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     ix = m.index
     n_acc = max(len(ix.accelerators), 1)
     pa = np.unique(ix.replica["p"].to_numpy(np.int64) * n_acc + ix.replica["a"].to_numpy(np.int64))
-    rep_g = np.searchsorted(pa, ix.replica["p"].to_numpy(np.int64) * n_acc + ix.replica["a"].to_numpy(np.int64))
+    rep_g = np.searchsorted(
+        pa, ix.replica["p"].to_numpy(np.int64) * n_acc + ix.replica["a"].to_numpy(np.int64)
+    )
     sup_g = np.searchsorted(pa, ix.supply["p"].to_numpy(np.int64) * n_acc + ix.supply["a"].to_numpy(np.int64))
     return pa, rep_g, sup_g, pa % n_acc
 
 
-def _commit_terms(m: PlanningModel, pa: np.ndarray, pa_acc: np.ndarray,
-                  tiers: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _commit_terms(
+    m: PlanningModel, pa: np.ndarray, pa_acc: np.ndarray, tiers: tuple[str, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Committed chips enter every (period, accelerator) group of their accelerator."""
     commit = m.index.commit
-    if tiers is not None:
-        mask = commit["tier"].isin(tiers).to_numpy()
-    else:
-        mask = np.ones(len(commit), dtype=bool)
+    mask = commit["tier"].isin(tiers).to_numpy() if tiers is not None else np.ones(len(commit), dtype=bool)
     groups, variables, coefs = [], [], []
+    acc, multiplier = commit["a"].to_numpy(), commit["multiplier"].to_numpy(float)
     for j in np.flatnonzero(mask):
-        members = np.flatnonzero(pa_acc == commit["a"].iat[j])
+        members = np.flatnonzero(pa_acc == acc[j])
         groups.append(members)
         variables.append(np.full(len(members), m.commit[j], dtype=object))
-        coefs.append(np.full(len(members), float(commit["multiplier"].iat[j])))
+        coefs.append(np.full(len(members), float(multiplier[j])))
     if not groups:
         return np.array([], dtype=np.int64), np.array([], dtype=object), np.array([])
     return np.concatenate(groups), np.concatenate(variables), np.concatenate(coefs)
@@ -97,8 +105,9 @@ def add_chip_balance(m: PlanningModel) -> None:
     pa, rep_g, sup_g, pa_acc = _pa_groups(m)
     sup_mult = -ix.supply["multiplier"].to_numpy(float)
     cg, cv, cc = _commit_terms(m, pa, pa_acc)
-    g, v, c = stack((rep_g, m.replicas, ix.replica["chips"].to_numpy(float)),
-                    (sup_g, m.supply, sup_mult), (cg, cv, -cc))
+    g, v, c = stack(
+        (rep_g, m.replicas, ix.replica["chips"].to_numpy(float)), (sup_g, m.supply, sup_mult), (cg, cv, -cc)
+    )
     n_acc = max(len(ix.accelerators), 1)
     names = [f"chips_p{k // n_acc}_a{k % n_acc}" for k in pa]
     m.rows["chips"] = (add_rows(m.prob, grouped_sums(g, v, c, len(pa)), LE, np.zeros(len(pa)), names), pa)
@@ -169,7 +178,9 @@ def add_max_api_share(m: PlanningModel) -> None:
 
 
 def add_api_rate_limits(m: PlanningModel, catalog: Catalog, token_counts: np.ndarray) -> None:
-    """API limits, ``apirate_p{p}_k{k}``: ``sum_d y_dk <= limit_k`` (requests/s), and
+    """API limits: requests/s and tokens/min where the catalog publishes them.
+
+    ``apirate_p{p}_k{k}``: ``sum_d y_dk <= limit_k`` (requests/s), and
     ``apitokens_p{p}_k{k}``: ``sum_d 60 tokens_d y_dk <= limit_k`` (tokens/min).
 
     ``token_counts`` holds input + output tokens per ``index.api`` row.
@@ -178,7 +189,10 @@ def add_api_rate_limits(m: PlanningModel, catalog: Catalog, token_counts: np.nda
     ix = m.index
     req = np.array([catalog.apis[a].rate_limit_requests_per_s or np.nan for a in ix.apis])
     tpm = np.array([catalog.apis[a].rate_limit_tokens_per_min or np.nan for a in ix.apis])
-    for name, limits, coef in (("apirate", req, np.ones(len(ix.api))), ("apitokens", tpm, 60.0 * token_counts)):
+    for name, limits, coef in (
+        ("apirate", req, np.ones(len(ix.api))),
+        ("apitokens", tpm, 60.0 * token_counts),
+    ):
         _add_api_limit(m, name, limits, coef)
 
 
@@ -226,4 +240,7 @@ def add_budget(m: PlanningModel, settings: SolveSettings) -> None:
     variables = np.concatenate([p[0] for p in parts])
     coefs = np.concatenate([p[1] for p in parts])
     exprs = grouped_sums(np.zeros(len(variables), dtype=np.int64), variables, coefs, 1)
-    m.rows["budget"] = (add_rows(m.prob, exprs, LE, np.array([settings.budget_usd]), ["budget"]), np.array([0]))
+    m.rows["budget"] = (
+        add_rows(m.prob, exprs, LE, np.array([settings.budget_usd]), ["budget"]),
+        np.array([0]),
+    )

@@ -8,13 +8,15 @@ grouped with numpy first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pulp
 
 
-def make_variables(prob: pulp.LpProblem, names: Sequence[str], low: float | None, up: float | None,
-                   integer: bool) -> np.ndarray:
+def make_variables(
+    prob: pulp.LpProblem, names: Sequence[str], low: float | None, up: float | None, integer: bool
+) -> np.ndarray:
     """Create one variable per name; return them as an object array."""
     cat = pulp.LpInteger if integer else pulp.LpContinuous
     out = np.empty(len(names), dtype=object)
@@ -22,8 +24,9 @@ def make_variables(prob: pulp.LpProblem, names: Sequence[str], low: float | None
     return out
 
 
-def grouped_sums(groups: np.ndarray, variables: np.ndarray, coefs: np.ndarray,
-                 n_groups: int) -> list[pulp.LpAffineExpression]:
+def grouped_sums(
+    groups: np.ndarray, variables: np.ndarray, coefs: np.ndarray, n_groups: int
+) -> list[pulp.LpAffineExpression]:
     """``[sum(coefs[i] * variables[i] for i with groups[i] == g) for g in range(n_groups)]``.
 
     Each variable must appear at most once per group (an ``LpAffineExpression`` built from pairs
@@ -32,8 +35,7 @@ def grouped_sums(groups: np.ndarray, variables: np.ndarray, coefs: np.ndarray,
     order = np.argsort(groups, kind="stable")
     g, v, c = groups[order], variables[order], coefs[order].astype(float)
     bounds = np.searchsorted(g, np.arange(n_groups + 1))
-    return [pulp.LpAffineExpression(list(zip(v[s:e], c[s:e], strict=True)))
-            for s, e in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [pulp.LpAffineExpression(list(zip(v[s:e], c[s:e], strict=True))) for s, e in pairwise(bounds)]
 
 
 def stack(*parts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -44,8 +46,13 @@ def stack(*parts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray
     return groups, variables, coefs
 
 
-def add_rows(prob: pulp.LpProblem, exprs: list[pulp.LpAffineExpression], sense: int, rhs: np.ndarray,
-             names: Sequence[str]) -> list[pulp.LpConstraint]:
+def add_rows(
+    prob: pulp.LpProblem,
+    exprs: list[pulp.LpAffineExpression],
+    sense: int,
+    rhs: np.ndarray,
+    names: Sequence[str],
+) -> list[pulp.LpConstraint]:
     """Add one constraint per expression: ``expr (sense) rhs``, named; return them in order."""
     rows = [pulp.LpConstraint(e, sense, n, float(r)) for e, r, n in zip(exprs, rhs, names, strict=True)]
     for row in rows:

@@ -62,18 +62,20 @@ def build_cover(options: Options, demand: Demand, settings: SolveSettings) -> pd
     """Demand rows with a positive rate, with their period and workload positions."""
     rows = options.rows
     workload_pos = {w: i for i, w in enumerate(demand.workloads)}
-    cover = pd.DataFrame({
-        "p": rows["period_index"].to_numpy(int),
-        "w": rows["workload"].map(workload_pos).to_numpy(int),
-        "shape": rows["shape"].to_numpy(int),
-        "rate": rows["requests_per_s"].to_numpy(float),
-        "hours": rows["hours"].to_numpy(float),
-        "util": rows["target_utilization"].fillna(settings.target_utilization).to_numpy(float),
-        "max_api_share": rows["max_api_share"].to_numpy(float),
-        "self_host_only": rows["self_host_only"].to_numpy(bool),
-        "api_only": rows["api_only"].to_numpy(bool),
-        "min_replicas": rows["min_replicas"].to_numpy(int),
-    })
+    cover = pd.DataFrame(
+        {
+            "p": rows["period_index"].to_numpy(int),
+            "w": rows["workload"].map(workload_pos).to_numpy(int),
+            "shape": rows["shape"].to_numpy(int),
+            "rate": rows["requests_per_s"].to_numpy(float),
+            "hours": rows["hours"].to_numpy(float),
+            "util": rows["target_utilization"].fillna(settings.target_utilization).to_numpy(float),
+            "max_api_share": rows["max_api_share"].to_numpy(float),
+            "self_host_only": rows["self_host_only"].to_numpy(bool),
+            "api_only": rows["api_only"].to_numpy(bool),
+            "min_replicas": rows["min_replicas"].to_numpy(int),
+        }
+    )
     return cover[cover["rate"] > 0].reset_index(drop=True)
 
 
@@ -91,14 +93,16 @@ def build_api(cover: pd.DataFrame, options: Options, apis: tuple[str, ...]) -> p
     allowed = cover[~cover["self_host_only"]].reset_index(names="d")[["d", "p", "shape", "hours"]]
     pos = {a: i for i, a in enumerate(apis)}
     routes = options.api_routes.assign(k=options.api_routes["api"].map(pos))
-    api = allowed.merge(routes[["shape", "k", "usd_per_request"]], on="shape", how="inner",
-                        validate="many_to_many")
+    api = allowed.merge(
+        routes[["shape", "k", "usd_per_request"]], on="shape", how="inner", validate="many_to_many"
+    )
     api["k"] = api["k"].astype(int)
     return api[["d", "p", "k", "usd_per_request", "hours"]].sort_values(["d", "k"], ignore_index=True)
 
 
-def build_replica(route: pd.DataFrame, cover: pd.DataFrame, options: Options,
-                  accs: tuple[str, ...]) -> pd.DataFrame:
+def build_replica(
+    route: pd.DataFrame, cover: pd.DataFrame, options: Options, accs: tuple[str, ...]
+) -> pd.DataFrame:
     """(p, o, a, chips): options that some workload of that period may route to."""
     replica = route[["p", "o"]].drop_duplicates().sort_values(["p", "o"], ignore_index=True)
     dep = options.deployments
@@ -140,12 +144,14 @@ def build_supply(replica: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
     return supply.sort_values(["p", "a", "f"], ignore_index=True)
 
 
-def build_commit(replica: pd.DataFrame, offers: pd.DataFrame, horizon_hours: float,
-                 settings: SolveSettings) -> pd.DataFrame:
+def build_commit(
+    replica: pd.DataFrame, offers: pd.DataFrame, horizon_hours: float, settings: SolveSettings
+) -> pd.DataFrame:
     """(a, f): committed offers of the accelerators any period may use, with the hours charged."""
     used = pd.DataFrame({"a": np.unique(replica["a"].to_numpy(int))})
-    commit = used.merge(offers[offers["tier"].isin(list(HOURS_PER_TERM))], on="a", how="inner",
-                        validate="one_to_many").sort_values(["a", "f"], ignore_index=True)
+    commit = used.merge(
+        offers[offers["tier"].isin(list(HOURS_PER_TERM))], on="a", how="inner", validate="one_to_many"
+    ).sort_values(["a", "f"], ignore_index=True)
     charged, beyond = [], []
     for tier in commit["tier"]:
         term = HOURS_PER_TERM[tier]
@@ -158,8 +164,9 @@ def build_commit(replica: pd.DataFrame, offers: pd.DataFrame, horizon_hours: flo
     return commit
 
 
-def build_index(options: Options, demand: Demand, catalog: Catalog, settings: SolveSettings,
-                apis: tuple[str, ...]) -> IndexSets:
+def build_index(
+    options: Options, demand: Demand, catalog: Catalog, settings: SolveSettings, apis: tuple[str, ...]
+) -> IndexSets:
     """All index sets of one planning model."""
     cover = build_cover(options, demand, settings)
     route = build_route(cover, options)
@@ -167,10 +174,17 @@ def build_index(options: Options, demand: Demand, catalog: Catalog, settings: So
     offers = _offers(catalog, options.accelerators, settings)
     hours = np.array([demand.hours[p] for p in demand.periods], dtype=float)
     return IndexSets(
-        periods=demand.periods, hours=hours, workloads=demand.workloads, cover=cover, route=route,
-        api=build_api(cover, options, apis), replica=replica, supply=build_supply(replica, offers),
+        periods=demand.periods,
+        hours=hours,
+        workloads=demand.workloads,
+        cover=cover,
+        route=route,
+        api=build_api(cover, options, apis),
+        replica=replica,
+        supply=build_supply(replica, offers),
         commit=build_commit(replica, offers, float(hours.sum()), settings),
-        accelerators=options.accelerators, apis=apis,
+        accelerators=options.accelerators,
+        apis=apis,
     )
 
 
@@ -184,12 +198,14 @@ def slice_period(ix: IndexSets, p: int, apportion: bool = False) -> tuple[IndexS
     cover_rows = np.flatnonzero(ix.cover["p"].to_numpy() == p)
     remap = np.full(len(ix.cover), -1, dtype=np.int64)
     remap[cover_rows] = np.arange(len(cover_rows))
-    rows = {"unmet": cover_rows,
-            "route": np.flatnonzero(ix.route["p"].to_numpy() == p),
-            "api": np.flatnonzero(ix.api["p"].to_numpy() == p),
-            "replicas": np.flatnonzero(ix.replica["p"].to_numpy() == p),
-            "supply": np.flatnonzero(ix.supply["p"].to_numpy() == p),
-            "commit": np.arange(len(ix.commit))}
+    rows = {
+        "unmet": cover_rows,
+        "route": np.flatnonzero(ix.route["p"].to_numpy() == p),
+        "api": np.flatnonzero(ix.api["p"].to_numpy() == p),
+        "replicas": np.flatnonzero(ix.replica["p"].to_numpy() == p),
+        "supply": np.flatnonzero(ix.supply["p"].to_numpy() == p),
+        "commit": np.arange(len(ix.commit)),
+    }
     route = ix.route.iloc[rows["route"]].reset_index(drop=True)
     route["d"] = remap[route["d"].to_numpy()]
     api = ix.api.iloc[rows["api"]].reset_index(drop=True)
@@ -197,11 +213,20 @@ def slice_period(ix: IndexSets, p: int, apportion: bool = False) -> tuple[IndexS
     commit = ix.commit
     if apportion and len(commit):
         share = float(ix.hours[p]) / ix.horizon_hours
-        commit = commit.assign(charged_hours=commit["charged_hours"] * share,
-                               beyond_hours=commit["beyond_hours"] * share)
-    sub = IndexSets(periods=ix.periods, hours=ix.hours, workloads=ix.workloads,
-                    cover=ix.cover.iloc[cover_rows].reset_index(drop=True), route=route, api=api,
-                    replica=ix.replica.iloc[rows["replicas"]].reset_index(drop=True),
-                    supply=ix.supply.iloc[rows["supply"]].reset_index(drop=True), commit=commit,
-                    accelerators=ix.accelerators, apis=ix.apis)
+        commit = commit.assign(
+            charged_hours=commit["charged_hours"] * share, beyond_hours=commit["beyond_hours"] * share
+        )
+    sub = IndexSets(
+        periods=ix.periods,
+        hours=ix.hours,
+        workloads=ix.workloads,
+        cover=ix.cover.iloc[cover_rows].reset_index(drop=True),
+        route=route,
+        api=api,
+        replica=ix.replica.iloc[rows["replicas"]].reset_index(drop=True),
+        supply=ix.supply.iloc[rows["supply"]].reset_index(drop=True),
+        commit=commit,
+        accelerators=ix.accelerators,
+        apis=ix.apis,
+    )
     return sub, rows

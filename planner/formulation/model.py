@@ -45,7 +45,9 @@ class PlanningModel:
     @property
     def n_variables(self) -> int:
         """Number of columns."""
-        return sum(len(a) for a in (self.route, self.api, self.unmet, self.replicas, self.supply, self.commit))
+        return sum(
+            len(a) for a in (self.route, self.api, self.unmet, self.replicas, self.supply, self.commit)
+        )
 
     @property
     def n_constraints(self) -> int:
