@@ -15,13 +15,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _doc_rows() -> dict[str, str]:
     text = (ROOT / "docs" / "formulation.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| `[^|]+` \| `([a-z]+)(?:_[^|`]*)?` \| `(add_[a-z_]+)` \|", text, flags=re.MULTILINE)
+    rows = re.findall(
+        r"^\| `[^|]+` \| `([a-z]+)(?:_[^|`]*)?` \| `(add_[a-z_]+)` \|", text, flags=re.MULTILINE
+    )
     return {name: func for name, func in rows}
 
 
 def _families() -> list[tuple[str, object]]:
-    return [(name, func) for name, func in inspect.getmembers(constraints, inspect.isfunction)
-            if name.startswith("add_") and func.__module__ == constraints.__name__]
+    return [
+        (name, func)
+        for name, func in inspect.getmembers(constraints, inspect.isfunction)
+        if name.startswith("add_") and func.__module__ == constraints.__name__
+    ]
 
 
 def _code_rows() -> dict[str, str]:
