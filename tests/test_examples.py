@@ -1,0 +1,46 @@
+"""The shipped examples run, verify, and print what the README says they print."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from planner.api import make_settings, solve
+from planner.catalog import load as catalog_load
+from planner.pipeline import load_problem, resolve_demand_path
+from planner.verify import verify_plan
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if (p / "demand.csv").is_file())
+
+
+@pytest.fixture(autouse=True)
+def real_catalogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalog_load, "shipped_catalog_dir", lambda: ROOT / "catalogs")
+
+
+def _readme_figure(name: str) -> float:
+    """The total the README's examples table gives for an example."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}` |"))
+    return float(re.findall(r"\$([\d,]+)", row)[0].replace(",", ""))
+
+
+def test_there_are_three_examples() -> None:
+    assert {"chat-fleet", "self-host-vs-api", "request-size-histogram"} <= set(EXAMPLES)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_solves_verifies_and_matches_the_readme(name: str) -> None:
+    folder = ROOT / "examples" / name
+    solved = solve(folder)
+    plan = solved.plan
+    assert plan.status == "optimal"
+    assert plan.unmet_requests == 0
+    demand, found = resolve_demand_path(folder)
+    settings = make_settings(dict(plan.inputs.settings))
+    problem = load_problem(demand, found.get("catalog", []), found.get("profiles"), settings)  # type: ignore[arg-type]
+    assert verify_plan(plan, problem) == []
+    assert plan.objective_usd == pytest.approx(_readme_figure(name), rel=0.01)
