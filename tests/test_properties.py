@@ -6,10 +6,9 @@ import itertools
 from pathlib import Path
 
 import pytest
+from conftest import accelerator, api, build_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import accelerator, api, build_case
 
 _COUNTER = itertools.count()
 
