@@ -341,31 +341,68 @@ def _improve_by_period(
     """Stage 3 by period: one MILP per period, committed counts charged by the period's share.
 
     Each period may pick its own committed count (a relaxation of the whole-horizon model), so the
-    periods' proven bounds add up to a valid bound. When every period picks the same committed
-    counts the periods' plans together are a plan for the horizon; otherwise the counts are fixed
-    at the rounded plan's and the periods are solved again.
+    periods' proven bounds add up to a valid bound. Periods whose committed counts equal the
+    rounded plan's can replace that plan's period as they are; when all agree and all are proven,
+    the plan is optimal. Otherwise the counts are fixed at the rounded plan's and the remaining
+    periods are solved again. Periods solved before the deadline are kept; the rest stay rounded.
     """
-    first = _solve_periods(m, settings, plan, deadline, rebuild, fixed_commit=None)
-    if first is None:
-        return plan, "lp_rounding", bound, False
-    solutions, bounds, optimal = first
-    if np.isfinite(bounds):
-        bound = max(bound, bounds)
-    commits = {tuple(np.round(v["commit"]).tolist()) for v, _rows in solutions}
-    if len(commits) > 1:
-        again = _solve_periods(m, settings, plan, deadline, rebuild, fixed_commit=plan["commit"])
-        if again is None:
-            return plan, "lp_rounding", bound, False
-        solutions, optimal = again[0], False
-    merged = _merge(plan, solutions)
-    if objective_of(m, merged) < objective_of(m, plan) - _EPS * max(1.0, objective_of(m, plan)):
+    first = _solve_periods(m, settings, deadline, rebuild, fixed_commit=None)
+    if first.complete and np.isfinite(first.bounds):
+        bound = max(bound, first.bounds)
+    commit = np.round(plan["commit"])
+    usable = [(v, rows) for v, rows in first.solutions if np.array_equal(np.round(v["commit"]), commit)]
+    optimal = first.complete and first.optimal and len(usable) == len(first.solutions)
+    if len(usable) < len(first.solutions):
+        done = {
+            int(m.index.cover["p"].to_numpy()[rows["unmet"][0]]) for _v, rows in usable if len(rows["unmet"])
+        }
+        again = _solve_periods(m, settings, deadline, rebuild, fixed_commit=plan["commit"], skip=done)
+        usable += again.solutions
+    merged = _merge(plan, usable)
+    plan_cost = objective_of(m, plan)
+    if objective_of(m, merged) < plan_cost - _EPS * max(1.0, plan_cost):
         return merged, "milp", bound, optimal
-    return (
-        plan,
-        "lp_rounding",
-        bound,
-        optimal and objective_of(m, plan) <= bound * (1 + settings.mip_gap) + _EPS,
-    )
+    return plan, "lp_rounding", bound, optimal and plan_cost <= bound * (1 + settings.mip_gap) + _EPS
+
+
+@dataclass
+class PeriodSolutions:
+    """Per-period MILP results: (values, original rows) per solved period, in period order."""
+
+    solutions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = field(default_factory=list)
+    bounds: float = 0.0
+    optimal: bool = True
+    complete: bool = True
+
+
+def _solve_periods(
+    m: PlanningModel,
+    settings: SolveSettings,
+    deadline: float,
+    rebuild: Rebuild,
+    fixed_commit: np.ndarray | None,
+    skip: set[int] | None = None,
+) -> PeriodSolutions:
+    """Solve each period's MILP in turn, each given a fair share of the time left."""
+    periods = [p for p in sorted(int(p) for p in set(m.index.cover["p"])) if p not in (skip or set())]
+    out = PeriodSolutions()
+    for i, p in enumerate(periods):
+        left = deadline - time.monotonic()
+        if left < 0.05:
+            out.complete = False
+            break
+        sub_ix, rows = slice_period(m.index, p, apportion=fixed_commit is None)
+        sub = rebuild(sub_ix)
+        if fixed_commit is not None:
+            _fix(sub.commit, fixed_commit)
+        result = _solve(sub, settings, mip=True, time_limit_s=left / (len(periods) - i))
+        out.optimal = out.optimal and result.status == "optimal"
+        out.bounds += _proven_bound(result, settings)
+        if result.has_solution and _integral(sub):
+            out.solutions.append((_read(sub), rows))
+        else:
+            out.optimal = False
+    return out
 
 
 def _proven_bound(result: SolveResult, settings: SolveSettings) -> float:
@@ -380,49 +417,9 @@ def _proven_bound(result: SolveResult, settings: SolveSettings) -> float:
 def _merge(
     plan: dict[str, np.ndarray], solutions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
 ) -> dict[str, np.ndarray]:
+    """The plan with each solved period's values in place (committed counts stay the plan's)."""
     merged = {k: v.copy() for k, v in plan.items()}
     for vals, rows in solutions:
-        for name in FAMILIES:
+        for name in FAMILIES[:-1]:
             merged[name][rows[name]] = vals[name]
     return merged
-
-
-PeriodSolutions = tuple[list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]], float, bool]
-
-
-def _solve_periods(
-    m: PlanningModel,
-    settings: SolveSettings,
-    plan: dict[str, np.ndarray],
-    deadline: float,
-    rebuild: Rebuild,
-    fixed_commit: np.ndarray | None,
-) -> PeriodSolutions | None:
-    """Solve every period's MILP; None when time runs out or a period yields no integer plan."""
-    periods = sorted(int(p) for p in set(m.index.cover["p"]))
-    solutions, bounds, optimal = [], 0.0, True
-    for i, p in enumerate(periods):
-        left = deadline - time.monotonic()
-        if left < 0.05:
-            return None
-        sub_ix, rows = slice_period(m.index, p, apportion=fixed_commit is None)
-        sub = rebuild(sub_ix)
-        if fixed_commit is not None:
-            _fix(sub.commit, fixed_commit)
-        result = _solve(sub, settings, mip=True, time_limit_s=left / (len(periods) - i))
-        if not (result.has_solution and _integral(sub)):
-            return None
-        solutions.append((_read(sub), rows))
-        optimal = optimal and result.status == "optimal"
-        bounds += _proven_bound(result, settings)
-    return solutions, bounds, optimal
-
-
-def _cheaper(
-    sub: PlanningModel,
-    new: dict[str, np.ndarray],
-    current: dict[str, np.ndarray],
-    rows: dict[str, np.ndarray],
-) -> bool:
-    old = {name: current[name][rows[name]] for name in FAMILIES}
-    return objective_of(sub, new) < objective_of(sub, old) - _EPS * max(1.0, abs(objective_of(sub, old)))
