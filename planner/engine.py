@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
@@ -22,6 +21,7 @@ import solvers
 from planner.errors import SolveError
 from planner.formulation.index import IndexSets, slice_period
 from planner.formulation.model import PlanningModel, duals, values
+from planner.periods import PeriodResult, Rebuilder, solve_period
 from planner.settings import SolveSettings
 from solvers.base import SolveResult
 
@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _EPS = 1e-6
-Rebuild = Callable[[IndexSets], PlanningModel]
+#: Relative tolerance when comparing a plan's cost with a bound (solvers report bounds with round-off).
+_REL_TOL = 1e-7
+Rebuild = Rebuilder
 FAMILIES = ("route", "api", "unmet", "replicas", "supply", "commit")
 
 
@@ -283,7 +285,7 @@ def run_engine(
     fixed_duals = _duals(m) if fixed.has_solution else {}
     timings["duals_s"] = time.monotonic() - t
     objective = objective_of(m, final)
-    proven = proven or objective <= bound * (1 + settings.mip_gap) + _EPS
+    proven = proven or _within_gap(objective, bound, settings)
     return EngineResult(
         "optimal" if proven else "feasible",
         stage,
@@ -303,8 +305,8 @@ def _improve(
     """Stage 3: the MILP from the rounded plan, in the time left; keep the cheaper plan."""
     rounded_obj = objective_of(m, plan)
     left = deadline - time.monotonic()
-    if rounded_obj <= bound * (1 + settings.mip_gap) + _EPS or left < 0.5 or _no_integers(m):
-        return plan, "lp_rounding", bound, rounded_obj <= bound * (1 + settings.mip_gap) + _EPS
+    if _within_gap(rounded_obj, bound, settings) or left < 0.5 or _no_integers(m):
+        return plan, "lp_rounding", bound, _within_gap(rounded_obj, bound, settings)
     result = _solve(m, settings, mip=True, time_limit_s=left, start=start_of(m, plan))
     if result.bound is not None:
         bound = max(bound, min(result.bound, rounded_obj))
@@ -316,6 +318,11 @@ def _improve(
             return milp, "milp", bound, result.status == "optimal"
         return plan, "lp_rounding", bound, result.status == "optimal"
     return plan, "lp_rounding", bound, False
+
+
+def _within_gap(objective: float, bound: float, settings: SolveSettings) -> bool:
+    """True when the objective is proven within the MIP gap of the bound (with solver round-off)."""
+    return objective <= bound * (1 + settings.mip_gap) + _EPS + _REL_TOL * abs(objective)
 
 
 def _no_integers(m: PlanningModel) -> bool:
@@ -362,7 +369,8 @@ def _improve_by_period(
     plan_cost = objective_of(m, plan)
     if objective_of(m, merged) < plan_cost - _EPS * max(1.0, plan_cost):
         return merged, "milp", bound, optimal
-    return plan, "lp_rounding", bound, optimal and plan_cost <= bound * (1 + settings.mip_gap) + _EPS
+    # every period proven and none cheaper than the rounded plan: the rounded plan is optimal
+    return plan, "lp_rounding", bound, optimal
 
 
 @dataclass
@@ -383,29 +391,35 @@ def _solve_periods(
     fixed_commit: np.ndarray | None,
     skip: set[int] | None = None,
 ) -> PeriodSolutions:
-    """Solve each period's MILP in turn, each given a fair share of the time left."""
+    """Solve each period's MILP in turn, each with a fair share of the time left."""
     periods = [p for p in sorted(int(p) for p in set(m.index.cover["p"])) if p not in (skip or set())]
+    slices = [slice_period(m.index, p, apportion=fixed_commit is None) for p in periods]
+    results = _solve_in_turn(rebuild, [sub for sub, _rows in slices], fixed_commit, deadline)
     out = PeriodSolutions()
-    for i, p in enumerate(periods):
-        left = deadline - time.monotonic()
-        if left < 0.05:
-            out.complete = False
-            break
-        sub_ix, rows = slice_period(m.index, p, apportion=fixed_commit is None)
-        sub = rebuild(sub_ix)
-        if fixed_commit is not None:
-            _fix(sub.commit, fixed_commit)
-        result = _solve(sub, settings, mip=True, time_limit_s=left / (len(periods) - i))
-        out.optimal = out.optimal and result.status == "optimal"
+    for (_sub, rows), result in zip(slices, results, strict=True):
+        if result is None:
+            out.complete = out.optimal = False
+            continue
+        out.optimal = out.optimal and result.status == "optimal" and result.values is not None
         out.bounds += _proven_bound(result, settings)
-        if result.has_solution and _integral(sub):
-            out.solutions.append((_read(sub), rows))
-        else:
-            out.optimal = False
+        if result.values is not None:
+            out.solutions.append((result.values, rows))
     return out
 
 
-def _proven_bound(result: SolveResult, settings: SolveSettings) -> float:
+def _solve_in_turn(
+    rebuild: Rebuild, subs: list[IndexSets], fixed_commit: np.ndarray | None, deadline: float
+) -> list[PeriodResult | None]:
+    results: list[PeriodResult | None] = []
+    for i, sub in enumerate(subs):
+        left = deadline - time.monotonic()
+        results.append(
+            solve_period(rebuild, sub, fixed_commit, left / (len(subs) - i)) if left >= 0.05 else None
+        )
+    return results
+
+
+def _proven_bound(result: SolveResult | PeriodResult, settings: SolveSettings) -> float:
     """A solver's proven bound; from a proven optimum within the gap when it reports none (CBC)."""
     if result.bound is not None:
         return result.bound

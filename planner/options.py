@@ -190,6 +190,47 @@ def prune_dominated(cap: pd.DataFrame) -> pd.DataFrame:
     return cap[keep].drop(columns=["accelerator", "chips", "usd_per_chip_hour"])
 
 
+def prune_cross_accelerator(
+    cap: pd.DataFrame, configs: pd.DataFrame, settings: SolveSettings
+) -> pd.DataFrame:
+    """Drop configs another config beats on every shape they serve, across accelerators.
+
+    Config A is dominated by B when one replica of B costs no more at B's on-demand price than one
+    of A at A's cheapest price of any tier, and B sustains at least A's requests/s on every shape A
+    serves (ties go to the lower config number). Replacing A's replicas one for one by B's then
+    never costs more, so no optimal plan needs A. Skipped with ``--whole-nodes`` (node granularity
+    changes replica costs) and for accelerators under ``--max-chips`` (B must be unlimited).
+    """
+    if settings.whole_nodes or cap.empty:
+        return cap
+    ids = np.sort(cap["config"].unique())
+    pos = {c: i for i, c in enumerate(ids)}
+    shape_ids = np.sort(cap["shape"].unique())
+    rate = np.zeros((len(ids), len(shape_ids)))
+    rate[cap["config"].map(pos).to_numpy(), np.searchsorted(shape_ids, cap["shape"].to_numpy())] = cap[
+        "requests_per_s"
+    ]
+    cfg = configs.loc[ids]
+    worst = (cfg["chips"] * cfg["usd_per_chip_hour"]).to_numpy(float)
+    best = (cfg["chips"] * cfg["usd_per_chip_hour_min"]).to_numpy(float)
+    limited = cfg["accelerator"].isin(list(settings.max_chips)).to_numpy()
+    dominated = np.array([_is_dominated(i, rate, worst, best, limited) for i in range(len(ids))], dtype=bool)
+    return cap[~np.isin(cap["config"].to_numpy(), ids[dominated])]
+
+
+def _is_dominated(i: int, rate: np.ndarray, worst: np.ndarray, best: np.ndarray, limited: np.ndarray) -> bool:
+    served = rate[i] > 0
+    cand = np.flatnonzero((worst <= best[i] * (1 + 1e-12)) & ~limited)
+    cand = cand[cand != i]
+    if len(cand) == 0:
+        return False
+    covers = np.all(rate[np.ix_(cand, np.flatnonzero(served))] >= rate[i, served] * (1 - 1e-12), axis=1)
+    strictly = (worst[cand] < best[i] * (1 - 1e-12)) | np.any(
+        rate[np.ix_(cand, np.flatnonzero(served))] > rate[i, served] * (1 + 1e-12), axis=1
+    )
+    return bool(np.any(covers & (strictly | (cand < i))))
+
+
 def _reason(shape_id: int, cands: list[str], est: pd.DataFrame) -> str:
     if not cands:
         return "no open-weight model in the catalog meets its model or quality floor"
@@ -234,11 +275,15 @@ def build_options(
     configs["usd_per_chip_hour"] = [
         cheapest_usd_per_chip_hour(catalog.accelerators[a]) for a in configs["accelerator"]
     ]
+    configs["usd_per_chip_hour_min"] = [
+        min(p.usd_per_chip_hour for p in catalog.accelerators[a].prices) for a in configs["accelerator"]
+    ]
     est = (
         estimate_pairs(_pairs(shapes, cands, configs), catalog, profiles) if len(configs) else pd.DataFrame()
     )
     ok = est[est["fits"].astype(bool) & (est["requests_per_s"] > 0)] if len(est) else est
     cap = prune_dominated(ok) if len(ok) else pd.DataFrame(columns=["shape", "config"])
+    cap = prune_cross_accelerator(cap, configs, settings)
     deployments, capacity = _renumber(configs, cap)
     reasons = {
         s: _reason(s, cands[s], est if len(est) else pd.DataFrame(columns=["shape", "reason"]))

@@ -21,11 +21,12 @@ from planner.demand import Demand, load_demand
 from planner.engine import EngineResult, run_engine
 from planner.errors import InputError, InputErrors, Location, SolveError
 from planner.extract import Context, extract_plan
-from planner.formulation.build import build_model, model_from_index
+from planner.formulation.build import build_model
 from planner.formulation.model import PlanningModel
 from planner.ids import unknown_id_hint
 from planner.options import Options, allowed_apis, build_options, restrict_options
 from planner.outputs import write_model
+from planner.periods import Rebuilder
 from planner.plan import Baseline, Inputs, Plan
 from planner.profiles import ProfileTable, empty_profiles, load_profiles
 from planner.settings import SolveSettings
@@ -140,10 +141,7 @@ def solve_problem(
         write_model(model.prob, save_model)
         t = _stage(timings, "save_model_s", t)
     result = run_engine(
-        model,
-        problem.settings,
-        deadline,
-        rebuild=lambda ix: model_from_index(ix, options, problem.catalog, problem.settings),
+        model, problem.settings, deadline, rebuild=Rebuilder(options, problem.catalog, problem.settings)
     )
     timings.update(result.timings)
     t = time.monotonic()
