@@ -14,6 +14,7 @@ from planner.explain import explain_unmet
 from planner.formulation.build import SECONDS_PER_HOUR
 from planner.formulation.model import PlanningModel
 from planner.options import Options
+from planner.perf import estimate_grid
 from planner.plan import (
     AcceleratorLine,
     Baseline,
@@ -214,14 +215,14 @@ def _route_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> dict[
     return out
 
 
-def _workload_lines(ctx: Context, route: pd.DataFrame) -> dict[int, list[WorkloadLine]]:
+def _workload_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> dict[int, list[WorkloadLine]]:
     ix, vals = ctx.model.index, ctx.result.values
     cover = ix.cover.assign(unmet=np.nan_to_num(vals["unmet"]))
     self_hosted = route.groupby("d")["x"].sum()
     api = ix.api.assign(y=np.nan_to_num(vals["api"])).groupby("d")["y"].sum()
     lp_dual = ctx.result.lp_duals.get("cover", np.full(len(cover), np.nan))
     fixed_dual = ctx.result.fixed_duals.get("cover", np.full(len(cover), np.nan))
-    lat = _latencies(ctx, route)
+    lat = _latencies(ctx, route, deps)
     pairs = zip(cover["p"].to_numpy(), cover["w"].to_numpy(), strict=True)
     by_key = {(int(p), int(w)): i for i, (p, w) in enumerate(pairs)}
     out: dict[int, list[WorkloadLine]] = {}
@@ -281,14 +282,60 @@ def _opt(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else _r(x, 4)
 
 
-def _latencies(ctx: Context, route: pd.DataFrame) -> dict[int, tuple[float, float]]:
-    cap = ctx.options.capacity.set_index(["shape", "option"])[["ttft_ms", "tpot_ms"]]
+def _latencies(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> dict[int, tuple[float, float]]:
+    """Worst predicted TTFT and TPOT per demand row, at the load the plan puts on each deployment.
+
+    A deployment at utilisation u (of its measured maximum) runs about u x its largest batch
+    concurrently (Little's law at equal latency), so the roofline is evaluated at that batch. Options
+    known only from measured profiles keep the latencies of the batch they were sized at.
+    """
+    if route.empty:
+        return {}
     shape = ctx.model.index.cover["shape"].to_numpy(int)[route["d"].to_numpy(int)]
-    pred = cap.reindex(pd.MultiIndex.from_arrays([shape, route["o"].to_numpy(int)])).to_numpy()
-    frame = pd.DataFrame({"d": route["d"].to_numpy(int), "ttft": pred[:, 0], "tpot": pred[:, 1]})
+    cap = ctx.options.capacity.set_index(["shape", "option"])
+    sized = cap.reindex(pd.MultiIndex.from_arrays([shape, route["o"].to_numpy(int)]))
+    util = (
+        deps.set_index(["p", "o"])["utilization"]
+        .reindex(pd.MultiIndex.from_frame(route[["p", "o"]]))
+        .to_numpy()
+    )
+    batch = np.ceil(np.clip(util, 0.0, 1.0) * sized["max_batch"].to_numpy(float)).clip(min=1.0)
+    ttft, tpot = _at_batch(ctx, shape, route["o"].to_numpy(int), batch)
+    roofline = (sized["source"].to_numpy(object) == "roofline") & np.isfinite(ttft) & np.isfinite(tpot)
+    frame = pd.DataFrame(
+        {
+            "d": route["d"].to_numpy(int),
+            "ttft": np.where(roofline, ttft, sized["ttft_ms"].to_numpy(float)),
+            "tpot": np.where(roofline, tpot, sized["tpot_ms"].to_numpy(float)),
+        }
+    )
     worst = frame.groupby("d")[["ttft", "tpot"]].max()
     triples = zip(worst.index.to_numpy(), worst["ttft"].to_numpy(), worst["tpot"].to_numpy(), strict=True)
-    return {int(d): (float(ttft), float(tpot)) for d, ttft, tpot in triples}
+    return {int(d): (float(a), float(b)) for d, a, b in triples}
+
+
+def _at_batch(
+    ctx: Context, shape: np.ndarray, option: np.ndarray, batch: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Roofline TTFT and TPOT of (shape, option) pairs at fixed batches (NaN where it gives none)."""
+    dep = ctx.options.deployments.iloc[option].reset_index(drop=True)
+    shapes = ctx.options.shapes.iloc[shape].reset_index(drop=True)
+    cases = pd.DataFrame(
+        {
+            "model": dep["model"],
+            "accelerator": dep["accelerator"],
+            "tensor_parallel": dep["tensor_parallel"],
+            "pipeline_parallel": dep["pipeline_parallel"],
+            "precision": dep["precision"],
+            "input_tokens": shapes["input_tokens"].astype(float),
+            "output_tokens": shapes["output_tokens"].astype(float),
+            "ttft_ms": np.nan,
+            "tpot_ms": np.nan,
+            "batch": batch,
+        }
+    )
+    est = estimate_grid(cases, ctx.catalog.models, ctx.catalog.accelerators)
+    return est["ttft_ms_pred"].to_numpy(float), est["tpot_ms_pred"].to_numpy(float)
 
 
 def extract_plan(
@@ -300,7 +347,7 @@ def extract_plan(
     route = route_frame(ctx)
     deps = deployment_frame(ctx, acc, route)
     dep_lines, route_lines = _deployment_lines(ctx, deps), _route_lines(ctx, route, deps)
-    workloads = _workload_lines(ctx, route)
+    workloads = _workload_lines(ctx, route, deps)
     periods = tuple(_period(ctx, p, acc, dep_lines, route_lines, workloads) for p in range(len(ix.periods)))
     cost = _cost(ctx, acc)
     r = ctx.result

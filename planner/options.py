@@ -307,6 +307,7 @@ def _renumber(configs: pd.DataFrame, cap: pd.DataFrame) -> tuple[pd.DataFrame, p
             "ttft_ms": cap["ttft_pred"].to_numpy(float) if len(cap) else np.array([]),
             "tpot_ms": cap["tpot_pred"].to_numpy(float) if len(cap) else np.array([]),
             "source": cap["source"].to_numpy(object) if len(cap) else np.array([], dtype=object),
+            "max_batch": cap["max_batch"].astype(float).to_numpy() if len(cap) else np.array([]),
         }
     ).sort_values(["shape", "option"], ignore_index=True)
     return deployments, capacity
