@@ -95,3 +95,21 @@ def explain_unmet(
             )
         )
     return tuple(lines)
+
+
+def plan_warnings(m: PlanningModel, options: Options) -> tuple[str, ...]:
+    """What the user should know even when all demand is met, one line per workload."""
+    rows = options.rows
+    warnings: list[str] = []
+    for workload, group in rows.groupby("workload", sort=False):
+        shapes = set(group.loc[~group["api_only"], "shape"])
+        reasons = sorted({options.reasons[s] for s in shapes if s in options.reasons})
+        if reasons:
+            warnings.append(f"workload '{workload}' cannot be self-hosted: {reasons[0]}")
+        floor = int(group["min_replicas"].max())
+        if floor > 0 and reasons:
+            warnings.append(
+                f"workload '{workload}': min_replicas {floor} cannot be met (no deployment serves it)"
+            )
+    del m
+    return tuple(warnings)

@@ -10,7 +10,7 @@ import pandas as pd
 from planner.catalog.schema import Catalog
 from planner.demand import Demand
 from planner.engine import EngineResult
-from planner.explain import explain_unmet
+from planner.explain import explain_unmet, plan_warnings
 from planner.formulation.build import SECONDS_PER_HOUR
 from planner.formulation.model import PlanningModel
 from planner.options import Options
@@ -354,7 +354,10 @@ def extract_plan(
     solver = SolverInfo(
         name=r.solver, stage=r.stage, bound_usd=_r(r.bound_usd), gap=_r(r.gap, 6), seconds=_r(seconds, 3)
     )
-    diagnostics = Diagnostics(unmet=explain_unmet(ctx.model, ctx.result, ctx.options, ctx.catalog))
+    diagnostics = Diagnostics(
+        unmet=explain_unmet(ctx.model, ctx.result, ctx.options, ctx.catalog),
+        warnings=plan_warnings(ctx.model, ctx.options),
+    )
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
     return Plan(
         status=r.status,

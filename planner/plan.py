@@ -102,8 +102,12 @@ class WorkloadLine(Out):
     short_run_marginal_usd_per_request_per_s: float | None = Field(
         description="Marginal cost of one more request/s with the plan's integer choices fixed"
     )
-    ttft_ms: float | None = Field(description="Worst TTFT predicted at the planned load among the deployments it uses")
-    tpot_ms: float | None = Field(description="Worst TPOT predicted at the planned load among the deployments it uses")
+    ttft_ms: float | None = Field(
+        description="Worst TTFT predicted at the planned load among the deployments it uses"
+    )
+    tpot_ms: float | None = Field(
+        description="Worst TPOT predicted at the planned load among the deployments it uses"
+    )
 
 
 class PeriodPlan(Out):
