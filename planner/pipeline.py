@@ -31,6 +31,10 @@ from planner.plan import Baseline, Inputs, Plan
 from planner.profiles import ProfileTable, empty_profiles, load_profiles
 from planner.settings import SolveSettings
 
+#: Share of ``--time-limit`` kept for the baselines when they are on (the engine gets the rest).
+BASELINE_TIME_SHARE = 0.15
+SKIPPED = "skipped: the --time-limit was reached (use a longer limit, or --no-baselines)"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -124,7 +128,8 @@ def solve_problem(
 ) -> Solved:
     """Build and solve the planning model; return the plan (never raises for unmet demand)."""
     started = time.monotonic() if started is None else started
-    deadline = started + problem.settings.time_limit_s
+    limit = problem.settings.time_limit_s
+    deadline = started + limit * (1 - BASELINE_TIME_SHARE if problem.settings.baselines else 1.0)
     timings: dict[str, float] = {}
     t = time.monotonic()
     options = build_options(problem.catalog, problem.demand, problem.profiles, problem.settings)
@@ -146,7 +151,9 @@ def solve_problem(
     timings.update(result.timings)
     t = time.monotonic()
     baselines = (
-        compute_baselines(problem, options, result.objective_usd) if problem.settings.baselines else ()
+        compute_baselines(problem, options, result.objective_usd, started + limit)
+        if problem.settings.baselines
+        else ()
     )
     t = _stage(timings, "baselines_s", t)
     ctx = Context(model, result, options, problem.demand, problem.catalog)
@@ -160,9 +167,11 @@ def _baseline_cost(
 ) -> tuple[float | None, str]:
     """Cost of serving the demand with only some accelerators / APIs (LP + rounding stages only)."""
     sub = restrict_options(options, accelerators, apis)
-    settings = problem.settings.model_copy(update={"max_chips": {}})
+    settings = problem.settings.model_copy(
+        update={"budget_usd": None}
+    )  # a budget would only force unmet demand
     api_ids = allowed_apis(problem.catalog, settings) if apis is None else apis
-    model = build_model(sub, problem.demand, problem.catalog, problem.settings, api_ids)
+    model = build_model(sub, problem.demand, problem.catalog, settings, api_ids)
     try:
         result = run_engine(model, settings, deadline=time.monotonic())
     except SolveError as exc:
@@ -174,26 +183,39 @@ def _baseline_cost(
     return result.objective_usd, "LP relaxation + rounding"
 
 
-def _single_accelerator(problem: Problem, options: Options) -> tuple[float | None, str]:
+def _single_accelerator(problem: Problem, options: Options, deadline: float) -> tuple[float | None, str]:
     best: tuple[float | None, str] = (None, "no single accelerator (with the APIs) serves every workload")
     for acc in sorted(set(options.deployments["accelerator"])):
+        if time.monotonic() > deadline:
+            return None, SKIPPED if best[0] is None else best[
+                1
+            ] + " (not every accelerator tried: time limit)"
         usd, _note = _baseline_cost(problem, options, (acc,), None)
         if usd is not None and (best[0] is None or usd < best[0]):
             best = (usd, f"one accelerator type, {acc}, plus the APIs (LP relaxation + rounding)")
     return best
 
 
-def compute_baselines(problem: Problem, options: Options, plan_usd: float) -> tuple[Baseline, ...]:
-    """Baselines, LP relaxation + rounding stages only.
+def compute_baselines(
+    problem: Problem, options: Options, plan_usd: float, deadline: float
+) -> tuple[Baseline, ...]:
+    """Baselines, LP relaxation + rounding stages only, each run while time is left before ``deadline``.
 
     * cheapest-single-accelerator: self-hosted on one accelerator type (the cheapest such fleet),
       with the same APIs as the plan;
     * all-api: every request to an API; all-self-hosted: no API at all.
     """
+
+    def timed(accelerators: tuple[str, ...] | None, apis: tuple[str, ...] | None) -> tuple[float | None, str]:
+        if time.monotonic() > deadline:
+            return None, SKIPPED
+        return _baseline_cost(problem, options, accelerators, apis)
+
+    all_api, all_self = timed((), None), timed(None, ())
     rows = [
-        ("cheapest-single-accelerator", *_single_accelerator(problem, options)),
-        ("all-api", *_baseline_cost(problem, options, (), None)),
-        ("all-self-hosted", *_baseline_cost(problem, options, None, ())),
+        ("cheapest-single-accelerator", *_single_accelerator(problem, options, deadline)),
+        ("all-api", *all_api),
+        ("all-self-hosted", *all_self),
     ]
     out = []
     for name, usd, note in rows:
