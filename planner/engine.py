@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _EPS = 1e-6
+#: Share of the MILP time spent on the restricted per-period MILPs (stage 2b) before the full ones.
+RESTRICTED_SHARE = 1 / 3
 #: Relative tolerance when comparing a plan's cost with a bound (solvers report bounds with round-off).
 _REL_TOL = 1e-7
 Rebuild = Rebuilder
@@ -268,19 +271,27 @@ def run_engine(
     lp, relaxed = solve_relaxation(m, settings)
     lp_duals = _duals(m)
     timings["lp_s"] = time.monotonic() - t
+    # keep time for the final LP with the integer choices fixed (about one LP solve), and the read-back
+    milp_deadline = deadline - (1.5 * timings["lp_s"] + 0.5)
     t = time.monotonic()
-    plan = round_plan(m, settings, relaxed)
+    plan = rounded = round_plan(m, settings, relaxed)
     timings["rounding_s"] = time.monotonic() - t
     bound = float(lp.objective or 0.0)
     stage, proven = "lp_rounding", False
     t = time.monotonic()
     if rebuild is not None and settings.budget_usd is None and len(set(m.index.cover["p"])) > 1:
-        plan, stage, bound, proven = _improve_by_period(m, settings, plan, bound, deadline, rebuild)
+        restricted_deadline = time.monotonic() + RESTRICTED_SHARE * max(0.0, milp_deadline - time.monotonic())
+        plan = restricted_pass(m, plan, relaxed, restricted_deadline, rebuild)
+        plan, stage, bound, proven = _improve_by_period(m, settings, plan, bound, milp_deadline, rebuild)
     else:
-        plan, stage, bound, proven = _improve(m, settings, plan, bound, deadline)
+        plan, stage, bound, proven = _improve(m, settings, plan, bound, milp_deadline)
     timings["milp_s"] = time.monotonic() - t
     t = time.monotonic()
     fixed = _fixed_lp(m, settings, plan["replicas"], plan["supply"], plan["commit"])
+    if not fixed.has_solution and plan is not rounded:
+        # an improved plan that the fixed LP rejects is a bug: fall back to the checked rounded plan
+        plan, stage, bound, proven = rounded, "lp_rounding", float(lp.objective or 0.0), False
+        fixed = _fixed_lp(m, settings, plan["replicas"], plan["supply"], plan["commit"])
     final = _read(m) if fixed.has_solution else plan
     fixed_duals = _duals(m) if fixed.has_solution else {}
     timings["duals_s"] = time.monotonic() - t
@@ -357,14 +368,15 @@ def _improve_by_period(
     if first.complete and np.isfinite(first.bounds):
         bound = max(bound, first.bounds)
     commit = np.round(plan["commit"])
-    usable = [(v, rows) for v, rows in first.solutions if np.array_equal(np.round(v["commit"]), commit)]
-    optimal = first.complete and first.optimal and len(usable) == len(first.solutions)
-    if len(usable) < len(first.solutions):
+    agree = [(v, rows) for v, rows in first.solutions if np.array_equal(np.round(v["commit"]), commit)]
+    optimal = first.complete and first.optimal and len(agree) == len(first.solutions)
+    usable = [(v, rows) for v, rows in agree if _better_period(m, v, rows, plan, rows)]
+    if len(agree) < len(first.solutions):
         done = {
-            int(m.index.cover["p"].to_numpy()[rows["unmet"][0]]) for _v, rows in usable if len(rows["unmet"])
+            int(m.index.cover["p"].to_numpy()[rows["unmet"][0]]) for _v, rows in agree if len(rows["unmet"])
         }
         again = _solve_periods(m, settings, deadline, rebuild, fixed_commit=plan["commit"], skip=done)
-        usable += again.solutions
+        usable += [(v, rows) for v, rows in again.solutions if _better_period(m, v, rows, plan, rows)]
     merged = _merge(plan, usable)
     plan_cost = objective_of(m, plan)
     if objective_of(m, merged) < plan_cost - _EPS * max(1.0, plan_cost):
@@ -417,6 +429,72 @@ def _solve_in_turn(
             solve_period(rebuild, sub, fixed_commit, left / (len(subs) - i)) if left >= 0.05 else None
         )
     return results
+
+
+def restricted_pass(
+    m: PlanningModel,
+    plan: dict[str, np.ndarray],
+    relaxed: dict[str, np.ndarray],
+    deadline: float,
+    rebuild: Rebuild,
+) -> dict[str, np.ndarray]:
+    """Stage 2b: per period, a MILP over only the options the LP relaxation or the plan uses.
+
+    The LP's support holds its optimum, so the restricted MILP has the period's LP bound and is small
+    enough to solve in a fraction of a second: it repairs most of what rounding wastes. Committed
+    counts stay the plan's; a period's values are replaced only when its MILP plan is cheaper.
+    """
+    plan = {k: v.copy() for k, v in plan.items()}
+    used = (np.nan_to_num(relaxed["replicas"]) > _EPS) | (plan["replicas"] > 0.5)
+    periods = sorted(int(p) for p in set(m.index.cover["p"]))
+    for i, p in enumerate(periods):
+        left = deadline - time.monotonic()
+        if left < 0.05:
+            break
+        sub_ix, rows_all = slice_period(m.index, p)
+        sub_ix, rows = _restrict(sub_ix, rows_all, used[rows_all["replicas"]])
+        result = solve_period(rebuild, sub_ix, plan["commit"], left / (len(periods) - i))
+        if result.values is not None and _better_period(m, result.values, rows, plan, rows_all):
+            for name in FAMILIES[:-1]:
+                plan[name][rows_all[name]] = 0.0
+                plan[name][rows[name]] = result.values[name]
+    return plan
+
+
+def _restrict(
+    sub: IndexSets, rows: dict[str, np.ndarray], keep_replica: np.ndarray
+) -> tuple[IndexSets, dict[str, np.ndarray]]:
+    """The period's index sets with only the options whose replica rows are kept."""
+    keep_o = set(sub.replica["o"].to_numpy()[keep_replica].tolist())
+    keep_route = sub.route["o"].isin(keep_o).to_numpy()
+    keep_acc = set(sub.replica["a"].to_numpy()[keep_replica].tolist())
+    keep_supply = sub.supply["a"].isin(keep_acc).to_numpy()  # chips only for accelerators still in use
+    restricted = dataclasses.replace(
+        sub,
+        route=sub.route[keep_route].reset_index(drop=True),
+        replica=sub.replica[keep_replica].reset_index(drop=True),
+        supply=sub.supply[keep_supply].reset_index(drop=True),
+    )
+    kept = {"route": keep_route, "replicas": keep_replica, "supply": keep_supply}
+    return restricted, {**rows, **{name: rows[name][mask] for name, mask in kept.items()}}
+
+
+def _better_period(
+    m: PlanningModel,
+    new: dict[str, np.ndarray],
+    new_rows: dict[str, np.ndarray],
+    plan: dict[str, np.ndarray],
+    rows: dict[str, np.ndarray],
+) -> bool:
+    """True when a period's MILP solution (on ``new_rows``) costs less than the plan's period (``rows``).
+
+    Committed counts are equal on both sides (only such solutions are merged), so they cancel out.
+    A MILP stopped at its time limit can hold an incumbent far worse than the rounded plan.
+    """
+    families = FAMILIES[:-1]
+    cost_new = sum(float(np.nansum(m.cost[f][new_rows[f]] * new[f])) for f in families)
+    cost_old = sum(float(np.nansum(m.cost[f][rows[f]] * plan[f][rows[f]])) for f in families)
+    return cost_new < cost_old - _EPS * max(1.0, abs(cost_old))
 
 
 def _proven_bound(result: SolveResult | PeriodResult, settings: SolveSettings) -> float:

@@ -113,10 +113,10 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
     def _pass_start(self, lp: pulp.LpProblem, variables: list[pulp.LpVariable]) -> None:
         """Pass a start solution: off by default.
 
-        Measured with highspy 1.16: after ``setSolution`` the MIP returned the start vector unchanged
-        with an objective that belonged to another solution, and reported it optimal. Until that is
-        understood, a start is passed only when ``FLEETPLAN_HIGHS_START=1``; the engine re-prices
-        every solution and keeps the cheaper plan either way.
+        Measured with highspy 1.16, in plain highspy on an MPS file as well as here: given a feasible
+        start costing 12, the MIP returned that start unchanged while reporting objective 9.0 as
+        optimal (the true optimum, found without a start, is 9.0086). So a start is passed only when
+        ``FLEETPLAN_HIGHS_START=1``; the engine re-prices every solution either way.
         """
         if not self.start or not self.mip or os.environ.get("FLEETPLAN_HIGHS_START") != "1":
             return

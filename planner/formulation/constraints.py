@@ -71,8 +71,10 @@ def _pa_groups(m: PlanningModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     rep_g = np.searchsorted(
         pa, ix.replica["p"].to_numpy(np.int64) * n_acc + ix.replica["a"].to_numpy(np.int64)
     )
-    sup_g = np.searchsorted(pa, ix.supply["p"].to_numpy(np.int64) * n_acc + ix.supply["a"].to_numpy(np.int64))
-    return pa, rep_g, sup_g, pa % n_acc
+    sup_key = ix.supply["p"].to_numpy(np.int64) * n_acc + ix.supply["a"].to_numpy(np.int64)
+    if not np.isin(sup_key, pa).all():
+        raise ValueError("index sets: supply rows for a (period, accelerator) with no replica rows")
+    return pa, rep_g, np.searchsorted(pa, sup_key), pa % n_acc
 
 
 def _commit_terms(
