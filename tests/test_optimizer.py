@@ -514,3 +514,17 @@ def test_empty_api_list_allows_no_api(make_case: CaseFactory) -> None:
     solved = case.solve(apis=())
     assert solved.plan.inputs.settings["apis"] == []
     assert routes(solved.plan) == {("deployment", "tgpu-a"): pytest.approx(0.1)}
+
+
+def test_same_input_gives_the_same_plan_byte_for_byte(make_case: CaseFactory) -> None:
+    """Ties are broken deterministically: two runs give identical plans (run times aside)."""
+    case = make_case(
+        accelerators=[accelerator("tgpu-a", 2.0), accelerator("tgpu-b", 1.0)],
+        rates={"tgpu-a": 10.0, "tgpu-b": 5.0},
+        demand=[("p0", "chat", 14.0, 1.0), ("p1", "chat", 30.0, 1.0)],
+    )
+    from planner.outputs import plan_json
+
+    first, second = (plan_json(case.solve().plan, timings=False) for _ in range(2))
+    strip = [line for line in first.splitlines() if '"seconds"' not in line]
+    assert strip == [line for line in second.splitlines() if '"seconds"' not in line]
