@@ -197,10 +197,12 @@ def solve_flags(func: F) -> F:
 def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], fmt: str, **flags: Any) -> None:
     """Plan the cheapest fleet for DEMAND (a demand.csv, or a folder holding one)."""
     from planner.api import solve_from_cli
-    from planner.outputs import plan_json, write_plan
+    from planner.outputs import plan_format, plan_json, write_plan
     from planner.report import solve_report
 
     started = time.monotonic()
+    if flags.get("output"):
+        plan_format(flags["output"])  # a bad output path fails now, not after the solve
     flags["max_chips"] = _max_chips(flags.get("max_chips") or ())
     flags["accelerators"], flags["apis"] = _ids(flags.get("accelerators")), _ids(flags.get("apis"))
     solved = solve_from_cli(demand, catalog_dirs, flags, started)

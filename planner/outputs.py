@@ -102,12 +102,20 @@ def plan_yaml(plan: Plan) -> str:
     return str(yaml.safe_dump(plan_to_dict(plan), sort_keys=False))
 
 
-def write_plan(plan: Plan, path: str | os.PathLike[str], fmt: str | None = None) -> None:
-    """Write a plan atomically; the format comes from ``fmt`` or the file's suffix."""
+def plan_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """The plan format a path asks for; checks the folder exists (call before a long solve)."""
     fmt = fmt or Path(path).suffix.lstrip(".").lower().replace("yml", "yaml")
-    render = {"json": plan_json, "yaml": plan_yaml, "csv": plan_csv}.get(fmt)
-    if render is None:
+    if fmt not in PLAN_FORMATS:
         raise InputError(
             f"unknown plan format '{fmt}'", Location(file=str(path)), f"valid: {', '.join(PLAN_FORMATS)}"
         )
+    folder = Path(path).parent
+    if str(folder) and not folder.is_dir():
+        raise InputError("output folder does not exist", Location(file=str(path)))
+    return fmt
+
+
+def write_plan(plan: Plan, path: str | os.PathLike[str], fmt: str | None = None) -> None:
+    """Write a plan atomically; the format comes from ``fmt`` or the file's suffix."""
+    render = {"json": plan_json, "yaml": plan_yaml, "csv": plan_csv}[plan_format(path, fmt)]
     write_text(path, render(plan))
