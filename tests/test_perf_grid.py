@@ -8,24 +8,12 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from perf_models import MIXTRAL
 
 from planner.catalog.schema import Accelerator, Model
 from planner.perf import estimate, estimate_grid
 from planner.perf import reference as ref
 
-MIXTRAL = Model(
-    id="mixtral-8x7b",
-    total_params_b=46.7,
-    active_params_b=12.9,
-    layers=32,
-    hidden_size=4096,
-    attention_heads=32,
-    kv_heads=8,
-    head_dim=128,
-    experts=8,
-    experts_per_token=2,
-    max_context_tokens=32768,
-)
 SHAPELESS = Model(id="shapeless")
 BARE = Accelerator(id="bare", chips_per_node=8)
 MODELS = {

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from perf_models import MIXTRAL
 
 from planner.catalog.schema import Model
 from planner.perf import estimate
@@ -15,19 +16,6 @@ from planner.perf.layouts import configure
 from planner.perf.replica import Replicas, split_weights
 from planner.perf.roofline import expert_coverage, memory_bytes_per_chip, weight_read_bytes
 
-MIXTRAL = Model(
-    id="mixtral-8x7b",
-    total_params_b=46.7,
-    active_params_b=12.9,
-    layers=32,
-    hidden_size=4096,
-    attention_heads=32,
-    kv_heads=8,
-    head_dim=128,
-    experts=8,
-    experts_per_token=2,
-    max_context_tokens=32768,
-)
 DEEPSEEK_V3 = Model(
     id="deepseek-v3",
     total_params_b=671,
