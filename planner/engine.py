@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _EPS = 1e-6
-#: Share of the MILP time spent on the restricted per-period MILPs (stage 2b) before the full ones.
-RESTRICTED_SHARE = 1 / 3
+#: Share of the MILP time for the restricted per-period MILPs (stage 2b); the rest goes to the full ones.
+RESTRICTED_SHARE = 0.6
 #: Relative tolerance when comparing a plan's cost with a bound (solvers report bounds with round-off).
 _REL_TOL = 1e-7
 Rebuild = Rebuilder
