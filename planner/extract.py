@@ -105,7 +105,11 @@ def route_frame(ctx: Context) -> pd.DataFrame:
     """Routed load per (row, option) with its share of the replicas it occupies."""
     ix = ctx.model.index
     route = ix.route.assign(x=np.nan_to_num(ctx.result.values["route"]))
-    route = route[route["x"] > _TINY].copy()
+    staffed = np.round(np.nan_to_num(ctx.result.values["replicas"])) > 0
+    live = pd.MultiIndex.from_frame(ix.replica.loc[staffed, ["p", "o"]])
+    # solver round-off can leave ~1e-5 req/s on an option with no replica: not a route
+    on_replicas = pd.MultiIndex.from_frame(route[["p", "o"]]).isin(live)
+    route = route[(route["x"] > _TINY) & on_replicas].copy()
     route["slots"] = route["x"] / (route["r"] * route["util"])
     route["busy"] = route["x"] / route["r"]
     return route
@@ -202,7 +206,7 @@ def _route_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> dict[
         strict=True,
     ):
         workload = ix.workloads[int(cover_w[int(d)])]
-        usd = y * SECONDS_PER_HOUR * hours * usd_per_request
+        usd = _r(y) * SECONDS_PER_HOUR * hours * usd_per_request  # priced as printed, so it re-prices exactly
         out.setdefault(int(p), []).append(
             RouteLine(
                 workload=workload,
@@ -349,7 +353,7 @@ def extract_plan(
     dep_lines, route_lines = _deployment_lines(ctx, deps), _route_lines(ctx, route, deps)
     workloads = _workload_lines(ctx, route, deps)
     periods = tuple(_period(ctx, p, acc, dep_lines, route_lines, workloads) for p in range(len(ix.periods)))
-    cost = _cost(ctx, acc)
+    cost = _cost(ctx, acc, route_lines)
     r = ctx.result
     solver = SolverInfo(
         name=r.solver, stage=r.stage, bound_usd=_r(r.bound_usd), gap=_r(r.gap, 6), seconds=_r(seconds, 3)
@@ -399,7 +403,7 @@ def _period(
     )
 
 
-def _cost(ctx: Context, acc: pd.DataFrame) -> CostUsd:
+def _cost(ctx: Context, acc: pd.DataFrame, api_lines: dict[int, list[RouteLine]]) -> CostUsd:
     ix, vals = ctx.model.index, ctx.result.values
     committed = np.round(np.nan_to_num(vals["commit"])) * ix.commit["multiplier"].to_numpy(float)
     beyond = (
@@ -413,7 +417,7 @@ def _cost(ctx: Context, acc: pd.DataFrame) -> CostUsd:
         if len(committed)
         else 0.0
     )
-    api = float(np.sum(np.nan_to_num(vals["api"]) * ctx.model.cost["api"]))
+    api = float(sum(r.usd for lines in api_lines.values() for r in lines if r.kind == "api"))
     unmet = float(np.sum(np.nan_to_num(vals["unmet"]) * ctx.model.cost["unmet"]))
     return CostUsd(
         accelerators=_r(float(acc["usd"].sum())),

@@ -22,7 +22,7 @@ SCHEMA_VERSION = "1.0"
 class Out(BaseModel):
     """Base of every plan record."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class CostUsd(Out):
