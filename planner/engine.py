@@ -405,7 +405,12 @@ def _solve_periods(
 ) -> PeriodSolutions:
     """Solve each period's MILP in turn, each with a fair share of the time left."""
     periods = [p for p in sorted(int(p) for p in set(m.index.cover["p"])) if p not in (skip or set())]
-    slices = [slice_period(m.index, p, apportion=fixed_commit is None) for p in periods]
+    active = sorted(int(p) for p in set(m.index.cover["p"]))
+    active_hours = float(m.index.hours[active].sum())  # periods without demand carry no share
+    slices = [
+        slice_period(m.index, p, None if fixed_commit is not None else float(m.index.hours[p]) / active_hours)
+        for p in periods
+    ]
     results = _solve_in_turn(rebuild, [sub for sub, _rows in slices], fixed_commit, deadline)
     out = PeriodSolutions()
     for (_sub, rows), result in zip(slices, results, strict=True):

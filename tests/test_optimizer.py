@@ -528,3 +528,25 @@ def test_same_input_gives_the_same_plan_byte_for_byte(make_case: CaseFactory) ->
     first, second = (plan_json(case.solve().plan, timings=False) for _ in range(2))
     strip = [line for line in first.splitlines() if '"seconds"' not in line]
     assert strip == [line for line in second.splitlines() if '"seconds"' not in line]
+
+
+def test_commitment_shared_only_by_periods_with_demand(make_case: CaseFactory) -> None:
+    """A period with no demand must not absorb a share of the commitment in the per-period bound.
+
+    49 req/s at util 0.8 on 1 req/s replicas needs 62 chips in p1 and p2 (p0 has no demand).
+    Committing 62 chips of tgpu-b for the 3-hour horizon costs 62 x 0.6 x 3 = $111.60, below
+    62 x 2 periods x $1 on demand: the optimum, which the engine must also prove (bound = $111.60).
+    """
+    case = make_case(
+        accelerators=[accelerator("tgpu-a", 1.0), accelerator("tgpu-b", 1.0, committed_1y=0.6)],
+        rates={"tgpu-a": 1.0, "tgpu-b": 1.0},
+        demand=[("p0", "chat", 0.0, 1.0), ("p1", "chat", 49.0, 1.0), ("p2", "chat", 49.0, 1.0)],
+        commitment_cost="horizon",
+        target_utilization=0.8,
+        max_spot_share=0.0,
+    )
+    plan = case.solve().plan
+    assert plan.objective_usd == pytest.approx(111.6)
+    assert plan.status == "optimal"
+    assert plan.solver.bound_usd == pytest.approx(111.6, rel=1e-6)
+    assert case.verify(plan) == []

@@ -188,12 +188,15 @@ def build_index(
     )
 
 
-def slice_period(ix: IndexSets, p: int, apportion: bool = False) -> tuple[IndexSets, dict[str, np.ndarray]]:
+def slice_period(
+    ix: IndexSets, p: int, commit_share: float | None = None
+) -> tuple[IndexSets, dict[str, np.ndarray]]:
     """The index sets of one period, and, per variable family, the slice's original positions.
 
-    With ``apportion``, committed offers are charged only this period's share of their hours: each
-    period may then pick its own committed count, a relaxation of the whole-horizon model whose
-    period bounds add up to a valid bound, and which is exact when every period picks the same.
+    With ``commit_share``, committed offers are charged only that share of their cost: each period
+    may then pick its own committed count. When the shares of the periods solved add up to one, this
+    is a relaxation of the whole-horizon model whose period bounds add up to a valid bound, exact
+    when every period picks the same counts.
     """
     cover_rows = np.flatnonzero(ix.cover["p"].to_numpy() == p)
     remap = np.full(len(ix.cover), -1, dtype=np.int64)
@@ -211,8 +214,8 @@ def slice_period(ix: IndexSets, p: int, apportion: bool = False) -> tuple[IndexS
     api = ix.api.iloc[rows["api"]].reset_index(drop=True)
     api["d"] = remap[api["d"].to_numpy()]
     commit = ix.commit
-    if apportion and len(commit):
-        share = float(ix.hours[p]) / ix.horizon_hours
+    if commit_share is not None and len(commit):
+        share = commit_share
         commit = commit.assign(
             charged_hours=commit["charged_hours"] * share, beyond_hours=commit["beyond_hours"] * share
         )
