@@ -74,6 +74,26 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.start = start
         self.deadline = deadline
+        self._columns: list[pulp.LpVariable] = []
+
+    def actualSolve(self, lp: pulp.LpProblem) -> int:  # noqa: N802 (PuLP's name)
+        """Solve, reading values back against the column list built once for the hand-off.
+
+        PuLP's own ``actualSolve`` lists the variables again (walking every constraint and sorting)
+        for the read-back and once more to clear ``modified`` flags, which only matter for PuLP's
+        re-solves; this solver never re-solves a problem object, so both walks are skipped.
+        """
+        self.createAndConfigureSolver(lp)
+        self.buildSolverModel(lp)
+        self.callSolver(lp)
+        columns = self._columns
+        lp.variables = lambda: columns  # the read-back asks for the same list, in the same order
+        try:
+            status, sol_status = self.findSolutionValues(lp)
+        finally:
+            del lp.variables
+        lp.assignStatus(status, sol_status)
+        return int(status)
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
         """Make the highspy object without its banner on stdout, then configure it."""
@@ -84,7 +104,7 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
         """Pass the whole model to highspy in one call."""
         import highspy
 
-        variables = lp.variables()
+        variables = self._columns = lp.variables()
         col_of = {v.name: i for i, v in enumerate(variables)}
         for i, v in enumerate(variables):
             v.index = i
