@@ -20,8 +20,17 @@ import numpy as np
 
 import solvers
 from planner.errors import SolveError
-from planner.formulation.index import IndexSets, slice_period
-from planner.formulation.model import PlanningModel, duals, values
+from planner.formulation.index import IndexSets, replica_rows, slice_period
+from planner.formulation.model import (
+    FAMILIES,
+    PlanningModel,
+    duals,
+    fix_values,
+    is_integral,
+    read_values,
+    release_values,
+    values,
+)
 from planner.periods import PeriodResult, Rebuilder, solve_period
 from planner.settings import SolveSettings
 from solvers.base import SolveResult
@@ -35,7 +44,6 @@ RESTRICTED_SHARE = 0.6
 #: Relative tolerance when comparing a plan's cost with a bound (solvers report bounds with round-off).
 _REL_TOL = 1e-7
 Rebuild = Rebuilder
-FAMILIES = ("route", "api", "unmet", "replicas", "supply", "commit")
 
 
 @dataclass
@@ -71,28 +79,8 @@ class EngineResult:
         return max(0.0, (self.objective_usd - self.bound_usd) / abs(self.objective_usd))
 
 
-def _read(m: PlanningModel) -> dict[str, np.ndarray]:
-    return {name: values(getattr(m, name)) for name in FAMILIES}
-
-
 def _duals(m: PlanningModel) -> dict[str, np.ndarray]:
     return {name: duals(rows) for name, (rows, _idx) in m.rows.items()}
-
-
-Bounds = list[tuple[float | None, float | None]]
-
-
-def _fix(variables: np.ndarray, vals: np.ndarray) -> Bounds:
-    """Fix variables at values; return their bounds so that :func:`_release` can restore them."""
-    saved = [(var.lowBound, var.upBound) for var in variables]
-    for var, val in zip(variables, vals, strict=True):
-        var.lowBound = var.upBound = float(val)
-    return saved
-
-
-def _release(variables: np.ndarray, saved: Bounds) -> None:
-    for var, (low, up) in zip(variables, saved, strict=True):
-        var.lowBound, var.upBound = low, up
 
 
 def _solve(
@@ -119,7 +107,7 @@ def solve_relaxation(m: PlanningModel, settings: SolveSettings) -> tuple[SolveRe
     result = _solve(m, settings, mip=False)
     if not result.has_solution:
         raise SolveError(f"the LP relaxation has no solution ({result.detail}); no plan can be made")
-    return result, _read(m)
+    return result, read_values(m)
 
 
 def needed_replicas(m: PlanningModel, route: np.ndarray) -> np.ndarray:
@@ -128,9 +116,7 @@ def needed_replicas(m: PlanningModel, route: np.ndarray) -> np.ndarray:
     n = len(ix.replica)
     if n == 0:
         return np.zeros(0)
-    n_o = ix.replica["o"].max() + 1
-    key = ix.replica["p"].to_numpy(np.int64) * n_o + ix.replica["o"].to_numpy(np.int64)
-    rows = np.searchsorted(key, ix.route["p"].to_numpy(np.int64) * n_o + ix.route["o"].to_numpy(np.int64))
+    rows = replica_rows(ix, ix.route["p"].to_numpy(), ix.route["o"].to_numpy())
     load = np.nan_to_num(route) / (ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float))
     per_row = np.bincount(rows, weights=load, minlength=n)
     replicas: np.ndarray = np.ceil(per_row - _EPS).clip(min=0)
@@ -202,14 +188,14 @@ def _fixed_lp(
     m: PlanningModel, settings: SolveSettings, replicas: np.ndarray, supply: np.ndarray, commit: np.ndarray
 ) -> SolveResult:
     saved = [
-        (family, _fix(family, vals))
+        (family, fix_values(family, vals))
         for family, vals in ((m.replicas, replicas), (m.supply, supply), (m.commit, commit))
     ]
     try:
         return _solve(m, settings, mip=False)
     finally:
         for family, bounds in saved:
-            _release(family, bounds)
+            release_values(family, bounds)
 
 
 def round_plan(
@@ -218,19 +204,19 @@ def round_plan(
     """Stage 2: an integer plan from the relaxation (round up, re-route, shrink, whole chips)."""
     up = np.ceil(np.nan_to_num(relaxed["replicas"]) - _EPS)
     for candidate in (up, np.floor(np.nan_to_num(relaxed["replicas"]) + _EPS)):
-        saved = _fix(m.replicas, candidate)
+        saved = fix_values(m.replicas, candidate)
         try:
             rerouted = _solve(m, settings, mip=False)
         finally:
-            _release(m.replicas, saved)
+            release_values(m.replicas, saved)
         if rerouted.has_solution:
             shrunk = np.minimum(
                 candidate, np.maximum(needed_replicas(m, values(m.route)), _min_replica_floor(m, candidate))
             )
-            supply, commit = integer_supply(m, shrunk, _read(m))
+            supply, commit = integer_supply(m, shrunk, read_values(m))
             final = _fixed_lp(m, settings, shrunk, supply, commit)
             if final.has_solution:
-                return _read(m)
+                return read_values(m)
     raise SolveError("could not build an integer plan from the LP relaxation")
 
 
@@ -292,7 +278,7 @@ def run_engine(
         # an improved plan that the fixed LP rejects is a bug: fall back to the checked rounded plan
         plan, stage, bound, proven = rounded, "lp_rounding", float(lp.objective or 0.0), False
         fixed = _fixed_lp(m, settings, plan["replicas"], plan["supply"], plan["commit"])
-    final = _read(m) if fixed.has_solution else plan
+    final = read_values(m) if fixed.has_solution else plan
     fixed_duals = _duals(m) if fixed.has_solution else {}
     timings["duals_s"] = time.monotonic() - t
     objective = objective_of(m, final)
@@ -323,8 +309,8 @@ def _improve(
         bound = max(bound, min(result.bound, rounded_obj))
     elif result.status == "optimal" and result.objective is not None:
         bound = max(bound, min(result.objective, rounded_obj) * (1 - settings.mip_gap))  # CBC gives no bound
-    if result.has_solution and _integral(m):
-        milp = _read(m)
+    milp = read_values(m)
+    if result.has_solution and is_integral(milp):
         if objective_of(m, milp) < rounded_obj - _EPS * max(1.0, abs(rounded_obj)):
             return milp, "milp", bound, result.status == "optimal"
         return plan, "lp_rounding", bound, result.status == "optimal"
@@ -338,14 +324,6 @@ def _within_gap(objective: float, bound: float, settings: SolveSettings) -> bool
 
 def _no_integers(m: PlanningModel) -> bool:
     return all(len(a) == 0 for a in m.integer_arrays().values())
-
-
-def _integral(m: PlanningModel) -> bool:
-    for arr in m.integer_arrays().values():
-        v = values(arr)
-        if np.any(np.isnan(v)) or np.any(np.abs(v - np.round(v)) > _EPS):
-            return False
-    return True
 
 
 def _improve_by_period(

@@ -16,11 +16,9 @@ import solvers
 from planner.catalog.schema import Catalog
 from planner.formulation.build import model_from_index
 from planner.formulation.index import IndexSets
-from planner.formulation.model import PlanningModel, values
+from planner.formulation.model import PlanningModel, fix_values, is_integral, read_values
 from planner.options import Options
 from planner.settings import SolveSettings
-
-FAMILIES = ("route", "api", "unmet", "replicas", "supply", "commit")
 
 
 @dataclass(frozen=True)
@@ -55,8 +53,7 @@ def solve_period(
     """Build and solve one period's MILP."""
     sub = rebuild(sub_ix)
     if fixed_commit is not None:
-        for var, val in zip(sub.commit, fixed_commit, strict=True):
-            var.lowBound = var.upBound = float(val)
+        fix_values(sub.commit, fixed_commit)
     s = rebuild.settings
     result = solvers.solve(
         sub.prob,
@@ -66,11 +63,7 @@ def solve_period(
         mip_gap=s.mip_gap,
         threads=s.threads,
     )
-    vals = {name: values(getattr(sub, name)) for name in FAMILIES} if result.has_solution else None
-    if vals is not None and not all(_integral(vals[k]) for k in ("replicas", "supply", "commit")):
-        vals = None
-    return PeriodResult(result.status, result.bound, result.objective, vals)
-
-
-def _integral(v: np.ndarray) -> bool:
-    return bool(np.all(np.abs(v - np.round(v)) <= 1e-6)) if len(v) else True
+    vals = read_values(sub) if result.has_solution else None
+    return PeriodResult(
+        result.status, result.bound, result.objective, vals if vals and is_integral(vals) else None
+    )

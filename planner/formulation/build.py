@@ -9,7 +9,7 @@ from planner.catalog.schema import Catalog
 from planner.demand import Demand
 from planner.formulation import constraints as cons
 from planner.formulation.expr import make_variables
-from planner.formulation.index import IndexSets, build_index
+from planner.formulation.index import IndexSets, build_index, replica_rows
 from planner.formulation.model import PlanningModel
 from planner.options import Options
 from planner.settings import SolveSettings
@@ -21,9 +21,7 @@ def replica_upper_bounds(ix: IndexSets) -> np.ndarray:
     """Valid upper bounds on replicas: enough to carry every routable request, plus availability floors."""
     if len(ix.replica) == 0:
         return np.zeros(0)
-    n_o = ix.replica["o"].max() + 1
-    key = ix.replica["p"].to_numpy(np.int64) * n_o + ix.replica["o"].to_numpy(np.int64)
-    rows = np.searchsorted(key, ix.route["p"].to_numpy(np.int64) * n_o + ix.route["o"].to_numpy(np.int64))
+    rows = replica_rows(ix, ix.route["p"].to_numpy(), ix.route["o"].to_numpy())
     rate = ix.cover["rate"].to_numpy(float)[ix.route["d"].to_numpy(int)]
     need = np.bincount(
         rows,

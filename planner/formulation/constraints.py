@@ -15,6 +15,7 @@ import pulp
 
 from planner.catalog.schema import Catalog
 from planner.formulation.expr import add_rows, grouped_sums, stack
+from planner.formulation.index import replica_rows
 from planner.formulation.model import PlanningModel
 from planner.settings import SolveSettings
 
@@ -50,13 +51,7 @@ def add_replica_capacity(m: PlanningModel) -> None:
     n = len(ix.replica)
     if n == 0:
         return
-    key = ix.replica["p"].to_numpy(np.int64) * (ix.replica["o"].max() + 1) + ix.replica["o"].to_numpy(
-        np.int64
-    )
-    route_key = ix.route["p"].to_numpy(np.int64) * (ix.replica["o"].max() + 1) + ix.route["o"].to_numpy(
-        np.int64
-    )
-    route_row = np.searchsorted(key, route_key)
+    route_row = replica_rows(ix, ix.route["p"].to_numpy(), ix.route["o"].to_numpy())
     load = 1.0 / (ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float))
     g, v, c = stack((route_row, m.route, load), (np.arange(n), m.replicas, -np.ones(n)))
     names = [f"capacity_p{p}_o{o}" for p, o in ix.replica[["p", "o"]].itertuples(index=False)]
@@ -150,9 +145,7 @@ def add_min_replicas(m: PlanningModel) -> None:
     if len(need) == 0:
         return
     pairs = ix.route[ix.route["d"].isin(need)][["d", "p", "o"]]
-    n_o = ix.replica["o"].max() + 1
-    key = ix.replica["p"].to_numpy(np.int64) * n_o + ix.replica["o"].to_numpy(np.int64)
-    rep_row = np.searchsorted(key, pairs["p"].to_numpy(np.int64) * n_o + pairs["o"].to_numpy(np.int64))
+    rep_row = replica_rows(ix, pairs["p"].to_numpy(), pairs["o"].to_numpy())
     group = np.searchsorted(need, pairs["d"].to_numpy())
     exprs = grouped_sums(group, m.replicas[rep_row], np.ones(len(rep_row)), len(need))
     cover = ix.cover.loc[need]

@@ -188,6 +188,13 @@ def build_index(
     )
 
 
+def replica_rows(ix: IndexSets, p: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """Row of ``ix.replica`` for each (period, option) pair (every pair must be in the table)."""
+    n_o = int(ix.replica["o"].max()) + 1 if len(ix.replica) else 1
+    key = ix.replica["p"].to_numpy(np.int64) * n_o + ix.replica["o"].to_numpy(np.int64)
+    return np.searchsorted(key, np.asarray(p, np.int64) * n_o + np.asarray(o, np.int64))
+
+
 def slice_period(
     ix: IndexSets, p: int, commit_share: float | None = None
 ) -> tuple[IndexSets, dict[str, np.ndarray]]:

@@ -9,6 +9,12 @@ import pulp
 
 from planner.formulation.index import IndexSets
 
+#: The variable families of a planning model, in the order solutions are stored.
+FAMILIES = ("route", "api", "unmet", "replicas", "supply", "commit")
+INTEGER_FAMILIES = ("replicas", "supply", "commit")
+_INTEGRALITY_TOL = 1e-6
+Bounds = list[tuple[float | None, float | None]]
+
 
 @dataclass
 class PlanningModel:
@@ -63,3 +69,31 @@ def values(variables: np.ndarray) -> np.ndarray:
 def duals(rows: list[pulp.LpConstraint]) -> np.ndarray:
     """Dual values of constraints (NaN where the solver gave none)."""
     return np.array([np.nan if r.pi is None else r.pi for r in rows], dtype=float)
+
+
+def read_values(m: PlanningModel) -> dict[str, np.ndarray]:
+    """The solution values of every variable family."""
+    return {name: values(getattr(m, name)) for name in FAMILIES}
+
+
+def is_integral(vals: dict[str, np.ndarray]) -> bool:
+    """True when every integer family has values, all whole numbers (within 1e-6)."""
+    return all(
+        not np.any(np.isnan(vals[name]))
+        and not np.any(np.abs(vals[name] - np.round(vals[name])) > _INTEGRALITY_TOL)
+        for name in INTEGER_FAMILIES
+    )
+
+
+def fix_values(variables: np.ndarray, vals: np.ndarray) -> Bounds:
+    """Fix variables at values; return their bounds so that :func:`release_values` can restore them."""
+    saved = [(var.lowBound, var.upBound) for var in variables]
+    for var, val in zip(variables, vals, strict=True):
+        var.lowBound = var.upBound = float(val)
+    return saved
+
+
+def release_values(variables: np.ndarray, saved: Bounds) -> None:
+    """Restore the bounds :func:`fix_values` saved."""
+    for var, (low, up) in zip(variables, saved, strict=True):
+        var.lowBound, var.upBound = low, up
