@@ -42,6 +42,7 @@ from pathlib import Path
 
 from planner.catalog.load import load_catalog
 from planner.catalog.schema import Catalog
+from planner.demand import DEMAND_COLUMNS
 
 GENERATOR_VERSION = 1
 
@@ -233,23 +234,7 @@ def _fmt(value: float | int | None) -> str:
     return str(value)
 
 
-COLUMNS = [
-    "period",
-    "workload",
-    "requests_per_s",
-    "input_tokens",
-    "output_tokens",
-    "model",
-    "min_quality",
-    "hours",
-    "ttft_ms",
-    "tpot_ms",
-    "self_host_only",
-    "api_only",
-    "max_api_share",
-    "target_utilization",
-    "min_replicas",
-]
+COLUMNS = list(DEMAND_COLUMNS)  # the demand file's own column order
 
 
 def generate_rows(

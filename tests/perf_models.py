@@ -17,3 +17,19 @@ MIXTRAL = Model(
     experts_per_token=2,
     max_context_tokens=32768,
 )
+
+DEEPSEEK_V3 = Model(
+    id="deepseek-v3",
+    total_params_b=671,
+    active_params_b=37,
+    layers=61,
+    hidden_size=7168,
+    attention_heads=128,
+    kv_heads=128,
+    head_dim=128,
+    kv_cache_bytes_per_token=70272,  # MLA: 61 layers x (512 + 64) x 2 bytes
+    experts=256,
+    experts_per_token=8,
+    max_context_tokens=131072,
+    precisions=("fp8", "bf16"),
+)

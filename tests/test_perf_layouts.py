@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from perf_models import DEEPSEEK_V3
 
 from planner.catalog.schema import Accelerator, Model
 from planner.perf import estimate, parallel_layouts
@@ -10,21 +11,6 @@ from planner.perf import reference as ref
 from planner.perf.constants import GIB, NVIDIA
 from planner.perf.layouts import configure
 
-DEEPSEEK_V3 = Model(
-    id="deepseek-v3",
-    total_params_b=671,
-    active_params_b=37,
-    layers=61,
-    hidden_size=7168,
-    attention_heads=128,
-    kv_heads=128,
-    head_dim=128,
-    kv_cache_bytes_per_token=70272,
-    experts=256,
-    experts_per_token=8,
-    max_context_tokens=131072,
-    precisions=("fp8", "bf16"),
-)
 INFERENTIA2 = Accelerator(
     id="inferentia2",
     vendor="aws",

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from perf_models import MIXTRAL
+from perf_models import DEEPSEEK_V3, MIXTRAL
 
 from planner.catalog.schema import Model
 from planner.perf import estimate
@@ -15,22 +15,6 @@ from planner.perf.constants import GIB, NVIDIA
 from planner.perf.layouts import configure
 from planner.perf.replica import Replicas, split_weights
 from planner.perf.roofline import expert_coverage, memory_bytes_per_chip, weight_read_bytes
-
-DEEPSEEK_V3 = Model(
-    id="deepseek-v3",
-    total_params_b=671,
-    active_params_b=37,
-    layers=61,
-    hidden_size=7168,
-    attention_heads=128,
-    kv_heads=128,
-    head_dim=128,
-    kv_cache_bytes_per_token=70272,  # MLA: 61 layers x (512 + 64) x 2 bytes
-    experts=256,
-    experts_per_token=8,
-    max_context_tokens=131072,
-    precisions=("fp8", "bf16"),
-)
 
 
 def replicas(model: Model, accel, tp: int = 1, pp: int = 1, precision: str = "bf16", kv: str = "bf16"):
