@@ -124,10 +124,15 @@ def _solve(
     merged.update({k: v for k, v in flags.items() if v is not None and v != {}})
     if "max_chips" in folder and "max_chips" not in {k for k, v in flags.items() if v}:
         merged["max_chips"] = folder["max_chips"]
-    dirs = [*list(folder.get("catalog", [])), *catalog_dirs]  # type: ignore[call-overload]
+    dirs = _catalog_dirs(folder, catalog_dirs)
     settings = make_settings(merged)
     problem = load_problem(demand_file, dirs, merged.get("profiles"), settings)
     return solve_problem(problem, save_model=merged.get("save_model"), started=started)
+
+
+def _catalog_dirs(folder: Mapping[str, Any], catalog_dirs: Sequence[str | os.PathLike[str]]) -> list[Any]:
+    """A folder's own catalog/ first, then the ones given on the command line (later wins)."""
+    return [*list(folder.get("catalog", [])), *catalog_dirs]
 
 
 def verify_plan_file(
@@ -138,7 +143,7 @@ def verify_plan_file(
 
     plan = read_plan(plan_file)
     demand_file, folder = resolve_demand_path(demand)
-    dirs = [*list(folder.get("catalog", [])), *catalog_dirs]  # type: ignore[call-overload]
+    dirs = _catalog_dirs(folder, catalog_dirs)
     settings = make_settings(dict(plan.inputs.settings))  # the plan is checked under its own settings
     problem = load_problem(demand_file, dirs, profiles or folder.get("profiles"), settings)  # type: ignore[arg-type]
     return verify_plan(plan, problem)

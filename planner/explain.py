@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.catalog.schema import Catalog
 from planner.engine import EngineResult
 from planner.formulation.model import PlanningModel
 from planner.options import Options
@@ -42,7 +41,7 @@ def _no_route_reason(m: PlanningModel, d: int, options: Options) -> str | None:
     return f"{self_host}; and no allowed API offer serves its model or quality floor (or its context)"
 
 
-def _limit_reasons(m: PlanningModel, d: int, catalog: Catalog) -> list[str]:
+def _limit_reasons(m: PlanningModel, d: int) -> list[str]:
     ix = m.index
     p = int(ix.cover["p"].to_numpy()[d])
     accs = set(ix.replica.loc[ix.replica["o"].isin(ix.route.loc[ix.route["d"] == d, "o"]), "a"])
@@ -63,13 +62,10 @@ def _limit_reasons(m: PlanningModel, d: int, catalog: Catalog) -> list[str]:
             for k in sorted(_binding(m, family))
             if k // len(ix.apis) == p and k % len(ix.apis) in apis
         ]
-    del catalog
     return reasons
 
 
-def explain_unmet(
-    m: PlanningModel, result: EngineResult, options: Options, catalog: Catalog
-) -> tuple[UnmetLine, ...]:
+def explain_unmet(m: PlanningModel, result: EngineResult, options: Options) -> tuple[UnmetLine, ...]:
     """One line per (period, workload) with unmet demand, naming what blocks it."""
     ix = m.index
     unmet = np.nan_to_num(result.values["unmet"])
@@ -77,7 +73,7 @@ def explain_unmet(
     for d in np.flatnonzero(unmet > _UNMET_TOL):
         reason = _no_route_reason(m, int(d), options)
         if reason is None:
-            limits = _limit_reasons(m, int(d), catalog)
+            limits = _limit_reasons(m, int(d))
             reason = (
                 ("blocked by " + ", ".join(limits))
                 if limits
@@ -97,7 +93,7 @@ def explain_unmet(
     return tuple(lines)
 
 
-def plan_warnings(m: PlanningModel, options: Options) -> tuple[str, ...]:
+def plan_warnings(options: Options) -> tuple[str, ...]:
     """What the user should know even when all demand is met, one line per workload."""
     rows = options.rows
     warnings: list[str] = []
@@ -111,5 +107,4 @@ def plan_warnings(m: PlanningModel, options: Options) -> tuple[str, ...]:
             warnings.append(
                 f"workload '{workload}': min_replicas {floor} cannot be met (no deployment serves it)"
             )
-    del m
     return tuple(warnings)

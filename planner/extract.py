@@ -359,8 +359,8 @@ def extract_plan(
         name=r.solver, stage=r.stage, bound_usd=_r(r.bound_usd), gap=_r(r.gap, 6), seconds=_r(seconds, 3)
     )
     diagnostics = Diagnostics(
-        unmet=explain_unmet(ctx.model, ctx.result, ctx.options, ctx.catalog),
-        warnings=plan_warnings(ctx.model, ctx.options),
+        unmet=explain_unmet(ctx.model, ctx.result, ctx.options),
+        warnings=plan_warnings(ctx.options),
     )
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
     return Plan(
