@@ -17,7 +17,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from planner.catalog.schema import Accelerator, Catalog, Model
+from planner.catalog.schema import Accelerator, ApiOffering, Catalog, Model
 from planner.demand import Demand
 from planner.perf import estimate_grid, parallel_layouts
 from planner.profiles import ProfileTable
@@ -254,7 +254,30 @@ def build_api_routes(shapes: pd.DataFrame, catalog: Catalog, apis: tuple[str, ..
             if _api_serves(shape, api.model, catalog.api_quality(api)):
                 usd = api.usd_per_request(float(shape["input_tokens"]), float(shape["output_tokens"]))
                 records.append((shape_id, api_id, usd))
-    return pd.DataFrame(records, columns=["shape", "api", "usd_per_request"])
+    routes = pd.DataFrame(records, columns=["shape", "api", "usd_per_request"])
+    limited = [bool(_rate_limited(catalog.apis[a])) for a in routes["api"]]
+    return prune_dominated_apis(routes, np.array(limited, dtype=bool))
+
+
+def _rate_limited(api: ApiOffering) -> bool:
+    return api.rate_limit_requests_per_s is not None or api.rate_limit_tokens_per_min is not None
+
+
+def prune_dominated_apis(routes: pd.DataFrame, rate_limited: np.ndarray) -> pd.DataFrame:
+    """Keep, per shape, the cheapest API without rate limits and the rate-limited ones cheaper still.
+
+    Exact: no constraint tells one API from another except the rate limits (the API-share cap sums
+    over all of them), so moving a request from any other API to the cheapest unlimited one never
+    costs more. Ties go to the first API id. A shape no unlimited API serves keeps all of its APIs.
+    """
+    if routes.empty:
+        return routes
+    routes = routes.assign(limited=rate_limited)
+    free = routes[~routes["limited"]].sort_values(["shape", "usd_per_request", "api"], kind="stable")
+    best = free.drop_duplicates("shape")
+    floor = routes["shape"].map(best.set_index("shape")["usd_per_request"])
+    keep = routes.index.isin(best.index) | (routes["limited"] & ~(routes["usd_per_request"] >= floor))
+    return routes[keep].drop(columns="limited").reset_index(drop=True)
 
 
 def _api_serves(shape: pd.Series, api_model: str | None, quality: float | None) -> bool:
