@@ -23,6 +23,7 @@ GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 FAMILIES = (
     "cover",
     "capacity",
+    "link",
     "chips",
     "spot",
     "minreplicas",
@@ -46,7 +47,7 @@ def model(tmp_path: Path) -> PlanningModel:
         accelerators=[accelerator("tgpu-a", 2.0, spot=1.0, committed_1y=1.5), accelerator("tgpu-b", 1.0)],
         rates={"tgpu-a": 10.0, "tgpu-b": 4.0},
         apis=[limited_api],
-        demand=[("p0", "chat", 12.0, 24.0), ("p1", "chat", 20.0, 24.0)],
+        demand=[("p0", "chat", 12.0, 24.0), ("p1", "chat", 20.0, 24.0), ("p1", "tiny", 2.0, 24.0)],
     )
     text = case.demand.read_text(encoding="utf-8").splitlines()
     text[0] += ",min_replicas,max_api_share"

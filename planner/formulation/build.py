@@ -147,6 +147,7 @@ def model_from_index(
     m.cost = _costs(ix, settings)
     cons.add_demand_cover(m)
     cons.add_replica_capacity(m)
+    cons.add_route_link(m)
     cons.add_chip_balance(m)
     cons.add_spot_share(m, settings)
     cons.add_min_replicas(m)

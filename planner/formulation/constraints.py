@@ -58,6 +58,36 @@ def add_replica_capacity(m: PlanningModel) -> None:
     m.rows["capacity"] = (add_rows(m.prob, grouped_sums(g, v, c, n), LE, np.zeros(n), names), np.arange(n))
 
 
+def add_route_link(m: PlanningModel) -> None:
+    """Whole replicas, ``link_p{p}_w{w}_o{o}``: ``x_do / R_d - n_po <= 0`` where ``R_d < r_do util_d``.
+
+    A valid inequality (any request routed to o needs at least one whole replica of it, and
+    ``x_do <= R_d``) that the capacity row implies only for rows at least one replica's worth of
+    traffic: it lifts the LP relaxation for small workloads from a fraction of a replica to a whole
+    one (the strong formulation of facility location). Rows with ``R_d >= r_do util_d`` get none.
+    Dual: the cost (USD over the period) of the whole replica that routing row d to o calls for.
+    """
+    ix = m.index
+    if len(ix.route) == 0:
+        return
+    rate = ix.cover["rate"].to_numpy(float)[ix.route["d"].to_numpy(int)]
+    per_replica = ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float)
+    sel = np.flatnonzero(rate < per_replica * (1 - 1e-9))
+    if len(sel) == 0:
+        return
+    rep_row = replica_rows(ix, ix.route["p"].to_numpy()[sel], ix.route["o"].to_numpy()[sel])
+    exprs = [
+        pulp.LpAffineExpression([(x, 1.0 / r), (n, -1.0)])
+        for x, r, n in zip(m.route[sel], rate[sel], m.replicas[rep_row], strict=True)
+    ]
+    route_w = ix.cover["w"].to_numpy()[ix.route["d"].to_numpy(int)[sel]]
+    names = [
+        f"link_p{p}_w{w}_o{o}"
+        for p, w, o in zip(ix.route["p"].to_numpy()[sel], route_w, ix.route["o"].to_numpy()[sel], strict=True)
+    ]
+    m.rows["link"] = (add_rows(m.prob, exprs, LE, np.zeros(len(sel)), names), sel)
+
+
 def _pa_groups(m: PlanningModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(period, accelerator) pairs in use, and the group of each replica, supply and commit row."""
     ix = m.index
