@@ -132,13 +132,13 @@ def size_table(r: dict[str, Any]) -> list[str]:
         row(
             "&nbsp;&nbsp;hand-off to HiGHS (LP)",
             p["lp_handoff_s"],
-            "`FastHiGHS.buildSolverModel` + configure",
+            "`build_matrix` (the one walk of the PuLP model) + arrays to HiGHS",
         ),
         row("&nbsp;&nbsp;LP solve (HiGHS run)", p["lp_highs_s"]),
         row(
             "&nbsp;&nbsp;read-back + duals (LP)",
             r["lp_s"] - p["lp_handoff_s"] - p["lp_highs_s"],
-            "PuLP `findSolutionValues`, `values()`, `duals()`",
+            "values, duals and slacks back into the PuLP objects",
         ),
         row("rounding (engine `rounding_s`)", r["rounding_s"], calls("rounding")),
         row("MILP (engine `milp_s`)", r["milp_s"], calls("milp") or "no MILP solved"),
@@ -292,8 +292,10 @@ def render(store: dict[str, Any], kept: dict[str, str]) -> str:
         "(`load_problem`, `solve_problem` with `SolveSettings(baselines=False, time_limit_s=...)`, "
         "`write_plan`), "
         "with the solver calls timed by wrappers installed in that subprocess only (hand-off = "
-        "`FastHiGHS.createAndConfigureSolver` + `buildSolverModel`; LP solve = HiGHS's `run()` of the "
-        "relaxation; read-back = the rest of the call: PuLP's `findSolutionValues` and status). The whole "
+        "`build_matrix`, the one walk of the PuLP model into arrays, made in the first solve, plus each "
+        "call's `period_model` slice, HiGHS options and `passModel`; LP solve = HiGHS's `run()` of the "
+        "relaxation; read-back = the rest of the call: solution arrays, and for whole-model solves the "
+        "values, duals and slacks written back into PuLP). The whole "
         "run is load -> written plan, as `plan solve -o plan.json` does after its imports (import time is "
         "listed apart). Peak memory is the process's `ru_maxrss` after the run. The direct highspy figure "
         "reads the model written by `write_model` (what `--save-model` writes) in another fresh process and "

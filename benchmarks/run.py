@@ -60,9 +60,13 @@ class Probe:
     """Times every solver call of the engine, by engine stage, in this process only.
 
     Patches (this process only, never the library's files): the engine's stage functions, to know
-    which stage a solver call belongs to; ``solvers.solve_highs`` for each call's total; and three
-    methods of ``solvers.highs.FastHiGHS``: ``createAndConfigureSolver`` + ``buildSolverModel``
-    (the hand-off), ``callSolver`` (HiGHS's run) and ``findSolutionValues`` (the read-back).
+    which stage a solver call belongs to; the two solve entry points for each call's total
+    (``planner.engine._solve`` for whole-model solves, ``planner.periods.solve_arrays`` for a
+    period's MILP); the hand-off parts (``build_matrix``, the one walk of the PuLP model, made in
+    the first solve; ``period_model``, a period's slice; ``solvers.arrays._configure`` and
+    ``_highs_lp``; ``highspy.Highs.passModel``); and ``highspy.Highs.run`` (HiGHS's run). The rest
+    of a call (the read-back: values into arrays, and for whole-model solves into PuLP) is the
+    read-back.
     """
 
     #: engine function -> stage (the outermost one running decides); calls outside them: "other",
@@ -84,27 +88,29 @@ class Probe:
 
     def install(self) -> None:
         """Install the wrappers (in this process)."""
+        import highspy
+
         import planner.engine as engine
-        import solvers
-        import solvers.highs as highs
+        import planner.periods as periods
+        import solvers.arrays as arrays
 
         for name, stage in self.STAGES.items():
             if hasattr(engine, name):
                 setattr(engine, name, self._staged(getattr(engine, name), stage))
                 self.patched.append(f"planner.engine.{name}")
-        if hasattr(solvers, "solve_highs"):
-            solvers.solve_highs = self._call(solvers.solve_highs)  # type: ignore[attr-defined]
-            self.patched.append("solvers.solve_highs")
-        cls = highs.FastHiGHS
-        for method, part in (
-            ("createAndConfigureSolver", "handoff_s"),
-            ("buildSolverModel", "handoff_s"),
-            ("callSolver", "highs_s"),
-            ("findSolutionValues", "readback_s"),
+        for module, name in ((engine, "_solve"), (periods, "solve_arrays")):
+            setattr(module, name, self._call(getattr(module, name)))
+            self.patched.append(f"{module.__name__}.{name}")
+        for owner, name, part in (
+            (engine, "build_matrix", "handoff_s"),
+            (periods, "period_model", "handoff_s"),
+            (arrays, "_configure", "handoff_s"),
+            (arrays, "_highs_lp", "handoff_s"),
+            (highspy.Highs, "passModel", "handoff_s"),
+            (highspy.Highs, "run", "highs_s"),
         ):
-            if hasattr(cls, method):
-                setattr(cls, method, self._part(getattr(cls, method), part))
-                self.patched.append(f"FastHiGHS.{method}")
+            setattr(owner, name, self._part(getattr(owner, name), part))
+            self.patched.append(f"{getattr(owner, '__name__', owner)}.{name}")
 
     def _staged(self, fn: Callable[..., Any], stage: str) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:

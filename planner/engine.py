@@ -21,6 +21,7 @@ import numpy as np
 import solvers
 from planner.errors import SolveError
 from planner.formulation.index import IndexSets, replica_rows, slice_period
+from planner.formulation.matrix import build_matrix, solve_whole
 from planner.formulation.model import (
     FAMILIES,
     PlanningModel,
@@ -31,7 +32,7 @@ from planner.formulation.model import (
     release_values,
     values,
 )
-from planner.periods import PeriodResult, Rebuilder, solve_period
+from planner.periods import PeriodResult, PeriodSlice, Rebuilder, solve_period
 from planner.settings import SolveSettings
 from solvers.base import SolveResult
 
@@ -91,6 +92,11 @@ def _solve(
     time_limit_s: float | None = None,
     start: dict[str, float] | None = None,
 ) -> SolveResult:
+    if settings.solver == "highs" and m.matrix is None:
+        m.matrix = build_matrix(m)  # the one walk of the PuLP model (the first solve's hand-off)
+    if m.matrix is not None:  # HiGHS on the arrays (a start solution is not passed)
+        gap, threads = settings.mip_gap, settings.threads
+        return solve_whole(m.matrix, mip=mip, time_limit_s=time_limit_s, mip_gap=gap, threads=threads).result
     return solvers.solve(
         m.prob,
         settings.solver,
@@ -385,13 +391,15 @@ def _solve_periods(
     periods = [p for p in sorted(int(p) for p in set(m.index.cover["p"])) if p not in (skip or set())]
     active = sorted(int(p) for p in set(m.index.cover["p"]))
     active_hours = float(m.index.hours[active].sum())  # periods without demand carry no share
-    slices = [
-        slice_period(m.index, p, None if fixed_commit is not None else float(m.index.hours[p]) / active_hours)
-        for p in periods
-    ]
-    results = _solve_in_turn(rebuild, [sub for sub, _rows in slices], fixed_commit, deadline)
+    slices = []
+    for p in periods:
+        share = None if fixed_commit is not None else float(m.index.hours[p]) / active_hours
+        sub, rows = slice_period(m.index, p, share)
+        slices.append(PeriodSlice(p, sub, rows, share))
+    results = _solve_in_turn(rebuild, m, slices, fixed_commit, deadline)
     out = PeriodSolutions()
-    for (_sub, rows), result in zip(slices, results, strict=True):
+    for period, result in zip(slices, results, strict=True):
+        rows = period.rows
         if result is None:
             out.complete = out.optimal = False
             continue
@@ -403,13 +411,17 @@ def _solve_periods(
 
 
 def _solve_in_turn(
-    rebuild: Rebuild, subs: list[IndexSets], fixed_commit: np.ndarray | None, deadline: float
+    rebuild: Rebuild,
+    m: PlanningModel,
+    subs: list[PeriodSlice],
+    fixed_commit: np.ndarray | None,
+    deadline: float,
 ) -> list[PeriodResult | None]:
     results: list[PeriodResult | None] = []
     for i, sub in enumerate(subs):
         left = deadline - time.monotonic()
         results.append(
-            solve_period(rebuild, sub, fixed_commit, left / (len(subs) - i)) if left >= 0.05 else None
+            solve_period(rebuild, m, sub, fixed_commit, left / (len(subs) - i)) if left >= 0.05 else None
         )
     return results
 
@@ -436,7 +448,9 @@ def restricted_pass(
             break
         sub_ix, rows_all = slice_period(m.index, p)
         sub_ix, rows = _restrict(sub_ix, rows_all, used[rows_all["replicas"]])
-        result = solve_period(rebuild, sub_ix, plan["commit"], left / (len(periods) - i))
+        result = solve_period(
+            rebuild, m, PeriodSlice(p, sub_ix, rows, None), plan["commit"], left / (len(periods) - i)
+        )
         if result.values is not None and _better_period(m, result.values, rows, plan, rows_all):
             for name in FAMILIES[:-1]:
                 plan[name][rows_all[name]] = 0.0

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pulp
 
 from planner.formulation.index import IndexSets
+
+if TYPE_CHECKING:
+    from planner.formulation.matrix import Matrix
 
 #: The variable families of a planning model, in the order solutions are stored.
 FAMILIES = ("route", "api", "unmet", "replicas", "supply", "commit")
@@ -31,6 +35,7 @@ class PlanningModel:
         commit: integer committed chips (or nodes) per ``index.commit`` row.
         cost: objective coefficient arrays, keyed like the variable arrays.
         rows: constraint family name -> (constraints, the index table row each one belongs to).
+        matrix: the model as arrays, once the engine has walked it for HiGHS (None until then).
     """
 
     prob: pulp.LpProblem
@@ -43,6 +48,7 @@ class PlanningModel:
     commit: np.ndarray
     cost: dict[str, np.ndarray] = field(default_factory=dict)
     rows: dict[str, tuple[list[pulp.LpConstraint], np.ndarray]] = field(default_factory=dict)
+    matrix: Matrix | None = None
 
     def integer_arrays(self) -> dict[str, np.ndarray]:
         """The integer variable families by name."""
