@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.catalog.load import load_catalog
+from planner.catalog.load import load_catalog, load_yaml
 from planner.catalog.schema import Catalog
 from planner.demand import Demand, load_demand
 from planner.engine import EngineResult, run_engine
@@ -252,7 +252,7 @@ def read_options_yaml(path: Path) -> dict[str, object]:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
         raise InputError(f"cannot read options: {exc}", Location(file=str(path))) from None
     if not isinstance(data, dict):

@@ -34,6 +34,11 @@ def shipped_catalog_dir() -> Path:
     return Path(str(importlib.resources.files("catalogs")))
 
 
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's parser where PyYAML has it (about 6x faster, same results)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def read_catalog_file(path: Path) -> list[dict[str, Any]]:
     """Parse one catalog YAML file into a list of entry mappings, with errors naming the file."""
     try:
@@ -43,7 +48,7 @@ def read_catalog_file(path: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", Location(file=str(path))) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
