@@ -14,10 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from solvers.base import SolveResult, map_status
-from solvers.highs import quiet_stdout
-
-_INTEGRALITY_TOL = 1e-6
+from solvers.base import SolveResult
+from solvers.highs import guard_deadline, highs_result, quiet_stdout
 
 
 @dataclass(frozen=True)
@@ -90,19 +88,6 @@ def _configure(highs: Any, time_limit_s: float | None, mip_gap: float, threads: 
         highs.setOptionValue("time_limit", float(time_limit_s))
 
 
-def guard_deadline(highs: Any, deadline: float) -> None:
-    """Interrupt a MIP from HiGHS's callback once ``time.monotonic()`` passes ``deadline``.
-
-    HiGHS's own time limit overshoots on some models.
-    """
-
-    def stop(event: Any) -> None:
-        if time.monotonic() > deadline:
-            event.interrupt()
-
-    highs.cbMipInterrupt.subscribe(stop)
-
-
 def solve_arrays(
     model: ArrayModel,
     *,
@@ -129,18 +114,8 @@ def solve_arrays(
 
 
 def _solution(highs: Any, mip: bool, began: float) -> ArraySolution:
-    info = highs.getInfo()
-    detail = highs.modelStatusToString(highs.getModelStatus())
-    has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    integral = (not mip) or info.max_integrality_violation <= _INTEGRALITY_TOL
-    status = map_status(detail, has_primal, integral, mip)
-    objective = info.objective_function_value if status in ("optimal", "feasible") else None
-    bound = objective
-    if mip:
-        dual_bound = float(info.mip_dual_bound)
-        bound = dual_bound if np.isfinite(dual_bound) else None
+    result = highs_result(highs, mip, began)
     solution = highs.getSolution()
-    x = np.asarray(solution.col_value, dtype=float) if objective is not None else None
+    x = np.asarray(solution.col_value, dtype=float) if result.objective is not None else None
     duals = np.asarray(solution.row_dual, dtype=float) if not mip and solution.dual_valid else None
-    result = SolveResult(status, objective, bound, time.monotonic() - began, "highs", detail)
     return ArraySolution(result, x, duals)

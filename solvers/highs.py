@@ -148,15 +148,8 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
         lp.solverModel.setSolution(sol)
 
     def _guard(self, lp: pulp.LpProblem) -> None:
-        if self.deadline is None or not self.mip:
-            return
-        deadline = self.deadline
-
-        def stop(event: Any) -> None:
-            if time.monotonic() > deadline:
-                event.interrupt()
-
-        lp.solverModel.cbMipInterrupt.subscribe(stop)
+        if self.deadline is not None and self.mip:
+            guard_deadline(lp.solverModel, self.deadline)
 
 
 def solve_highs(
@@ -182,7 +175,11 @@ def solve_highs(
         deadline=deadline,
     )
     lp.solve(solver)
-    highs = lp.solverModel
+    return highs_result(lp.solverModel, mip, began)
+
+
+def highs_result(highs: Any, mip: bool, began: float) -> SolveResult:
+    """Map a solved ``highspy.Highs`` object's status, objective and bound to a :class:`SolveResult`."""
     info = highs.getInfo()
     detail = highs.modelStatusToString(highs.getModelStatus())
     has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -198,3 +195,16 @@ def _bound(info: Any, mip: bool, objective: float | None) -> float | None:
         return objective
     bound = float(info.mip_dual_bound)
     return bound if np.isfinite(bound) else None
+
+
+def guard_deadline(highs: Any, deadline: float) -> None:
+    """Interrupt a MIP from HiGHS's callback once ``time.monotonic()`` passes ``deadline``.
+
+    HiGHS's own time limit overshoots on some models.
+    """
+
+    def stop(event: Any) -> None:
+        if time.monotonic() > deadline:
+            event.interrupt()
+
+    highs.cbMipInterrupt.subscribe(stop)
