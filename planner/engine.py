@@ -193,8 +193,8 @@ def _all_spot(out: np.ndarray, mult: np.ndarray, is_spot: np.ndarray, left: floa
 def _fixed_lp(
     m: PlanningModel, settings: SolveSettings, replicas: np.ndarray, supply: np.ndarray, commit: np.ndarray
 ) -> SolveResult:
-    saved = [  # integer values within the solver's tolerance are fixed at the whole number
-        (family, fix_values(family, np.round(vals)))
+    saved = [
+        (family, fix_values(family, vals))
         for family, vals in ((m.replicas, replicas), (m.supply, supply), (m.commit, commit))
     ]
     try:

@@ -255,7 +255,7 @@ def build_api_routes(shapes: pd.DataFrame, catalog: Catalog, apis: tuple[str, ..
                 usd = api.usd_per_request(float(shape["input_tokens"]), float(shape["output_tokens"]))
                 records.append((shape_id, api_id, usd))
     routes = pd.DataFrame(records, columns=["shape", "api", "usd_per_request"])
-    limited = [bool(_rate_limited(catalog.apis[a])) for a in routes["api"]]
+    limited = [_rate_limited(catalog.apis[a]) for a in routes["api"]]
     return prune_dominated_apis(routes, np.array(limited, dtype=bool))
 
 

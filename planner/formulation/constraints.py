@@ -70,21 +70,19 @@ def add_route_link(m: PlanningModel) -> None:
     ix = m.index
     if len(ix.route) == 0:
         return
-    rate = ix.cover["rate"].to_numpy(float)[ix.route["d"].to_numpy(int)]
+    d = ix.route["d"].to_numpy(int)
+    rate = ix.cover["rate"].to_numpy(float)[d]
     per_replica = ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float)
     sel = np.flatnonzero(rate < per_replica * (1 - 1e-9))
     if len(sel) == 0:
         return
-    rep_row = replica_rows(ix, ix.route["p"].to_numpy()[sel], ix.route["o"].to_numpy()[sel])
+    p, o, w = ix.route["p"].to_numpy()[sel], ix.route["o"].to_numpy()[sel], ix.cover["w"].to_numpy()[d[sel]]
+    rep_row = replica_rows(ix, p, o)
     exprs = [
         pulp.LpAffineExpression([(x, 1.0 / r), (n, -1.0)])
         for x, r, n in zip(m.route[sel], rate[sel], m.replicas[rep_row], strict=True)
     ]
-    route_w = ix.cover["w"].to_numpy()[ix.route["d"].to_numpy(int)[sel]]
-    names = [
-        f"link_p{p}_w{w}_o{o}"
-        for p, w, o in zip(ix.route["p"].to_numpy()[sel], route_w, ix.route["o"].to_numpy()[sel], strict=True)
-    ]
+    names = [f"link_p{pp}_w{ww}_o{oo}" for pp, ww, oo in zip(p, w, o, strict=True)]
     m.rows["link"] = (add_rows(m.prob, exprs, LE, np.zeros(len(sel)), names), sel)
 
 

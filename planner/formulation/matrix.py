@@ -27,7 +27,8 @@ class Matrix:
     """A planning model's arrays, with the PuLP objects to write solutions back to.
 
     Attributes:
-        model: the arrays, with the bounds the variables had when the matrix was built.
+        model: the arrays, with the bounds the variables had when the matrix was built (solves
+            read the current ones from ``columns``).
         columns: the PuLP variables, in column order (families in ``FAMILIES`` order).
         rows: the PuLP constraints, in row order.
         family_start: first column of each family.
@@ -78,10 +79,19 @@ def _csr(rows: list[pulp.LpConstraint], col_of: dict[str, int]) -> tuple[np.ndar
     value = np.fromiter((c for r in rows for _v, c in r.items()), dtype=float, count=int(start[-1]))
     nonzero = value != 0
     if not nonzero.all():
-        owner = np.repeat(np.arange(len(rows)), lengths)[nonzero]
-        start = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(rows)))])
+        start = _starts(_entry_rows(start)[nonzero], len(rows))
         index, value = index[nonzero], value[nonzero]
     return start, index, value
+
+
+def _entry_rows(start: np.ndarray) -> np.ndarray:
+    """The row of each entry of a CSR matrix with row starts ``start``."""
+    return np.repeat(np.arange(len(start) - 1), np.diff(start))
+
+
+def _starts(entry_rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """CSR row starts for entries listed row by row (``entry_rows`` non-decreasing)."""
+    return np.concatenate([[0], np.cumsum(np.bincount(entry_rows, minlength=n_rows))])
 
 
 def bounds_of(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +115,7 @@ def _column_periods(m: PlanningModel) -> np.ndarray:
 
 
 def _row_periods(model: ArrayModel, col_period: np.ndarray) -> np.ndarray:
-    row_of_entry = np.repeat(np.arange(model.n_rows), np.diff(model.start))
+    row_of_entry = _entry_rows(model.start)
     period = col_period[model.index]
     timed = period >= 0
     high = np.full(model.n_rows, -1, dtype=np.int64)
@@ -134,8 +144,9 @@ def solve_whole(
 
 def row_slacks(model: ArrayModel, x: np.ndarray) -> np.ndarray:
     """PuLP's slack of each row: ``upper - Ax`` for ``<=`` rows, ``Ax - lower`` for the others."""
-    owner = np.repeat(np.arange(model.n_rows), np.diff(model.start))
-    activity = np.bincount(owner, weights=model.value * x[model.index], minlength=model.n_rows)
+    activity = np.bincount(
+        _entry_rows(model.start), weights=model.value * x[model.index], minlength=model.n_rows
+    )
     upper_only = np.isfinite(model.row_upper) & ~np.isfinite(model.row_lower)
     slack: np.ndarray = np.where(upper_only, model.row_upper - activity, activity - model.row_lower)
     return slack
@@ -151,14 +162,16 @@ def period_model(
     """Period p's MILP over the given columns (per family, positions within the family).
 
     Rows are the period's rows; entries on columns left out are dropped (those columns are 0).
-    With ``commit_share`` committed offers cost that share; with ``fixed_commit`` they are fixed.
+    Bounds are the PuLP variables' current ones, as in :func:`solve_whole`. With ``commit_share``
+    committed offers cost that share; with ``fixed_commit`` they are fixed.
     """
     base = mx.model
     col = np.concatenate([mx.family_start[name] + np.asarray(cols[name], np.int64) for name in FAMILIES])
     new_col = np.full(base.n_cols, -1, dtype=np.int64)
     new_col[col] = np.arange(len(col))
     start, index, value, row_ids = _row_slice(base, np.flatnonzero(mx.row_period == p), new_col)
-    cost, lower, upper = base.cost[col].copy(), base.lower[col].copy(), base.upper[col].copy()
+    cost = base.cost[col].copy()
+    lower, upper = bounds_of(mx.columns[col])
     commit = np.arange(len(col) - len(cols["commit"]), len(col))
     if commit_share is not None:
         cost[commit] *= commit_share
@@ -185,8 +198,7 @@ def _row_slice(base: ArrayModel, row_ids: np.ndarray, new_col: np.ndarray) -> tu
     entries = first + np.arange(total)
     cols = new_col[base.index[entries]]
     keep = cols >= 0
-    owner = np.repeat(np.arange(len(row_ids)), lengths)[keep]
-    start = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(row_ids)))])
+    start = _starts(np.repeat(np.arange(len(row_ids)), lengths)[keep], len(row_ids))
     return start, cols[keep], base.value[entries][keep], row_ids
 
 

@@ -92,10 +92,14 @@ def is_integral(vals: dict[str, np.ndarray]) -> bool:
 
 
 def fix_values(variables: np.ndarray, vals: np.ndarray) -> Bounds:
-    """Fix variables at values; return their bounds so that :func:`release_values` can restore them."""
+    """Fix variables at values; return their bounds so that :func:`release_values` can restore them.
+
+    Integer variables are fixed at the whole number: a solver's 3.0000004 replicas, fixed as is,
+    can make a row of fixed variables infeasible by more than the solver's tolerance.
+    """
     saved = [(var.lowBound, var.upBound) for var in variables]
     for var, val in zip(variables, vals, strict=True):
-        var.lowBound = var.upBound = float(val)
+        var.lowBound = var.upBound = float(round(val)) if var.cat == pulp.LpInteger else float(val)
     return saved
 
 
