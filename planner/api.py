@@ -18,7 +18,7 @@ from planner.settings import SolveSettings
 
 #: CLI / options.yaml names that differ from SolveSettings fields.
 _RENAMES = {"time_limit": "time_limit_s"}
-_NOT_SETTINGS = {"profiles", "output", "save_model", "catalog", "no_baselines"}
+_NOT_SETTINGS = {"profiles", "output", "save_model", "catalog", "no_baselines", "no_reductions"}
 
 
 def estimate(
@@ -77,6 +77,8 @@ def make_settings(values: Mapping[str, Any]) -> SolveSettings:
     data = {_RENAMES.get(k, k): v for k, v in values.items() if v is not None and k not in _NOT_SETTINGS}
     if values.get("no_baselines"):
         data["baselines"] = False
+    if values.get("no_reductions"):
+        data["reductions"] = False
     for key in ("accelerators", "apis"):
         if isinstance(data.get(key), str):
             data[key] = tuple(x.strip() for x in data[key].split(",") if x.strip())

@@ -178,6 +178,15 @@ SOLVE_FLAGS: list[Callable[[F], F]] = [
         "--save-model", type=click.Path(), default=None, help="Write the MILP as built (.lp or .mps)."
     ),
     click.option("--no-baselines", is_flag=True, default=None, help="Skip the baseline fleets."),
+    click.option(
+        "--no-reductions", is_flag=True, default=None, help="Solve the unreduced model (no pruning at all)."
+    ),
+    click.option(
+        "--work-limit",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Work limit per solver call (simplex iterations, and nodes): reruns agree whatever the load.",
+    ),
 ]
 
 

@@ -33,6 +33,7 @@ from planner.formulation.model import (
     values,
 )
 from planner.periods import PeriodResult, PeriodSlice, Rebuilder, solve_period
+from planner.plan import Reduction, StoppedBy
 from planner.settings import SolveSettings
 from solvers.base import SolveResult
 
@@ -71,6 +72,8 @@ class EngineResult:
     fixed_duals: dict[str, np.ndarray]
     timings: dict[str, float] = field(default_factory=dict)
     solver: str = "highs"
+    stopped_by: StoppedBy = "gap"
+    reductions: tuple[Reduction, ...] = ()
 
     @property
     def gap(self) -> float:
@@ -299,6 +302,7 @@ def run_engine(
         fixed_duals,
         timings,
         settings.solver,
+        "proven" if proven else "time_limit",
     )
 
 

@@ -25,7 +25,7 @@ def _binding(m: PlanningModel, family: str) -> set[int]:
     }
 
 
-def _no_route_reason(m: PlanningModel, d: int, options: Options) -> str | None:
+def _no_route_reason(m: PlanningModel, d: int, options: Options) -> tuple[str, str] | None:
     ix = m.index
     row = ix.cover.iloc[d]
     has_route = bool((ix.route["d"] == d).any())
@@ -35,30 +35,30 @@ def _no_route_reason(m: PlanningModel, d: int, options: Options) -> str | None:
     shape = int(row["shape"])
     self_host = options.reasons.get(shape, "its self-hosted options are excluded")
     if row["api_only"]:
-        return "api_only is set and no allowed API offer serves its model or quality floor"
+        return "api_only", "api_only is set and no allowed API offer serves its model or quality floor"
     if row["self_host_only"]:
-        return f"self_host_only is set and {self_host}"
-    return f"{self_host}; and no allowed API offer serves its model or quality floor (or its context)"
+        return "self_host_only", f"self_host_only is set and {self_host}"
+    return "latency", f"{self_host}; and no allowed API offer serves its model or quality floor (or its context)"
 
 
-def _limit_reasons(m: PlanningModel, d: int) -> list[str]:
+def _limit_reasons(m: PlanningModel, d: int) -> list[tuple[str, str]]:
     ix = m.index
     p = int(ix.cover["p"].to_numpy()[d])
     accs = set(ix.replica.loc[ix.replica["o"].isin(ix.route.loc[ix.route["d"] == d, "o"]), "a"])
     n_acc = max(len(ix.accelerators), 1)
     reasons = [
-        f"--max-chips on {ix.accelerators[k % n_acc]}"
+        ("max_chips", f"--max-chips on {ix.accelerators[k % n_acc]}")
         for k in sorted(_binding(m, "maxchips"))
         if k // n_acc == p and k % n_acc in accs
     ]
     if _binding(m, "budget"):
-        reasons.append("--budget-usd")
+        reasons.append(("budget", "--budget-usd"))
     if d in _binding(m, "apishare"):
-        reasons.append(f"max_api_share {ix.cover['max_api_share'].iat[d]:g}")
+        reasons.append(("max_api_share", f"max_api_share {ix.cover['max_api_share'].iat[d]:g}"))
     apis = set(ix.api.loc[ix.api["d"] == d, "k"])
     for family, label in (("apirate", "request-rate limit"), ("apitokens", "token-rate limit")):
         reasons += [
-            f"the {label} of API {ix.apis[k % len(ix.apis)]}"
+            ("api_rate_limit", f"the {label} of API {ix.apis[k % len(ix.apis)]}")
             for k in sorted(_binding(m, family))
             if k // len(ix.apis) == p and k % len(ix.apis) in apis
         ]
@@ -71,11 +71,14 @@ def explain_unmet(m: PlanningModel, result: EngineResult, options: Options) -> t
     unmet = np.nan_to_num(result.values["unmet"])
     lines = []
     for d in np.flatnonzero(unmet > _UNMET_TOL):
-        reason = _no_route_reason(m, int(d), options)
-        if reason is None:
+        found = _no_route_reason(m, int(d), options)
+        if found is not None:
+            codes, reason = [found[0]], found[1]
+        else:
             limits = _limit_reasons(m, int(d))
+            codes = list(dict.fromkeys(code for code, _ in limits)) or ["penalty_cheaper"]
             reason = (
-                ("blocked by " + ", ".join(limits))
+                ("blocked by " + ", ".join(text for _, text in limits))
                 if limits
                 else (
                     "serving it would cost more than the unmet-demand penalty "
@@ -87,6 +90,8 @@ def explain_unmet(m: PlanningModel, result: EngineResult, options: Options) -> t
                 period=ix.periods[int(ix.cover["p"].to_numpy()[d])],
                 workload=ix.workloads[int(ix.cover["w"].to_numpy()[d])],
                 requests_per_s=round(float(unmet[d]), 6),
+                reason_code=codes[0],  # type: ignore[arg-type]
+                reason_codes=tuple(codes),  # type: ignore[arg-type]
                 reason=reason,
             )
         )

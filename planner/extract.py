@@ -356,7 +356,13 @@ def extract_plan(
     cost = _cost(ctx, acc, route_lines)
     r = ctx.result
     solver = SolverInfo(
-        name=r.solver, stage=r.stage, bound_usd=_r(r.bound_usd), gap=_r(r.gap, 6), seconds=_r(seconds, 3)
+        name=r.solver,
+        stage=r.stage,
+        bound_usd=_r(r.bound_usd),
+        gap=_r(r.gap, 6),
+        seconds=_r(seconds, 3),
+        stopped_by=r.stopped_by,
+        reductions=r.reductions,
     )
     diagnostics = Diagnostics(
         unmet=explain_unmet(ctx.model, ctx.result, ctx.options),

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Out(BaseModel):
@@ -34,14 +34,31 @@ class CostUsd(Out):
     unmet_penalty: float = Field(description="Penalty for unmet demand")
 
 
+class Reduction(Out):
+    """One reduction of the model (pruning of options or offers): whether it was applied, and why."""
+
+    rule: str = Field(description="The rule's name (docs/formulation.md, 'Reductions')")
+    applied: bool
+    reason: str = Field(description="Why it was applied (its exactness conditions hold) or switched off")
+    removed: int = Field(0, description="How many options, pairs or offers it removed")
+
+
+StoppedBy = Literal["proven", "gap", "time_limit", "work_limit"]
+
+
 class SolverInfo(Out):
     """How the plan was found."""
 
     name: str
     stage: Literal["lp_rounding", "milp"]
-    bound_usd: float = Field(description="Best proven lower bound on the objective")
-    gap: float = Field(description="(objective - bound) / objective")
+    bound_usd: float = Field(description="Best proven lower bound on the objective of the problem as posed")
+    gap: float = Field(description="(objective - bound) / objective; 0 when the objective is 0")
     seconds: float
+    stopped_by: StoppedBy = Field(
+        description="proven: gap within --mip-gap; gap: the search ended above it without a limit "
+        "being reached; time_limit / work_limit: that limit stopped it"
+    )
+    reductions: tuple[Reduction, ...] = Field(default=(), description="The model reductions considered")
 
 
 class Baseline(Out):
@@ -133,19 +150,61 @@ class CommitmentLine(Out):
     usd_beyond_horizon: float
 
 
+ReasonCode = Literal[
+    "latency",
+    "self_host_only",
+    "api_only",
+    "max_api_share",
+    "api_rate_limit",
+    "max_chips",
+    "budget",
+    "penalty_cheaper",
+]
+
+
 class UnmetLine(Out):
-    """A workload left (partly) unmet, and why."""
+    """A workload left (partly) unmet, and why (read from the solved model)."""
 
     period: str
     workload: str
     requests_per_s: float
-    reason: str
+    reason_code: ReasonCode = Field(description="The first binding cause (see reason_codes for all)")
+    reason_codes: tuple[ReasonCode, ...] = Field(description="Every cause that binds")
+    reason: str = Field(description="One sentence per cause")
+
+
+class RelaxationChange(Out):
+    """One rule relaxed: its kind, what it applies to, and its value before and after."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True, serialize_by_alias=True
+    )
+
+    kind: Literal[
+        "allow_api", "allow_self_host", "max_api_share", "tpot_ms", "ttft_ms", "max_chips", "budget_usd"
+    ]
+    target: str = Field(description="The workload, accelerator or 'budget' the change applies to")
+    from_: str | float | None = Field(alias="from")
+    to: str | float | None
+
+
+class Relaxation(Out):
+    """The cheapest single change found that serves a group of unmet demand."""
+
+    workloads: tuple[str, ...]
+    periods: tuple[str, ...]
+    requests_per_s: float = Field(description="Unmet requests/s of the group (summed over its rows)")
+    change: RelaxationChange
+    objective_usd: float = Field(description="The objective with the change")
+    saving_usd: float = Field(description="The plan's objective minus objective_usd")
 
 
 class Diagnostics(Out):
     """What the user must know."""
 
     unmet: tuple[UnmetLine, ...] = ()
+    unmet_share: float = Field(0.0, description="Unmet share of demanded requests (weighted by hours)")
+    relaxations: tuple[Relaxation, ...] = ()
     warnings: tuple[str, ...] = ()
 
 

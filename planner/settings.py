@@ -39,6 +39,10 @@ class SolveSettings(BaseModel):
     mip_gap: float = Field(DEFAULT_MIP_GAP, ge=0, lt=1)
     threads: int | None = Field(None, ge=1)
     baselines: bool = True
+    reductions: bool = Field(True, description="Apply the exact model reductions (--no-reductions: none)")
+    work_limit: int | None = Field(
+        None, ge=1, description="Work limit per solver call (simplex iterations; branch-and-bound nodes)"
+    )
 
     @field_validator("max_chips")
     @classmethod
