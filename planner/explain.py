@@ -38,7 +38,8 @@ def _no_route_reason(m: PlanningModel, d: int, options: Options) -> tuple[str, s
         return "api_only", "api_only is set and no allowed API offer serves its model or quality floor"
     if row["self_host_only"]:
         return "self_host_only", f"self_host_only is set and {self_host}"
-    return "latency", f"{self_host}; and no allowed API offer serves its model or quality floor (or its context)"
+    no_api = "no allowed API offer serves its model or quality floor (or its context)"
+    return "latency", f"{self_host}; and {no_api}"
 
 
 def _limit_reasons(m: PlanningModel, d: int) -> list[tuple[str, str]]:
