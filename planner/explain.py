@@ -91,8 +91,8 @@ def explain_unmet(m: PlanningModel, result: EngineResult, options: Options) -> t
                 period=ix.periods[int(ix.cover["p"].to_numpy()[d])],
                 workload=ix.workloads[int(ix.cover["w"].to_numpy()[d])],
                 requests_per_s=round(float(unmet[d]), 6),
-                reason_code=codes[0],  # type: ignore[arg-type]
-                reason_codes=tuple(codes),  # type: ignore[arg-type]
+                reason_code=codes[0],
+                reason_codes=tuple(codes),
                 reason=reason,
             )
         )
