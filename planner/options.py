@@ -10,6 +10,7 @@ request) are dropped. API offers are paired with the shapes they may serve.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -20,7 +21,9 @@ import pandas as pd
 from planner.catalog.schema import Accelerator, ApiOffering, Catalog, Model
 from planner.demand import Demand
 from planner.perf import estimate_grid, parallel_layouts
+from planner.plan import Reduction
 from planner.profiles import ProfileTable
+from planner.reductions import api_reduction, reduce_configs
 from planner.settings import SolveSettings
 
 SHAPE_KEYS = ["workload", "model", "min_quality", "input_tokens", "output_tokens", "ttft_ms", "tpot_ms"]
@@ -40,6 +43,11 @@ class Options:
         api_routes: one row per (shape, api): usd_per_request.
         reasons: shape number -> why no self-hosted option serves it (when none does).
         accelerators: the accelerators that may be planned (priced, allowed).
+        configs: every config estimated (index = config number), before any reduction.
+        eligible: every (shape, config) pair that fits and meets its targets, before reductions.
+        api_eligible: every (shape, api) pair with usd_per_request and ``limited`` (rate limits),
+            before reductions.
+        reductions: the records of the reductions considered.
     """
 
     rows: pd.DataFrame
@@ -49,6 +57,10 @@ class Options:
     api_routes: pd.DataFrame
     accelerators: tuple[str, ...]
     reasons: dict[int, str] = field(default_factory=dict)
+    configs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    eligible: pd.DataFrame = field(default_factory=pd.DataFrame)
+    api_eligible: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reductions: tuple[Reduction, ...] = ()
 
 
 def allowed_accelerators(catalog: Catalog, settings: SolveSettings) -> tuple[str, ...]:
@@ -174,63 +186,6 @@ def _apply_profiles(est: pd.DataFrame, catalog: Catalog, profiles: ProfileTable)
     return est
 
 
-def prune_dominated(cap: pd.DataFrame) -> pd.DataFrame:
-    """Drop (shape, config) pairs dominated on the same accelerator.
-
-    A pair is dominated when another config on the same accelerator serves the same shape at no
-    higher cost per request with no more chips per replica (so it is at least as granular). A
-    config survives if it is undominated for at least one shape.
-    """
-    cap = cap.copy()
-    cap["usd_per_request"] = cap["chips"] * cap["usd_per_chip_hour"] / (cap["requests_per_s"] * 3600.0)
-    cap = cap.sort_values(["shape", "accelerator", "chips", "usd_per_request", "config"])
-    best = cap.groupby(["shape", "accelerator"], sort=False)["usd_per_request"].cummin()
-    prev_best = best.groupby([cap["shape"], cap["accelerator"]], sort=False).shift(1)
-    keep = prev_best.isna() | (cap["usd_per_request"] < prev_best * (1 - 1e-9))
-    return cap[keep].drop(columns=["accelerator", "chips", "usd_per_chip_hour"])
-
-
-def prune_cross_accelerator(
-    cap: pd.DataFrame, configs: pd.DataFrame, settings: SolveSettings
-) -> pd.DataFrame:
-    """Drop configs another config beats on every shape they serve, across accelerators.
-
-    Config A is dominated by B when one replica of B costs no more at B's on-demand price than one
-    of A at A's cheapest price of any tier, and B sustains at least A's requests/s on every shape A
-    serves (ties go to the lower config number). Replacing A's replicas one for one by B's then
-    never costs more, so no optimal plan needs A. Skipped with ``--whole-nodes`` (node granularity
-    changes replica costs) and for accelerators under ``--max-chips`` (B must be unlimited).
-    """
-    if settings.whole_nodes or cap.empty:
-        return cap
-    ids = np.sort(cap["config"].unique())
-    pos = {c: i for i, c in enumerate(ids)}
-    shape_ids = np.sort(cap["shape"].unique())
-    rate = np.zeros((len(ids), len(shape_ids)))
-    rate[cap["config"].map(pos).to_numpy(), np.searchsorted(shape_ids, cap["shape"].to_numpy())] = cap[
-        "requests_per_s"
-    ]
-    cfg = configs.loc[ids]
-    worst = (cfg["chips"] * cfg["usd_per_chip_hour"]).to_numpy(float)
-    best = (cfg["chips"] * cfg["usd_per_chip_hour_min"]).to_numpy(float)
-    limited = cfg["accelerator"].isin(list(settings.max_chips)).to_numpy()
-    dominated = np.array([_is_dominated(i, rate, worst, best, limited) for i in range(len(ids))], dtype=bool)
-    return cap[~np.isin(cap["config"].to_numpy(), ids[dominated])]
-
-
-def _is_dominated(i: int, rate: np.ndarray, worst: np.ndarray, best: np.ndarray, limited: np.ndarray) -> bool:
-    served = rate[i] > 0
-    cand = np.flatnonzero((worst <= best[i] * (1 + 1e-12)) & ~limited)
-    cand = cand[cand != i]
-    if len(cand) == 0:
-        return False
-    covers = np.all(rate[np.ix_(cand, np.flatnonzero(served))] >= rate[i, served] * (1 - 1e-12), axis=1)
-    strictly = (worst[cand] < best[i] * (1 - 1e-12)) | np.any(
-        rate[np.ix_(cand, np.flatnonzero(served))] > rate[i, served] * (1 + 1e-12), axis=1
-    )
-    return bool(np.any(covers & (strictly | (cand < i))))
-
-
 def _reason(shape_id: int, cands: list[str], est: pd.DataFrame) -> str:
     if not cands:
         return "no open-weight model in the catalog meets its model or quality floor"
@@ -242,8 +197,8 @@ def _reason(shape_id: int, cands: list[str], est: pd.DataFrame) -> str:
     return f"no self-hosted option meets its targets ({len(rows)} tried; most common: {common})"
 
 
-def build_api_routes(shapes: pd.DataFrame, catalog: Catalog, apis: tuple[str, ...]) -> pd.DataFrame:
-    """(shape, api, usd_per_request) for every API that serves a shape's model or quality floor."""
+def api_candidates(shapes: pd.DataFrame, catalog: Catalog, apis: tuple[str, ...]) -> pd.DataFrame:
+    """(shape, api, usd_per_request, limited) for every API that serves a shape's model or floor."""
     records = []
     for shape_id, shape in shapes.iterrows():
         tokens = float(shape["input_tokens"]) + float(shape["output_tokens"])
@@ -255,8 +210,17 @@ def build_api_routes(shapes: pd.DataFrame, catalog: Catalog, apis: tuple[str, ..
                 usd = api.usd_per_request(float(shape["input_tokens"]), float(shape["output_tokens"]))
                 records.append((shape_id, api_id, usd))
     routes = pd.DataFrame(records, columns=["shape", "api", "usd_per_request"])
-    limited = [_rate_limited(catalog.apis[a]) for a in routes["api"]]
-    return prune_dominated_apis(routes, np.array(limited, dtype=bool))
+    routes["limited"] = np.array([_rate_limited(catalog.apis[a]) for a in routes["api"]], dtype=bool)
+    return routes
+
+
+def reduce_api_routes(candidates: pd.DataFrame, settings: SolveSettings) -> tuple[pd.DataFrame, Reduction]:
+    """The API routes after the dominated-API reduction (all of them with ``--no-reductions``)."""
+    routes = candidates.drop(columns="limited").reset_index(drop=True)
+    if not settings.reductions:
+        return routes, api_reduction(False, len(routes), len(routes))
+    kept = prune_dominated_apis(routes, candidates["limited"].to_numpy(bool))
+    return kept, api_reduction(True, len(routes), len(kept))
 
 
 def _rate_limited(api: ApiOffering) -> bool:
@@ -298,23 +262,36 @@ def build_options(
     configs["usd_per_chip_hour"] = [
         cheapest_usd_per_chip_hour(catalog.accelerators[a]) for a in configs["accelerator"]
     ]
-    configs["usd_per_chip_hour_min"] = [
-        min(p.usd_per_chip_hour for p in catalog.accelerators[a].prices) for a in configs["accelerator"]
-    ]
     est = (
         estimate_pairs(_pairs(shapes, cands, configs), catalog, profiles) if len(configs) else pd.DataFrame()
     )
     ok = est[est["fits"].astype(bool) & (est["requests_per_s"] > 0)] if len(est) else est
-    cap = prune_dominated(ok) if len(ok) else pd.DataFrame(columns=["shape", "config"])
-    cap = prune_cross_accelerator(cap, configs, settings)
+    eligible = ok[_PAIR_COLUMNS] if len(ok) else pd.DataFrame(columns=_PAIR_COLUMNS)
+    cap, config_records = reduce_configs(eligible, configs, catalog, settings)
     deployments, capacity = _renumber(configs, cap)
     reasons = {
         s: _reason(s, cands[s], est if len(est) else pd.DataFrame(columns=["shape", "reason"]))
         for s in cands
         if s not in set(capacity["shape"])
     }
-    api_routes = build_api_routes(shapes, catalog, allowed_apis(catalog, settings))
-    return Options(rows, shapes, deployments, capacity, api_routes, accs, reasons)
+    api_eligible = api_candidates(shapes, catalog, allowed_apis(catalog, settings))
+    api_routes, api_record = reduce_api_routes(api_eligible, settings)
+    return Options(
+        rows,
+        shapes,
+        deployments,
+        capacity,
+        api_routes,
+        accs,
+        reasons,
+        configs=configs,
+        eligible=eligible,
+        api_eligible=api_eligible,
+        reductions=(*config_records, api_record),
+    )
+
+
+_PAIR_COLUMNS = ["shape", "config", "requests_per_s", "ttft_pred", "tpot_pred", "source", "max_batch"]
 
 
 def _renumber(configs: pd.DataFrame, cap: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -342,28 +319,38 @@ def deployment_ids(configs: pd.DataFrame) -> list[str]:
 
 
 def restrict_options(
-    options: Options, accelerators: tuple[str, ...] | None, apis: tuple[str, ...] | None
+    options: Options,
+    accelerators: tuple[str, ...] | None,
+    apis: tuple[str, ...] | None,
+    catalog: Catalog,
+    settings: SolveSettings,
 ) -> Options:
-    """The same options with only some accelerators and APIs (for baselines, without re-estimating)."""
-    deployments, capacity = options.deployments, options.capacity
+    """The options with only some accelerators and APIs, reduced anew over that set alone.
+
+    Baselines use this: an option dropped because an accelerator the baseline excludes dominated
+    it must come back, so the reductions run again from the eligible pairs (no re-estimation).
+    """
     accs = (
         options.accelerators
         if accelerators is None
         else tuple(a for a in options.accelerators if a in accelerators)
     )
-    keep = np.flatnonzero(deployments["accelerator"].isin(accs).to_numpy())
-    remap = pd.Series(np.arange(len(keep)), index=keep)
-    capacity = capacity[capacity["option"].isin(keep)].copy()
-    capacity["option"] = remap.reindex(capacity["option"]).to_numpy(int)
-    api_routes = (
-        options.api_routes if apis is None else options.api_routes[options.api_routes["api"].isin(apis)]
-    )
-    return Options(
-        options.rows,
-        options.shapes,
-        deployments.iloc[keep].reset_index(drop=True),
-        capacity.reset_index(drop=True),
-        api_routes.reset_index(drop=True),
-        accs,
-        options.reasons,
+    eligible = options.eligible
+    if len(eligible):
+        eligible = eligible[options.configs.loc[eligible["config"], "accelerator"].isin(accs).to_numpy()]
+    cap, config_records = reduce_configs(eligible, options.configs, catalog, settings)
+    deployments, capacity = _renumber(options.configs, cap)
+    api_eligible = options.api_eligible
+    if apis is not None and len(api_eligible):
+        api_eligible = api_eligible[api_eligible["api"].isin(apis)]
+    api_routes, api_record = reduce_api_routes(api_eligible.reset_index(drop=True), settings)
+    return dataclasses.replace(
+        options,
+        deployments=deployments,
+        capacity=capacity,
+        api_routes=api_routes,
+        accelerators=accs,
+        api_eligible=api_eligible,
+        eligible=eligible,
+        reductions=(*config_records, api_record),
     )

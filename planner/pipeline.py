@@ -22,13 +22,15 @@ from planner.engine import EngineResult, run_engine
 from planner.errors import InputError, InputErrors, Location, SolveError
 from planner.extract import Context, extract_plan
 from planner.formulation.build import build_model
+from planner.formulation.index import offer_counts
 from planner.formulation.model import PlanningModel
 from planner.ids import unknown_id_hint
 from planner.options import Options, allowed_apis, build_options, restrict_options
 from planner.outputs import write_model
 from planner.periods import Rebuilder
-from planner.plan import Baseline, Inputs, Plan
+from planner.plan import Baseline, Inputs, Plan, Reduction
 from planner.profiles import ProfileTable, empty_profiles, load_profiles
+from planner.reductions import offer_reduction
 from planner.settings import SolveSettings
 
 #: Share of ``--time-limit`` kept for the baselines when they are on (the engine gets the rest).
@@ -148,6 +150,7 @@ def solve_problem(
     result = run_engine(
         model, problem.settings, deadline, rebuild=Rebuilder(options, problem.catalog, problem.settings)
     )
+    result.reductions = reductions_of(problem, options)
     timings.update(result.timings)
     t = time.monotonic()
     baselines = (
@@ -162,14 +165,20 @@ def solve_problem(
     return Solved(plan, model, result, options, timings)
 
 
+def reductions_of(problem: Problem, options: Options) -> tuple[Reduction, ...]:
+    """The records of every reduction considered for this run (options, APIs, price offers)."""
+    before, after = offer_counts(problem.catalog, options.accelerators, problem.settings)
+    return (*options.reductions, offer_reduction(problem.settings.reductions, before, after))
+
+
 def _baseline_cost(
     problem: Problem, options: Options, accelerators: tuple[str, ...] | None, apis: tuple[str, ...] | None
 ) -> tuple[float | None, str]:
     """Cost of serving the demand with only some accelerators / APIs (LP + rounding stages only)."""
-    sub = restrict_options(options, accelerators, apis)
     settings = problem.settings.model_copy(
         update={"budget_usd": None}
     )  # a budget would only force unmet demand
+    sub = restrict_options(options, accelerators, apis, problem.catalog, settings)
     api_ids = allowed_apis(problem.catalog, settings) if apis is None else apis
     model = build_model(sub, problem.demand, problem.catalog, settings, api_ids)
     try:

@@ -8,6 +8,7 @@ than some of the solves (docs/benchmarks.md); with arrays, the model is walked o
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from solvers.base import SolveResult
-from solvers.highs import guard_deadline, highs_result, quiet_stdout
+from solvers.highs import highs_result, quiet_stdout
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,38 @@ def _highs_lp(model: ArrayModel, mip: bool) -> Any:
     return lp
 
 
-def _configure(highs: Any, time_limit_s: float | None, mip_gap: float, threads: int | None) -> None:
+def _configure(
+    highs: Any, time_limit_s: float | None, mip_gap: float, threads: int | None, work_limit: int | None
+) -> None:
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("mip_rel_gap", mip_gap)
     if threads is not None:
         highs.setOptionValue("threads", threads)
     if time_limit_s is not None:
         highs.setOptionValue("time_limit", float(time_limit_s))
+    if work_limit is not None:
+        highs.setOptionValue("mip_max_nodes", int(work_limit))
+
+
+@dataclass(eq=False)  # hashable: HiGHS keeps its callbacks in a set
+class _Guard:
+    """Stops a MIP from HiGHS's callback: past the deadline, or once its bound proves ``proven_at``."""
+
+    deadline: float | None
+    proven_at: float | None
+    mip_gap: float
+    reason: str | None = None
+
+    def __call__(self, event: Any) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.reason = "time_limit"
+            event.interrupt()
+            return
+        if self.proven_at is not None:
+            bound = float(event.data_out.mip_dual_bound)
+            if np.isfinite(bound) and self.proven_at - bound <= self.mip_gap * abs(self.proven_at) + 1e-9:
+                self.reason = "proven_elsewhere"
+                event.interrupt()
 
 
 def solve_arrays(
@@ -95,8 +121,14 @@ def solve_arrays(
     time_limit_s: float | None = None,
     mip_gap: float = 1e-3,
     threads: int | None = None,
+    work_limit: int | None = None,
+    proven_at: float | None = None,
 ) -> ArraySolution:
-    """Solve with HiGHS (the LP relaxation when ``mip`` is False) and map its status."""
+    """Solve with HiGHS (the LP relaxation when ``mip`` is False) and map its status.
+
+    ``work_limit`` caps a MIP's branch-and-bound nodes (LPs always run to completion);
+    ``proven_at`` stops a MIP once its dual bound proves a plan of that cost found elsewhere.
+    """
     import highspy
 
     began = time.monotonic()
@@ -104,17 +136,31 @@ def solve_arrays(
         return ArraySolution(SolveResult("optimal", 0.0, 0.0, 0.0, "highs", "Empty"), np.zeros(0), None)
     with quiet_stdout():
         highs = highspy.Highs()  # type: ignore[no-untyped-call]
-    _configure(highs, time_limit_s, mip_gap, threads)
     is_mip = mip and bool(model.integer.any())
+    _configure(highs, time_limit_s, mip_gap, threads, work_limit if is_mip else None)
     highs.passModel(_highs_lp(model, is_mip))
-    if is_mip and time_limit_s is not None:
-        guard_deadline(highs, began + time_limit_s)
+    guard = _Guard(None if time_limit_s is None else began + time_limit_s, proven_at, mip_gap)
+    if is_mip and (time_limit_s is not None or proven_at is not None):
+        highs.cbMipInterrupt.subscribe(guard)
     highs.run()
-    return _solution(highs, is_mip, began)
+    return _solution(highs, is_mip, began, guard.reason)
 
 
-def _solution(highs: Any, mip: bool, began: float) -> ArraySolution:
+def _stop_reason(detail: str, guard_reason: str | None) -> str | None:
+    text = detail.lower()
+    if guard_reason is not None:
+        return guard_reason
+    if "time limit" in text:
+        return "time_limit"
+    if "limit" in text:
+        return "work_limit"
+    return None
+
+
+def _solution(highs: Any, mip: bool, began: float, guard_reason: str | None) -> ArraySolution:
     result = highs_result(highs, mip, began)
+    if mip:
+        result = dataclasses.replace(result, stopped_by=_stop_reason(result.detail, guard_reason))
     solution = highs.getSolution()
     x = np.asarray(solution.col_value, dtype=float) if result.objective is not None else None
     duals = np.asarray(solution.row_dual, dtype=float) if not mip and solution.dual_valid else None

@@ -20,6 +20,9 @@ class SolveResult:
         seconds: wall-clock seconds of the call, hand-off included.
         solver: solver name.
         detail: the solver's own status text.
+        stopped_by: what ended a MILP short of its gap: ``time_limit`` (the clock),
+            ``work_limit`` (a node or iteration limit), ``proven_elsewhere`` (its bound proved a
+            plan found outside it), or None (it ran to its gap, or it is an LP).
     """
 
     status: Status
@@ -28,6 +31,7 @@ class SolveResult:
     seconds: float
     solver: str
     detail: str
+    stopped_by: str | None = None
 
     @property
     def has_solution(self) -> bool:

@@ -121,14 +121,22 @@ def _offers(catalog: Catalog, accs: tuple[str, ...], settings: SolveSettings) ->
             records.append((a, f, offer.provider, offer.tier, mult, offer.usd_per_chip_hour))
     cols = ["a", "f", "provider", "tier", "multiplier", "usd_per_chip_hour"]
     offers = pd.DataFrame(records, columns=cols)
-    return cheapest_offers(offers)
+    return cheapest_offers(offers) if settings.reductions else offers
+
+
+def offer_counts(catalog: Catalog, accs: tuple[str, ...], settings: SolveSettings) -> tuple[int, int]:
+    """Price offers of the planned accelerators: (all, kept by the cheapest-offer reduction)."""
+    every = settings.model_copy(update={"reductions": False})
+    return len(_offers(catalog, accs, every)), len(_offers(catalog, accs, settings))
 
 
 def cheapest_offers(offers: pd.DataFrame) -> pd.DataFrame:
     """Keep the cheapest offer per (accelerator, tier, multiplier): the others are dominated.
 
-    Costs are linear in chips and no offer has a limit of its own, so a plan never needs a dearer
-    offer of the same tier and size. Ties go to the first offer in catalog order.
+    Exact: costs are linear in chips, no offer has a limit of its own, and the constraints tell
+    offers apart only by tier (spot share, commitments) and purchase size (``--whole-nodes``), so a
+    plan never needs a dearer offer of the same tier and size. Ties go to the first offer in
+    catalog order. Off with ``--no-reductions``.
     """
     if offers.empty:
         return offers

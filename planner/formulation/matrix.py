@@ -126,12 +126,27 @@ def _row_periods(model: ArrayModel, col_period: np.ndarray) -> np.ndarray:
 
 
 def solve_whole(
-    mx: Matrix, *, mip: bool, time_limit_s: float | None, mip_gap: float, threads: int | None
+    mx: Matrix,
+    *,
+    mip: bool,
+    time_limit_s: float | None,
+    mip_gap: float,
+    threads: int | None,
+    work_limit: int | None = None,
+    proven_at: float | None = None,
 ) -> ArraySolution:
     """Solve the whole model at the PuLP variables' current bounds; write values and duals back."""
     lower, upper = bounds_of(mx.columns)
     model = dataclasses.replace(mx.model, lower=lower, upper=upper)
-    solution = solve_arrays(model, mip=mip, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
+    solution = solve_arrays(
+        model,
+        mip=mip,
+        time_limit_s=time_limit_s,
+        mip_gap=mip_gap,
+        threads=threads,
+        work_limit=work_limit,
+        proven_at=proven_at,
+    )
     x = solution.x if solution.x is not None else [None] * len(mx.columns)
     for var, val in zip(mx.columns, x, strict=True):
         var.varValue = val
