@@ -134,7 +134,7 @@ def workload(draw: st.DrawFn, name: str, fleet_model: str) -> dict[str, Any]:
     """One workload's fixed columns (its rate is drawn per period)."""
     shape = draw(st.sampled_from(SHAPES))
     ttft, tpot = draw(st.sampled_from(LATENCIES))
-    kind = draw(st.sampled_from(("fleet", "fleet", "pinned", "floor", "floor", "closed")))
+    kind = draw(st.sampled_from(("fleet", "fleet", "fleet", "pinned", "floor", "floor", "closed")))
     target: dict[str, Any] = {
         "fleet": {"model": fleet_model},
         "pinned": {"model": draw(st.sampled_from(OPEN_MODELS))},
