@@ -135,12 +135,13 @@ def workload(draw: st.DrawFn, name: str, fleet_model: str) -> dict[str, Any]:
     shape = draw(st.sampled_from(SHAPES))
     ttft, tpot = draw(st.sampled_from(LATENCIES))
     kind = draw(st.sampled_from(("fleet", "fleet", "fleet", "pinned", "floor", "floor", "closed")))
-    target: dict[str, Any] = {
+    targets: dict[str, dict[str, Any]] = {
         "fleet": {"model": fleet_model},
         "pinned": {"model": draw(st.sampled_from(OPEN_MODELS))},
         "floor": {"min_quality": draw(st.sampled_from(FLOORS))},
         "closed": {"model": CLOSED_MODEL},
-    }[kind]
+    }
+    target = targets[kind]
     only = draw(st.sampled_from((None, None, None, None, "self_host_only", "api_only")))
     share = 1.0 if only == "api_only" else draw(st.sampled_from((1.0, 1.0, 0.5, 0.0)))
     return {

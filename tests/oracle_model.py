@@ -110,11 +110,17 @@ class Config:
         return f"{self.model}:{self.accelerator}:tp{self.tp}:pp{self.pp}:{self.precision}"
 
 
+def quality_floor(row: Row) -> float:
+    """The row's ``min_quality`` (rows that pin no model have one)."""
+    assert row.min_quality is not None, f"row {row} pins no model and has no quality floor"
+    return row.min_quality
+
+
 def candidate_models(row: Row, catalog: Catalog) -> list[str]:
     """Open-weight models a row may self-host: its pinned model, or every one scoring its floor."""
     if row.model is not None:
         return [row.model] if catalog.models[row.model].open_weights else []
-    floor = float(row.min_quality)  # type: ignore[arg-type]
+    floor = quality_floor(row)
     return [
         m.id
         for m in catalog.models.values()
@@ -173,7 +179,7 @@ def api_serves(row: Row, api: ApiOffering, catalog: Catalog) -> bool:
     if row.model is not None:
         return api.model == row.model
     quality = catalog.api_quality(api)
-    return quality is not None and quality >= float(row.min_quality)  # type: ignore[arg-type]
+    return quality is not None and quality >= quality_floor(row)
 
 
 def usd_per_request(api: ApiOffering, row: Row) -> float:

@@ -291,6 +291,7 @@ def test_cases_through_the_cli(tmp_path: Path, run_cli: Callable[..., Any], name
     instance, usd = CLI_CASES[name]
     if usd is None:
         usd = oracle(tmp_path, instance).objective_usd
+    assert usd is not None
     written = instance.write(tmp_path / name)
     flags = ["--no-baselines", "--mip-gap", "0", "--time-limit", "60", *instance.settings.cli_flags()]
     result = run_cli("solve", written.demand, "--catalog", written.catalog, "--format", "json", *flags)

@@ -67,10 +67,10 @@ def replica_rate(tmp_path: Path, acc: dict[str, object]) -> float:
     folder = tmp_path / f"rate{next(_COUNTER)}"
     Instance((), Settings(("ox-solo",)), accelerators=(acc,), models=ONE_PRECISION).write(folder)
     catalog = load_catalog([folder / "catalog"])
-    est = estimate(catalog.models[MODEL], catalog.accelerators["ox-solo"], precision="fp8", **SHAPE)  # type: ignore[arg-type]
+    est = estimate(catalog.models[MODEL], catalog.accelerators["ox-solo"], precision="fp8", **SHAPE)
     assert est.fits
     assert est.requests_per_s > 0
-    return est.requests_per_s
+    return float(est.requests_per_s)
 
 
 def oracle(tmp_path: Path, instance: Instance) -> Reference:
