@@ -10,7 +10,7 @@ import pandas as pd
 from planner.catalog.schema import Catalog
 from planner.demand import Demand
 from planner.engine import EngineResult
-from planner.explain import explain_unmet, plan_warnings
+from planner.explain import explain_unmet, plan_warnings, unmet_share
 from planner.formulation.build import SECONDS_PER_HOUR
 from planner.formulation.model import PlanningModel
 from planner.options import Options
@@ -29,6 +29,7 @@ from planner.plan import (
     SolverInfo,
     WorkloadLine,
 )
+from planner.settings import SolveSettings
 
 _TINY = 1e-9
 
@@ -46,6 +47,7 @@ class Context:
     options: Options
     demand: Demand
     catalog: Catalog
+    settings: SolveSettings
 
 
 def _offer(ctx: Context, a: int, f: int) -> tuple[str, str, str, float]:
@@ -365,8 +367,9 @@ def extract_plan(
         reductions=r.reductions,
     )
     diagnostics = Diagnostics(
-        unmet=explain_unmet(ctx.model, ctx.result, ctx.options),
-        warnings=plan_warnings(ctx.options),
+        unmet=explain_unmet(ctx.model, ctx.result, ctx.options, ctx.settings),
+        unmet_share=_r(unmet_share(ctx.model, ctx.result), 9),
+        warnings=(*plan_warnings(ctx.options), *_search_warnings(r)),
     )
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
     return Plan(
@@ -380,6 +383,24 @@ def extract_plan(
         diagnostics=diagnostics,
         inputs=inputs,
         timings={k: _r(v, 3) for k, v in timings.items()},
+    )
+
+
+_STOP_TEXT = {
+    "time_limit": "the --time-limit stopped the search",
+    "work_limit": "the --work-limit stopped the search",
+    "gap": "the search ended without proving it",
+}
+
+
+def _search_warnings(r: EngineResult) -> tuple[str, ...]:
+    """A plan not proven within --mip-gap says so, and what stopped the search."""
+    if r.status == "optimal":
+        return ()
+    why = _STOP_TEXT.get(r.stopped_by, r.stopped_by)
+    return (
+        f"not proven optimal: {why} at a gap of {100 * r.gap:.2f}% to the bound "
+        f"${r.bound_usd:,.2f} (give it more time, or a larger --work-limit)",
     )
 
 

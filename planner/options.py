@@ -48,6 +48,8 @@ class Options:
         api_eligible: every (shape, api) pair with usd_per_request and ``limited`` (rate limits),
             before reductions.
         reductions: the records of the reductions considered.
+        latency_miss: shape number -> the option closest to its latency targets, when no option
+            meets them: (deployment id, "TPOT" or "TTFT", predicted ms, target ms).
     """
 
     rows: pd.DataFrame
@@ -61,6 +63,7 @@ class Options:
     eligible: pd.DataFrame = field(default_factory=pd.DataFrame)
     api_eligible: pd.DataFrame = field(default_factory=pd.DataFrame)
     reductions: tuple[Reduction, ...] = ()
+    latency_miss: dict[int, tuple[str, str, float, float]] = field(default_factory=dict)
 
 
 def allowed_accelerators(catalog: Catalog, settings: SolveSettings) -> tuple[str, ...]:
@@ -192,9 +195,38 @@ def _reason(shape_id: int, cands: list[str], est: pd.DataFrame) -> str:
     rows = est[est["shape"] == shape_id]
     if rows.empty:
         return f"no allowed, priced accelerator can hold {', '.join(cands)} at any supported layout"
+    miss = closest_miss(rows)
+    if miss is not None:
+        option, metric, predicted, target = miss
+        return (
+            f"no self-hosted option meets its {metric} target of {target:g} ms: the closest, {option}, "
+            f"reaches {predicted:.1f} ms ({100 * (predicted / target - 1):.0f}% over; "
+            f"{len(rows)} options tried)"
+        )
     reasons = rows["reason"].dropna().astype(str)
     common = reasons.value_counts().index[0] if len(reasons) else "no configuration fits"
-    return f"no self-hosted option meets its targets ({len(rows)} tried; most common: {common})"
+    return f"no self-hosted option fits ({len(rows)} tried; most common: {common})"
+
+
+def closest_miss(rows: pd.DataFrame) -> tuple[str, str, float, float] | None:
+    """The option that misses a shape's latency targets least: (id, TPOT or TTFT, predicted, target).
+
+    Only options that fit in memory and miss on latency count; None when there are none.
+    """
+    reason = rows["reason"].astype(str)
+    lat = rows[reason.str.startswith("TPOT") | reason.str.startswith("TTFT")]
+    lat = lat[lat["tpot_pred"].notna() & lat["ttft_pred"].notna()]
+    if lat.empty:
+        return None
+    tpot = lat["tpot_pred"].to_numpy(float) / lat["tpot_ms"].to_numpy(float)
+    ttft = lat["ttft_pred"].to_numpy(float) / lat["ttft_ms"].to_numpy(float)
+    worst = np.maximum(tpot, ttft)
+    i = int(np.argmin(worst))
+    row = lat.iloc[i]
+    option = deployment_ids(pd.DataFrame([row[CONFIG_KEYS]]))[0]
+    if tpot[i] >= ttft[i]:
+        return option, "TPOT", float(row["tpot_pred"]), float(row["tpot_ms"])
+    return option, "TTFT", float(row["ttft_pred"]), float(row["ttft_ms"])
 
 
 def api_candidates(shapes: pd.DataFrame, catalog: Catalog, apis: tuple[str, ...]) -> pd.DataFrame:
@@ -269,10 +301,11 @@ def build_options(
     eligible = ok[_PAIR_COLUMNS] if len(ok) else pd.DataFrame(columns=_PAIR_COLUMNS)
     cap, config_records = reduce_configs(eligible, configs, catalog, settings)
     deployments, capacity = _renumber(configs, cap)
-    reasons = {
-        s: _reason(s, cands[s], est if len(est) else pd.DataFrame(columns=["shape", "reason"]))
-        for s in cands
-        if s not in set(capacity["shape"])
+    tried = est if len(est) else pd.DataFrame(columns=["shape", "reason"])
+    unserved = [s for s in cands if s not in set(capacity["shape"])]
+    reasons = {s: _reason(s, cands[s], tried) for s in unserved}
+    latency_miss = {
+        s: miss for s in unserved if len(est) and (miss := closest_miss(est[est["shape"] == s])) is not None
     }
     api_eligible = api_candidates(shapes, catalog, allowed_apis(catalog, settings))
     api_routes, api_record = reduce_api_routes(api_eligible, settings)
@@ -288,6 +321,7 @@ def build_options(
         eligible=eligible,
         api_eligible=api_eligible,
         reductions=(*config_records, api_record),
+        latency_miss=latency_miss,
     )
 
 

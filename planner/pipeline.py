@@ -159,7 +159,7 @@ def solve_problem(
         else ()
     )
     t = _stage(timings, "baselines_s", t)
-    ctx = Context(model, result, options, problem.demand, problem.catalog)
+    ctx = Context(model, result, options, problem.demand, problem.catalog, problem.settings)
     plan = extract_plan(ctx, baselines, _inputs(problem), time.monotonic() - started, timings)
     _stage(timings, "extract_s", t)
     return Solved(plan, model, result, options, timings)

@@ -152,6 +152,7 @@ class CommitmentLine(Out):
 
 ReasonCode = Literal[
     "latency",
+    "no_option",
     "self_host_only",
     "api_only",
     "max_api_share",

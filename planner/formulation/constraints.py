@@ -20,6 +20,8 @@ from planner.formulation.model import PlanningModel
 from planner.settings import SolveSettings
 
 LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
+#: At most this many ``link`` rows (valid inequalities; past this they slow the LP more than they lift it).
+MAX_LINK_ROWS = 20_000
 
 
 def add_demand_cover(m: PlanningModel) -> None:
@@ -74,6 +76,9 @@ def add_route_link(m: PlanningModel) -> None:
     rate = ix.cover["rate"].to_numpy(float)[d]
     per_replica = ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float)
     sel = np.flatnonzero(rate < per_replica * (1 - 1e-9))
+    if len(sel) > MAX_LINK_ROWS:  # the rows that lift the relaxation most: the smallest shares of a replica
+        share = rate[sel] / per_replica[sel]
+        sel = np.sort(sel[np.argsort(share, kind="stable")[:MAX_LINK_ROWS]])
     if len(sel) == 0:
         return
     p, o, w = ix.route["p"].to_numpy()[sel], ix.route["o"].to_numpy()[sel], ix.cover["w"].to_numpy()[d[sel]]
