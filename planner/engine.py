@@ -262,12 +262,17 @@ def _by_period(
 
 
 def run_engine(
-    m: PlanningModel, settings: SolveSettings, deadline: float, rebuild: Rebuild | None = None
+    m: PlanningModel,
+    settings: SolveSettings,
+    deadline: float,
+    rebuild: Rebuild | None = None,
+    reserve_if_unmet_s: float = 0.0,
 ) -> EngineResult:
     """Run the four stages within the wall-clock ``deadline`` (a ``time.monotonic()`` value).
 
     ``rebuild`` makes a model from index sets; with it, independent periods are solved one MILP
-    each (exact) instead of one MILP for the whole horizon.
+    each (exact) instead of one MILP for the whole horizon. When the LP relaxation leaves demand
+    unmet, ``reserve_if_unmet_s`` seconds before the deadline are left for the caller's re-solves.
     """
     timings: dict[str, float] = {}
     t = time.monotonic()
@@ -276,6 +281,8 @@ def run_engine(
     timings["lp_s"] = time.monotonic() - t
     # keep time for the final LP with the integer choices fixed (about one LP solve), and the read-back
     milp_deadline = deadline - (1.5 * timings["lp_s"] + 0.5)
+    if float(np.nansum(relaxed["unmet"])) > _EPS:
+        milp_deadline -= reserve_if_unmet_s
     search = Search(float(lp.objective or 0.0))
     t = time.monotonic()
     rounded = round_plan(_solve, m, settings, relaxed)

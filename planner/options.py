@@ -11,6 +11,7 @@ request) are dropped. API offers are paired with the shapes they may serve.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -208,25 +209,25 @@ def _reason(shape_id: int, cands: list[str], est: pd.DataFrame) -> str:
     return f"no self-hosted option fits ({len(rows)} tried; most common: {common})"
 
 
+_LATENCY_MISS = re.compile(r"^(TPOT|TTFT) ([0-9.]+) ms at batch \d+ misses")
+
+
 def closest_miss(rows: pd.DataFrame) -> tuple[str, str, float, float] | None:
     """The option that misses a shape's latency targets least: (id, TPOT or TTFT, predicted, target).
 
-    Only options that fit in memory and miss on latency count; None when there are none.
+    Read from the performance model's reasons (``planner.perf.reasons``: the latency at the
+    smallest batch it tried) for options that fit in memory; None when no option misses on latency.
     """
-    reason = rows["reason"].astype(str)
-    lat = rows[reason.str.startswith("TPOT") | reason.str.startswith("TTFT")]
-    lat = lat[lat["tpot_pred"].notna() & lat["ttft_pred"].notna()]
-    if lat.empty:
+    found = rows["reason"].astype(str).str.extract(_LATENCY_MISS)
+    hit = found[0].notna().to_numpy()
+    if not hit.any():
         return None
-    tpot = lat["tpot_pred"].to_numpy(float) / lat["tpot_ms"].to_numpy(float)
-    ttft = lat["ttft_pred"].to_numpy(float) / lat["ttft_ms"].to_numpy(float)
-    worst = np.maximum(tpot, ttft)
-    i = int(np.argmin(worst))
-    row = lat.iloc[i]
-    option = deployment_ids(pd.DataFrame([row[CONFIG_KEYS]]))[0]
-    if tpot[i] >= ttft[i]:
-        return option, "TPOT", float(row["tpot_pred"]), float(row["tpot_ms"])
-    return option, "TTFT", float(row["ttft_pred"]), float(row["ttft_ms"])
+    lat, metric = rows[hit], found[0][hit].to_numpy(str)
+    predicted = found[1][hit].to_numpy(float)
+    target = np.where(metric == "TPOT", lat["tpot_ms"].to_numpy(float), lat["ttft_ms"].to_numpy(float))
+    i = int(np.argmin(predicted / target))
+    option = deployment_ids(lat.iloc[[i]])[0]
+    return option, str(metric[i]), float(predicted[i]), float(target[i])
 
 
 def api_candidates(shapes: pd.DataFrame, catalog: Catalog, apis: tuple[str, ...]) -> pd.DataFrame:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,10 +32,13 @@ from planner.periods import Rebuilder
 from planner.plan import Baseline, Inputs, Plan, Reduction
 from planner.profiles import ProfileTable, empty_profiles, load_profiles
 from planner.reductions import offer_reduction
+from planner.relax import cheapest_ways_out
 from planner.settings import SolveSettings
 
-#: Share of ``--time-limit`` kept for the baselines when they are on (the engine gets the rest).
+#: Share of ``--time-limit`` kept for the baselines when they are on.
 BASELINE_TIME_SHARE = 0.15
+#: Share kept for the cheapest-way-out re-solves when the LP relaxation leaves demand unmet.
+RELAXATION_TIME_SHARE = 0.15
 SKIPPED = "skipped: the --time-limit was reached (use a longer limit, or --no-baselines)"
 
 
@@ -126,12 +130,24 @@ def _stage(timings: dict[str, float], name: str, began: float) -> float:
 
 
 def solve_problem(
-    problem: Problem, *, save_model: str | os.PathLike[str] | None = None, started: float | None = None
+    problem: Problem,
+    *,
+    save_model: str | os.PathLike[str] | None = None,
+    started: float | None = None,
+    relaxations: bool = True,
 ) -> Solved:
-    """Build and solve the planning model; return the plan (never raises for unmet demand)."""
+    """Build and solve the planning model; return the plan (never raises for unmet demand).
+
+    The time rule: of ``--time-limit`` (counted from ``started``), the baselines keep the last
+    15 % when they are on, and the cheapest-way-out re-solves the 15 % before that when the LP
+    relaxation leaves demand unmet; the engine has the rest. Time a stage leaves unused passes on
+    to the next (engine, re-solves, baselines, in that order).
+    """
     started = time.monotonic() if started is None else started
     limit = problem.settings.time_limit_s
-    deadline = started + limit * (1 - BASELINE_TIME_SHARE if problem.settings.baselines else 1.0)
+    baseline_share = BASELINE_TIME_SHARE if problem.settings.baselines else 0.0
+    relax_share = RELAXATION_TIME_SHARE if relaxations else 0.0
+    deadline = started + limit * (1 - baseline_share)
     timings: dict[str, float] = {}
     t = time.monotonic()
     options = build_options(problem.catalog, problem.demand, problem.profiles, problem.settings)
@@ -148,7 +164,11 @@ def solve_problem(
         write_model(model.prob, save_model)
         t = _stage(timings, "save_model_s", t)
     result = run_engine(
-        model, problem.settings, deadline, rebuild=Rebuilder(options, problem.catalog, problem.settings)
+        model,
+        problem.settings,
+        deadline,
+        rebuild=Rebuilder(options, problem.catalog, problem.settings),
+        reserve_if_unmet_s=relax_share * limit,
     )
     result.reductions = reductions_of(problem, options)
     timings.update(result.timings)
@@ -161,8 +181,35 @@ def solve_problem(
     t = _stage(timings, "baselines_s", t)
     ctx = Context(model, result, options, problem.demand, problem.catalog, problem.settings)
     plan = extract_plan(ctx, baselines, _inputs(problem), time.monotonic() - started, timings)
-    _stage(timings, "extract_s", t)
+    t = _stage(timings, "extract_s", t)
+    if relaxations and plan.diagnostics.unmet:
+        plan = _with_relaxations(problem, options, plan, deadline)
+        _stage(timings, "relaxations_s", t)
     return Solved(plan, model, result, options, timings)
+
+
+def _with_relaxations(problem: Problem, options: Options, plan: Plan, deadline: float) -> Plan:
+    """The plan with its cheapest ways out (``planner.relax``), re-solved before ``deadline``."""
+
+    def resolve(demand: Demand, settings: SolveSettings, seconds: float) -> Plan:
+        sub = dataclasses.replace(
+            problem,
+            demand=demand,
+            settings=settings.model_copy(update={"baselines": False, "time_limit_s": seconds}),
+        )
+        return solve_problem(sub, relaxations=False).plan
+
+    found = cheapest_ways_out(
+        plan.diagnostics.unmet,
+        problem.demand,
+        problem.settings,
+        options,
+        plan.objective_usd,
+        deadline,
+        resolve,
+    )
+    diagnostics = plan.diagnostics.model_copy(update={"relaxations": found})
+    return plan.model_copy(update={"diagnostics": diagnostics})
 
 
 def reductions_of(problem: Problem, options: Options) -> tuple[Reduction, ...]:

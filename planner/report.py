@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -147,8 +148,10 @@ def solve_report(plan: Plan) -> None:
 
 def _summary(plan: Plan) -> Table:
     c, s = plan.cost_usd, plan.solver
+    unmet = plan.diagnostics.unmet_share
+    head = f"Plan: {plan.status}" + (f", {unmet:.2%} of requests UNMET" if plan.diagnostics.unmet else "")
     table = _table(
-        f"Plan: {plan.status} ({s.stage}, gap {s.gap:.2%} vs LP bound {_usd(s.bound_usd)}, "
+        f"{head} ({s.stage}, gap {s.gap:.2%} vs bound {_usd(s.bound_usd)}, {s.stopped_by}, "
         f"{s.seconds:.1f} s)",
         ["total", "accelerators", "committed beyond horizon", "API", "unmet penalty"],
     )
@@ -251,7 +254,15 @@ def _diagnostics(plan: Plan) -> None:
     for line in plan.diagnostics.unmet:
         console.print(
             f"[bold red]UNMET[/] {line.period}/{line.workload}: "
-            f"{line.requests_per_s:.4g} req/s: {line.reason}"
+            f"{line.requests_per_s:.4g} req/s {escape('[' + ', '.join(line.reason_codes) + ']')}: "
+            f"{escape(line.reason)}"
+        )
+    for r in plan.diagnostics.relaxations:
+        c = r.change
+        console.print(
+            f"[bold green]way out[/] {c.kind} {c.target}: {c.from_} -> {c.to} serves "
+            f"{', '.join(r.workloads)} ({r.requests_per_s:.4g} req/s): {_usd(r.objective_usd)}, "
+            f"saves {_usd(r.saving_usd)}"
         )
     for warning in plan.diagnostics.warnings:
         console.print(f"[yellow]warning[/] {warning}")
