@@ -366,7 +366,7 @@ def extract_plan(
     )
     diagnostics = Diagnostics(
         unmet=explain_unmet(ctx.model, ctx.result, ctx.options),
-        warnings=plan_warnings(ctx.options),
+        warnings=ctx.demand.warnings + plan_warnings(ctx.options),
     )
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
     return Plan(

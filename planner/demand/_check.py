@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.catalog.schema import Catalog
-from planner.demand._log import ErrorLog
+from planner.table import ErrorLog
 from planner.ids import unknown_id_hint
 
 

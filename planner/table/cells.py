@@ -1,6 +1,13 @@
-"""Parsers for one demand cell each: the text (already trimmed, never blank) to a typed value.
+"""Parsers for one table cell each: the text (already trimmed, never blank) to a typed value.
 
-Every parser raises :class:`CellError` with a message saying what was expected and what was found.
+One number grammar serves every table (demand, profiles) and the numbers written as text in
+``options.yaml``: optional sign, digits with an optional fraction, optional exponent (``12``,
+``0.5``, ``.5``, ``1e3``). No NaN, no infinity, no hex, no thousands separators. Every parser
+raises :class:`CellError` with a message saying what was expected and what was found.
+
+Documented bounds (they keep the model's numbers in a range the solvers handle exactly, and catch
+unit mistakes): :data:`MAX_REQUESTS_PER_S`, :data:`MAX_HOURS`, :data:`MAX_TOKENS`,
+:data:`MAX_LATENCY_MS`, :data:`MAX_MIN_REPLICAS`.
 """
 
 from __future__ import annotations
@@ -13,6 +20,14 @@ from planner.ids import is_valid_id
 
 #: Largest request rate a row may ask for, requests per second.
 MAX_REQUESTS_PER_S: float = 1e6
+#: Longest period, hours: 100 years of 8,766 hours.
+MAX_HOURS: float = 876_600.0
+#: Largest mean input or output tokens per request: ten million, above any model's context.
+MAX_TOKENS: float = 10_000_000.0
+#: Largest latency target, milliseconds: one day.
+MAX_LATENCY_MS: float = 86_400_000.0
+#: Largest tensor or pipeline parallel degree of a measured profile.
+MAX_PARALLEL = 1024
 #: Largest ``min_replicas``: a sanity bound far above any fleet.
 MAX_MIN_REPLICAS = 100_000
 #: Longest id, the same bound as catalog ids.
@@ -59,6 +74,41 @@ def positive(text: str) -> float:
     if value <= 0:
         raise CellError(f"must be greater than 0, got {text!r}")
     return value
+
+
+def _at_most(value: float, text: str, bound: float, what: str, name: str) -> float:
+    """``value``, or a CellError naming the documented bound it exceeds."""
+    if value > bound:
+        raise CellError(f"{text!r} is above the bound of {bound:,.0f} {what} ({name}): check the units")
+    return value
+
+
+def positive_rate(text: str) -> float:
+    """A request rate above 0, at most :data:`MAX_REQUESTS_PER_S`."""
+    return _at_most(positive(text), text, MAX_REQUESTS_PER_S, "requests/s", "MAX_REQUESTS_PER_S")
+
+
+def hours(text: str) -> float:
+    """A period length above 0, at most :data:`MAX_HOURS`."""
+    return _at_most(positive(text), text, MAX_HOURS, "hours (100 years)", "MAX_HOURS")
+
+
+def tokens(text: str) -> float:
+    """Mean tokens per request above 0, at most :data:`MAX_TOKENS`."""
+    return _at_most(positive(text), text, MAX_TOKENS, "tokens", "MAX_TOKENS")
+
+
+def latency_ms(text: str) -> float:
+    """A latency target above 0, at most :data:`MAX_LATENCY_MS`."""
+    return _at_most(positive(text), text, MAX_LATENCY_MS, "ms (one day)", "MAX_LATENCY_MS")
+
+
+def parallel(text: str) -> int:
+    """A parallel degree: a whole number from 1 to :data:`MAX_PARALLEL`."""
+    value = positive(text)
+    if value != int(value) or value > MAX_PARALLEL:
+        raise CellError(f"must be a whole number from 1 to {MAX_PARALLEL}, got {text!r}")
+    return int(value)
 
 
 def non_negative(text: str) -> float:
