@@ -246,7 +246,9 @@ def test_booleans(tmp_path: Path, cell: str, expected: bool) -> None:
 
 
 def test_api_only_with_zero_min_replicas_is_fine(tmp_path: Path) -> None:
-    path = write(tmp_path, rows("a,chat,1,10,10,llama-3.1-8b,,yes,0", header=HEADER + ",api_only,min_replicas"))
+    path = write(
+        tmp_path, rows("a,chat,1,10,10,llama-3.1-8b,,yes,0", header=HEADER + ",api_only,min_replicas")
+    )
     assert load_demand(path, CATALOG).frame["min_replicas"].tolist() == [0]
 
 
@@ -254,7 +256,11 @@ def test_bounds_are_inclusive(tmp_path: Path) -> None:
     line = "a,chat,1000000,1e7,1e7,mystery-model,,876600,86400000"
     path = write(tmp_path, rows(line, header=HEADER + ",hours,ttft_ms"))
     row = load_demand(path, CATALOG).frame.iloc[0]
-    assert (row["requests_per_s"], row["hours"], row["ttft_ms"]) == (MAX_REQUESTS_PER_S, MAX_HOURS, MAX_LATENCY_MS)
+    assert (row["requests_per_s"], row["hours"], row["ttft_ms"]) == (
+        MAX_REQUESTS_PER_S,
+        MAX_HOURS,
+        MAX_LATENCY_MS,
+    )
     assert row["input_tokens"] == MAX_TOKENS
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from planner.table import REQUIRED, Column, TableSpec
-from planner.table import cells
+from planner.table import REQUIRED, Column, TableSpec, cells
 
 #: Time-to-first-token target when a row leaves ``ttft_ms`` blank, milliseconds.
 DEFAULT_TTFT_MS: float = 2000.0

@@ -10,6 +10,7 @@ together (at most :data:`~planner.table.log.MAX_REPORTED_ERRORS`).
 
 from __future__ import annotations
 
+from planner.table import cells
 from planner.table.cells import CellError
 from planner.table.log import MAX_REPORTED_ERRORS, ErrorLog
 from planner.table.reader import Row, Table, parse_rows, read_bytes, read_table
@@ -24,6 +25,7 @@ __all__ = [
     "Row",
     "Table",
     "TableSpec",
+    "cells",
     "parse_rows",
     "read_bytes",
     "read_table",

@@ -131,7 +131,10 @@ def parse_rows(table: Table, spec: TableSpec, log: ErrorLog) -> list[Row]:
 
     A row is ``ok`` when all its cells parsed; every bad cell is logged.
     """
-    return [_parse_row(number, dict(zip(table.header, cells, strict=True)), spec, log) for number, cells in table.rows]
+    return [
+        _parse_row(number, dict(zip(table.header, cells, strict=True)), spec, log)
+        for number, cells in table.rows
+    ]
 
 
 def _parse_row(number: int, cells: dict[str, str], spec: TableSpec, log: ErrorLog) -> Row:
