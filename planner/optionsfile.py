@@ -21,9 +21,6 @@ from planner.errors import InputError, Location
 from planner.ids import close_matches
 from planner.optionspec import BY_KEY, validate_options
 
-#: The files a planning folder may hold besides demand.csv, and what to call them when misnamed.
-FOLDER_FILES = ("demand.csv", "profiles.csv", "options.yaml", "catalog")
-
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing a key that appears twice in one mapping."""
@@ -109,8 +106,28 @@ def read_options_yaml(path: str | os.PathLike[str]) -> dict[str, object]:
     if not isinstance(data, dict):
         hint = "for example:\n  time-limit: 30\n  accelerators: [h100-sxm, l40s]"
         raise InputError("expected a mapping of option names to values", Location(file=str(file)), hint)
-    values = validate_options(data, lambda key: Location(file=str(file), key=key), none_is_default=False)
-    return {key: _relative(file.parent, key, value) for key, value in values.items()}
+    values = validate_options(
+        data, lambda key: Location(file=str(file), key=key), none_is_default=False, setting_names=False
+    )
+    resolved = {key: _relative(file.parent, key, value) for key, value in values.items()}
+    _check_inputs_exist(file, data, resolved)
+    return resolved
+
+
+def _check_inputs_exist(file: Path, data: dict[Any, Any], values: dict[str, Any]) -> None:
+    """The profiles file and catalog folders options.yaml names must exist (named with their key)."""
+    spelled = {str(key).strip().replace("-", "_"): str(key) for key in data}
+    wanted = [("profiles", values["profiles"], "file")] if "profiles" in values else []
+    wanted += [("catalog", path, "folder") for path in values.get("catalog", ())]
+    for key, path, what in wanted:
+        found = Path(path).is_file() if what == "file" else Path(path).is_dir()
+        if not found:
+            problem = f"is not a {what}" if Path(path).exists() else "does not exist"
+            raise InputError(
+                f"the {what} {path} {problem}",
+                Location(file=str(file), key=spelled.get(key, key)),
+                f"relative paths are relative to the folder holding {file.name}",
+            )
 
 
 def _load(file: Path) -> Any:

@@ -256,7 +256,11 @@ def _type_name(value: Any) -> str:
 def _real(value: Any, what: str) -> float:
     """A finite number from a number or number text (never a bool)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        tip = " (YAML reads yes/no/on/off as true/false)" if isinstance(value, bool) else ""
+        tip = (
+            " (a flag, not a number: YAML reads yes/no/on/off as true/false)"
+            if isinstance(value, bool)
+            else ""
+        )
         raise OptionError(f"expected {what}, got {_type_name(value)}{tip}")
     if isinstance(value, str):
         try:
@@ -265,7 +269,7 @@ def _real(value: Any, what: str) -> float:
             raise OptionError(f"expected {what}: {exc}") from None
     if isinstance(value, int):
         if abs(value) > 1e300:
-            raise OptionError(f"the number {value} is too large")
+            raise OptionError(f"the number {str(value)[:12]}... is too large")
         return float(value)
     if not math.isfinite(value):
         raise OptionError(f"NaN and infinity are not allowed, got {value!r}")
@@ -400,7 +404,7 @@ def unknown_option(name: str, where: Location) -> InputError:
 
 
 def validate_options(
-    values: Mapping[str, Any], where: Where, *, none_is_default: bool = True
+    values: Mapping[str, Any], where: Where, *, none_is_default: bool = True, setting_names: bool = True
 ) -> dict[str, Any]:
     """Check option values by their Python names (``time_limit``; ``time-limit`` is the same).
 
@@ -408,6 +412,8 @@ def validate_options(
         values: the options; also SolveSettings field names (``time_limit_s``, ``baselines``).
         where: the location of a name, for messages.
         none_is_default: None means "not given" (the API); otherwise None is an error (YAML).
+        setting_names: SolveSettings field names are accepted too (the API, a plan's recorded
+            settings); options.yaml takes only the options' names.
 
     Returns:
         Valid values by Python name; options given as None are left out.
@@ -418,7 +424,7 @@ def validate_options(
     out: dict[str, Any] = {}
     errors: list[InputError] = []
     for raw, value in values.items():
-        key, value = _canonical(raw, value)
+        key, value = _canonical(raw, value, setting_names)
         if key is None:
             errors.append(unknown_option(str(raw), where(str(raw))))
             continue
@@ -440,14 +446,14 @@ def validate_options(
     return out
 
 
-def _canonical(raw: Any, value: Any) -> tuple[str | None, Any]:
+def _canonical(raw: Any, value: Any, setting_names: bool) -> tuple[str | None, Any]:
     """The Python name of an option key and its value (a SolveSettings field name is translated)."""
     if not isinstance(raw, str):
         return None, value
     key = raw.strip().replace("-", "_")
     if key in BY_KEY:
         return key, value
-    spec = BY_SETTING.get(key)
+    spec = BY_SETTING.get(key) if setting_names else None
     if spec is None:
         return None, value
     if spec.invert and isinstance(value, bool):
