@@ -120,6 +120,11 @@ def check_output_paths(
             same file for both, or a file that is one of the run's inputs.
     """
     outputs = [(p, what) for p, what in ((output, "the plan"), (save_model, "the model")) if p is not None]
+    for path, what in outputs:
+        if _target(path).is_dir():
+            raise InputError(
+                f"is a folder: {what} needs a file name", Location(file=str(path)), _file_hint(what)
+            )
     if output is not None:
         plan_format(output)
     if save_model is not None:
@@ -208,7 +213,7 @@ def plan_yaml(plan: Plan) -> str:
 
 
 def plan_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
-    """The plan format a path asks for; checks the folder exists (call before a long solve)."""
+    """The plan format a path asks for (``fmt``, else the suffix); a folder is refused."""
     fmt = fmt or Path(path).suffix.lstrip(".").lower().replace("yml", "yaml")
     if Path(path).is_dir():
         raise InputError(
@@ -219,9 +224,6 @@ def plan_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
         raise InputError(
             shown, Location(file=str(path)), f"valid: {', '.join('.' + f for f in PLAN_FORMATS)}"
         )
-    folder = Path(path).parent
-    if str(folder) and not folder.is_dir():
-        raise InputError("output folder does not exist", Location(file=str(path)))
     return fmt
 
 
