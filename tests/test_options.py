@@ -55,7 +55,7 @@ def test_defaults_and_bounds_come_from_the_settings() -> None:
         if spec.setting and not spec.invert:
             assert spec.default_value() == getattr(defaults, spec.setting), spec.name
     assert BY_KEY["no_baselines"].default_value() is False
-    assert BY_KEY["target_utilization"].value_bounds().describe() == "above 0 and at most 1"
+    assert BY_KEY["target_utilization"].value_bounds().describe() == "at least 0.01 and at most 1"
     assert BY_KEY["mip_gap"].value_bounds().describe() == "at least 0 and below 1"
     assert BY_KEY["commitment_cost"].value_choices() == ("term", "horizon")
     assert BY_KEY["time_limit"].setting == "time_limit_s"
@@ -72,9 +72,9 @@ def test_every_option_is_a_flag_of_plan_solve(run_cli: Run) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "fragment"),
     [
-        ("threads", "0", "must be at least 1, got 0"),
+        ("threads", "0", "must be at least 1 and at most 1024, got 0"),
         ("threads", "2.5", "expected a whole number, got 2.5"),
-        ("target-utilization", "1.5", "above 0 and at most 1, got 1.5"),
+        ("target-utilization", "1.5", "at least 0.01 and at most 1, got 1.5"),
         ("target-utilization", "80", "write 0.8 for 80%"),
         ("time-limit", "nan", "NaN and infinity are not allowed"),
         ("time-limit", "30s", "expected a number"),
@@ -105,7 +105,7 @@ def test_strict_types() -> None:
 # --- options.yaml -------------------------------------------------------------------------------
 
 YAML_ERRORS = [
-    ("threads: 0\n", "threads", ["must be at least 1, got 0"]),
+    ("threads: 0\n", "threads", ["must be at least 1 and at most 1024, got 0"]),
     ("time-limit-s: 5\n", "time-limit-s", ["unknown option", "did you mean 'time-limit'"]),
     ("target-utilization: yes\n", "target-utilization", ["expected a number, got true"]),
     ("whole-nodes: maybe\n", "whole-nodes", ["expected true or false"]),
@@ -267,7 +267,7 @@ def test_cli_errors_in_options_yaml_exit_2_naming_the_key(run_cli: Run, tiny: Pa
 
 
 def test_api_keywords_are_checked_like_the_command_line(tiny: Path) -> None:
-    with pytest.raises(InputError, match=r"option 'threads': must be at least 1, got 0"):
+    with pytest.raises(InputError, match=r"option 'threads': must be at least 1 and at most 1024, got 0"):
         planner.solve(tiny, threads=0)
     with pytest.raises(InputError) as info:
         planner.solve(tiny, time_limt=3)

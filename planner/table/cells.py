@@ -7,7 +7,8 @@ raises :class:`CellError` with a message saying what was expected and what was f
 
 Documented bounds (they keep the model's numbers in a range the solvers handle exactly, and catch
 unit mistakes): :data:`MAX_REQUESTS_PER_S`, :data:`MAX_HOURS`, :data:`MAX_TOKENS`,
-:data:`MAX_LATENCY_MS`, :data:`MAX_MIN_REPLICAS`.
+:data:`MAX_LATENCY_MS`, :data:`MAX_MIN_REPLICAS` and :data:`MIN_REQUESTS_PER_S` (for a nonzero
+rate), :data:`MIN_HOURS`, :data:`MIN_TOKENS`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ import re
 import unicodedata
 
 from planner.ids import is_valid_id
+from planner.settings import MIN_TARGET_UTILIZATION
 
 #: Largest request rate a row may ask for, requests per second.
 MAX_REQUESTS_PER_S: float = 1e6
+#: Smallest nonzero request rate, requests per second: about one request in 12 days. Smaller
+#: rates are write 0 (none): below about 1e-12 the solvers' tolerances swallow them.
+MIN_REQUESTS_PER_S: float = 1e-6
+#: Shortest period, hours (3.6 seconds).
+MIN_HOURS: float = 0.001
 #: Longest period, hours: 100 years of 8,766 hours.
 MAX_HOURS: float = 876_600.0
+#: Fewest mean input or output tokens per request: a request has at least one of each.
+MIN_TOKENS: float = 1.0
 #: Largest mean input or output tokens per request: ten million, above any model's context.
 MAX_TOKENS: float = 10_000_000.0
 #: Largest latency target, milliseconds: one day.
@@ -56,7 +65,7 @@ def number(text: str) -> float:
 
 
 def rate(text: str) -> float:
-    """A request rate: 0 or more, at most :data:`MAX_REQUESTS_PER_S`."""
+    """A request rate: 0, or from :data:`MIN_REQUESTS_PER_S` to :data:`MAX_REQUESTS_PER_S`."""
     value = number(text)
     if value < 0:
         raise CellError(f"a rate cannot be negative, got {text!r}")
@@ -64,6 +73,11 @@ def rate(text: str) -> float:
         raise CellError(
             f"{text!r} requests/s is above the bound of {MAX_REQUESTS_PER_S:,.0f} (MAX_REQUESTS_PER_S): "
             "check the units or split the workload"
+        )
+    if 0 < value < MIN_REQUESTS_PER_S:
+        raise CellError(
+            f"{text!r} requests/s is below the smallest rate, {MIN_REQUESTS_PER_S:g} (MIN_REQUESTS_PER_S): "
+            "write 0 for no requests"
         )
     return value
 
@@ -83,19 +97,29 @@ def _at_most(value: float, text: str, bound: float, what: str, name: str) -> flo
     return value
 
 
+def _at_least(value: float, text: str, bound: float, what: str, name: str) -> float:
+    """``value``, or a CellError naming the documented bound it is below."""
+    if value < bound:
+        raise CellError(f"{text!r} is below the smallest value, {bound:g} {what} ({name}): check the units")
+    return value
+
+
 def positive_rate(text: str) -> float:
-    """A request rate above 0, at most :data:`MAX_REQUESTS_PER_S`."""
-    return _at_most(positive(text), text, MAX_REQUESTS_PER_S, "requests/s", "MAX_REQUESTS_PER_S")
+    """A request rate from :data:`MIN_REQUESTS_PER_S` to :data:`MAX_REQUESTS_PER_S`."""
+    value = _at_most(positive(text), text, MAX_REQUESTS_PER_S, "requests/s", "MAX_REQUESTS_PER_S")
+    return _at_least(value, text, MIN_REQUESTS_PER_S, "requests/s", "MIN_REQUESTS_PER_S")
 
 
 def hours(text: str) -> float:
-    """A period length above 0, at most :data:`MAX_HOURS`."""
-    return _at_most(positive(text), text, MAX_HOURS, "hours (100 years)", "MAX_HOURS")
+    """A period length from :data:`MIN_HOURS` to :data:`MAX_HOURS`."""
+    value = _at_most(positive(text), text, MAX_HOURS, "hours (100 years)", "MAX_HOURS")
+    return _at_least(value, text, MIN_HOURS, "hours", "MIN_HOURS")
 
 
 def tokens(text: str) -> float:
-    """Mean tokens per request above 0, at most :data:`MAX_TOKENS`."""
-    return _at_most(positive(text), text, MAX_TOKENS, "tokens", "MAX_TOKENS")
+    """Mean tokens per request from :data:`MIN_TOKENS` to :data:`MAX_TOKENS`."""
+    value = _at_most(positive(text), text, MAX_TOKENS, "tokens", "MAX_TOKENS")
+    return _at_least(value, text, MIN_TOKENS, "tokens", "MIN_TOKENS")
 
 
 def latency_ms(text: str) -> float:
@@ -128,10 +152,11 @@ def share(text: str) -> float:
 
 
 def utilization(text: str) -> float:
-    """A fraction in (0, 1]."""
+    """A fraction from :data:`MIN_TARGET_UTILIZATION` to 1."""
     value = number(text)
-    if not 0 < value <= 1:
-        raise CellError(f"must be a fraction above 0 and at most 1, got {text!r}{_percent_tip(value)}")
+    if not MIN_TARGET_UTILIZATION <= value <= 1:
+        message = f"must be a fraction from {MIN_TARGET_UTILIZATION:g} to 1, got {text!r}{_percent_tip(value)}"
+        raise CellError(message)
     return value
 
 
