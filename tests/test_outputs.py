@@ -124,12 +124,12 @@ def test_bad_model_paths(tiny: Path) -> None:
 
 
 def test_a_bad_output_fails_before_the_solve(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import planner.api
+    from planner import api
 
     def no_solve(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("solved before checking the output")
 
-    monkeypatch.setattr(planner.api, "solve_problem", no_solve)
+    monkeypatch.setattr(api, "solve_problem", no_solve)
     with pytest.raises(InputError, match="is a folder"):
         planner.solve(tiny, output=tiny)
     with pytest.raises(InputError, match="is a folder"):

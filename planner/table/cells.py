@@ -155,8 +155,8 @@ def utilization(text: str) -> float:
     """A fraction from :data:`MIN_TARGET_UTILIZATION` to 1."""
     value = number(text)
     if not MIN_TARGET_UTILIZATION <= value <= 1:
-        message = f"must be a fraction from {MIN_TARGET_UTILIZATION:g} to 1, got {text!r}{_percent_tip(value)}"
-        raise CellError(message)
+        bound = f"must be a fraction from {MIN_TARGET_UTILIZATION:g} to 1"
+        raise CellError(f"{bound}, got {text!r}{_percent_tip(value)}")
     return value
 
 
