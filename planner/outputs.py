@@ -51,7 +51,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     folder = target.parent
     if not folder.is_dir():
         raise InputError("output folder does not exist", Location(file=str(path)))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", Location(file=str(path))) from None
     os.close(fd)
     try:
         write(Path(tmp))
@@ -59,6 +62,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
             os.fchmod(handle.fileno(), _umask_mode())
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write: {exc.strerror or exc}", Location(file=str(path))) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -87,6 +87,15 @@ def test_nothing_half_written_is_left_on_error(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
+def test_a_write_that_fails_with_an_os_error_is_an_input_error_and_leaves_nothing(tmp_path: Path) -> None:
+    def fail(tmp: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(InputError, match="cannot write: No space left on device"):
+        atomic_write(tmp_path / "plan.json", fail)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("name", "fragment"),
     [
