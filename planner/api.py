@@ -5,20 +5,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from planner.catalog.load import load_catalog
 from planner.errors import InputError, InputErrors, Location
 from planner.ids import unknown_id_hint
+from planner.optionsfile import resolve_demand_path
+from planner.optionspec import api_where, settings_from, validate_options
+from planner.outputs import check_output_paths, write_plan
 from planner.perf import Estimate
-from planner.pipeline import Solved, load_problem, resolve_demand_path, solve_problem
+from planner.pipeline import Solved, load_problem, solve_problem
 from planner.settings import SolveSettings
-
-#: CLI / options.yaml names that differ from SolveSettings fields.
-_RENAMES = {"time_limit": "time_limit_s"}
-_NOT_SETTINGS = {"profiles", "output", "save_model", "catalog", "no_baselines", "no_reductions"}
 
 
 def estimate(
@@ -73,25 +72,95 @@ def estimate(
 
 
 def make_settings(values: Mapping[str, Any]) -> SolveSettings:
-    """SolveSettings from option names (CLI long names or options.yaml keys); None means default."""
-    data = {_RENAMES.get(k, k): v for k, v in values.items() if v is not None and k not in _NOT_SETTINGS}
-    if values.get("no_baselines"):
-        data["baselines"] = False
-    if values.get("no_reductions"):
-        data["reductions"] = False
-    for key in ("accelerators", "apis"):
-        if isinstance(data.get(key), str):
-            data[key] = tuple(x.strip() for x in data[key].split(",") if x.strip())
-        elif isinstance(data.get(key), list):
-            data[key] = tuple(data[key])
+    """SolveSettings from option values by name; None means default.
+
+    Names are the Python names of ``plan solve``'s options (``time_limit``, ``no_baselines``; the
+    long names ``time-limit`` too) or SolveSettings fields (``time_limit_s``, ``baselines``, as a
+    plan's ``inputs.settings`` records them). Options that are not settings (``profiles``,
+    ``output``, ``save_model``, ``catalog``, ``format``) are ignored here.
+
+    Raises:
+        InputErrors: an unknown name (with close matches) or a bad value, naming the option.
+    """
+    return settings_from(validate_options(values, api_where))
+
+
+@dataclass(frozen=True)
+class SolveRun:
+    """A ``plan solve`` run, prepared: the demand file and every option, merged and checked.
+
+    ``options`` holds the options by Python name: the folder's (options.yaml, profiles.csv,
+    catalog/) overridden by those given; ``catalog`` is the full list of catalog folders.
+    """
+
+    demand_file: Path
+    options: dict[str, Any]
+    settings: SolveSettings
+    origins: dict[str, Location]
+
+    def solve(self, started: float | None = None) -> Solved:
+        """Load and solve; write the plan to ``output`` when one is given."""
+        started = time.monotonic() if started is None else started
+        try:
+            problem = load_problem(
+                self.demand_file, self.options.get("catalog", ()), self.options.get("profiles"), self.settings
+            )
+        except InputError as exc:
+            raise _relocated(exc, self.origins) from None
+        solved = solve_problem(problem, save_model=self.options.get("save_model"), started=started)
+        if self.options.get("output"):
+            write_plan(solved.plan, self.options["output"])
+        return solved
+
+
+def prepare_solve(
+    demand: str | os.PathLike[str],
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    options: Mapping[str, Any] | None = None,
+) -> SolveRun:
+    """Read the folder's options, merge the given ones over them, check them and the output paths.
+
+    Args:
+        demand: a demand.csv or a folder holding one.
+        catalog_dirs: catalog folders applied after the folder's own (later wins).
+        options: ``plan solve``'s options by Python name; None means not given.
+
+    Raises:
+        InputError: a bad option (naming options.yaml and the key when it came from there), or an
+            output path that cannot be written (before any solve).
+    """
+    demand_file, folder = resolve_demand_path(demand)
+    given = validate_options(dict(options or {}), api_where)
+    options_file = Path(demand) / "options.yaml"
+    origins = {key: Location(file=str(options_file), key=key.replace("_", "-")) for key in folder}
+    merged: dict[str, Any] = {**folder, **given}
+    merged["catalog"] = [*folder.get("catalog", ()), *catalog_dirs, *given.get("catalog", ())]  # type: ignore[misc]
+    for key in given:
+        origins.pop(key, None)
+    settings = _settings(merged, origins)
+    inputs = [demand_file, merged.get("profiles"), options_file if folder else None]
+    check_output_paths(merged.get("output"), merged.get("save_model"), [p for p in inputs if p])
+    return SolveRun(demand_file, merged, settings, origins)
+
+
+def _settings(merged: Mapping[str, Any], origins: Mapping[str, Location]) -> SolveSettings:
     try:
-        return SolveSettings(**data)
-    except ValidationError as exc:
-        errors = [
-            InputError(e["msg"], Location(column="--" + ".".join(map(str, e["loc"])).replace("_", "-")))
-            for e in exc.errors()
-        ]
-        raise InputErrors(errors) from None
+        return settings_from(merged)
+    except InputError as exc:
+        raise _relocated(exc, origins) from None
+
+
+def _relocated(exc: InputError, origins: Mapping[str, Location]) -> InputError:
+    """``exc`` with each ``option --x`` location replaced by options.yaml's key when it came from there."""
+    errors = exc.errors if isinstance(exc, InputErrors) else [exc]
+    moved = []
+    for error in errors:
+        column = error.location.column or ""
+        origin = origins.get(column.removeprefix("--").replace("-", "_")) if column.startswith("--") else None
+        moved.append(InputError(error.message, origin, error.hint) if origin else error)
+    if moved == errors:
+        return exc
+    return InputErrors(moved) if len(moved) > 1 else moved[0]
 
 
 def solve(
@@ -102,38 +171,27 @@ def solve(
     save_model: str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> Solved:
-    """Plan the cheapest fleet for a demand file or folder; ``options`` are ``plan solve``'s options."""
-    return _solve(
-        demand, catalog_dirs, {**options, "profiles": profiles, "save_model": save_model}, time.monotonic()
-    )
+    """Plan the cheapest fleet for a demand file or folder.
+
+    ``options`` are ``plan solve``'s options by Python name (``time_limit=30``, ``apis=[]``,
+    ``no_baselines=True``; SolveSettings field names such as ``baselines=False`` work too), checked
+    like the command line's; a folder's options.yaml supplies the rest. ``output="plan.json"``
+    writes the plan, as ``-o`` does.
+    """
+    started = time.monotonic()
+    run = prepare_solve(demand, catalog_dirs, {**options, "profiles": profiles, "save_model": save_model})
+    return run.solve(started)
 
 
 def solve_from_cli(
     demand: str, catalog_dirs: Sequence[str], flags: Mapping[str, Any], started: float
 ) -> Solved:
     """``plan solve``: flags on the command line win over a folder's options.yaml."""
-    return _solve(demand, catalog_dirs, flags, started)
-
-
-def _solve(
-    demand: str | os.PathLike[str],
-    catalog_dirs: Sequence[str | os.PathLike[str]],
-    flags: Mapping[str, Any],
-    started: float,
-) -> Solved:
-    demand_file, folder = resolve_demand_path(demand)
-    merged: dict[str, Any] = dict(folder)
-    merged.update({k: v for k, v in flags.items() if v is not None and v != {}})
-    if "max_chips" in folder and "max_chips" not in {k for k, v in flags.items() if v}:
-        merged["max_chips"] = folder["max_chips"]
-    dirs = _catalog_dirs(folder, catalog_dirs)
-    settings = make_settings(merged)
-    problem = load_problem(demand_file, dirs, merged.get("profiles"), settings)
-    return solve_problem(problem, save_model=merged.get("save_model"), started=started)
+    return prepare_solve(demand, catalog_dirs, flags).solve(started)
 
 
 def _catalog_dirs(folder: Mapping[str, Any], catalog_dirs: Sequence[str | os.PathLike[str]]) -> list[Any]:
-    """A folder's own catalog/ first, then the ones given on the command line (later wins)."""
+    """A folder's own catalog/ (and options.yaml's) first, then the ones given (later wins)."""
     return [*list(folder.get("catalog", [])), *catalog_dirs]
 
 

@@ -12,13 +12,18 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from planner.errors import EXIT_INPUT, EXIT_OK, EXIT_UNMET, PlannerError
+from planner.optionspec import BY_KEY, SOLVE_OPTIONS, OptionError, OptionSpec, coerce
 
 F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:  # click.ParamType is generic from click 8.2 on, a plain class before
+    _ParamType = click.ParamType[Any, Any]
+else:
+    _ParamType = click.ParamType
 FORMATS = click.Choice(["table", "json"])
 
 
@@ -59,7 +64,7 @@ def catalog_option(func: F) -> F:
         "catalog_dirs",
         multiple=True,
         type=click.Path(),
-        help="A catalog folder to add or override entries (repeatable; later wins).",
+        help=BY_KEY["catalog"].help,
     )(func)
 
 
@@ -135,58 +140,51 @@ def estimate_cmd(fmt: str, catalog_dirs: tuple[str, ...], **kwargs: Any) -> None
         estimate_table(est)
 
 
-def _max_chips(values: tuple[str, ...]) -> dict[str, int]:
-    out = {}
-    for item in values:
-        acc, _, count = item.partition("=")
-        if not count.strip().isdigit():
-            raise click.BadParameter(f"expected ACC=N, got '{item}'", param_hint="--max-chips")
-        out[acc.strip()] = int(count)
-    return out
+class _OptionType(_ParamType):
+    """A click type reading a flag's text with the option's own rules (:func:`planner.optionspec.coerce`)."""
+
+    def __init__(self, spec: OptionSpec) -> None:
+        self.spec = spec
+        self.name = spec.metavar or spec.kind
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return coerce(self.spec, value)
+        except OptionError as exc:
+            self.fail(exc.message + (f" ({exc.hint})" if exc.hint else ""), param, ctx)
 
 
-def _ids(value: str | None) -> tuple[str, ...] | None:
-    return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
+def _default_text(spec: OptionSpec) -> str:
+    value = spec.default_value()
+    if value is None or isinstance(value, bool) or value in ((), {}):
+        return ""
+    return f" [default: {value:g}]" if isinstance(value, float) else f" [default: {value}]"
 
 
+def click_option(spec: OptionSpec) -> Callable[[F], F]:
+    """The click option of one ``plan solve`` option; it is None (not given) unless on the command line."""
+    names = [f"--{spec.name}", *([spec.short] if spec.short else [])]
+    help_text = spec.help + _default_text(spec)
+    if spec.kind == "flag":
+        return click.option(*names, spec.key, is_flag=True, default=None, help=help_text)
+    kind: _ParamType = click.Choice(spec.value_choices()) if spec.kind == "choice" else _OptionType(spec)
+    return click.option(
+        *names,
+        spec.key,
+        type=kind,
+        default=None,
+        multiple=spec.multiple,
+        metavar=spec.metavar,
+        help=help_text,
+    )
+
+
+#: The flags ``solve_flags`` adds (``--catalog`` and ``--format`` come from ``catalog_option`` and
+#: the command's own format option).
 SOLVE_FLAGS: list[Callable[[F], F]] = [
-    click.option("--profiles", type=click.Path(), default=None, help="Measured profiles CSV."),
-    click.option(
-        "-o", "--output", type=click.Path(), default=None, help="Write the plan (.json, .yaml, .csv)."
-    ),
-    click.option("--accelerators", default=None, help="Only these accelerators (comma-separated ids)."),
-    click.option("--apis", default=None, help="Only these API offerings (comma-separated ids; '' for none)."),
-    click.option("--target-utilization", type=click.FloatRange(0, 1, min_open=True), default=None),
-    click.option("--max-spot-share", type=click.FloatRange(0, 1), default=None),
-    click.option("--commitment-cost", type=click.Choice(["term", "horizon"]), default=None),
-    click.option("--max-chips", multiple=True, help="ACC=N: chips of ACC per period (repeatable)."),
-    click.option("--budget-usd", type=click.FloatRange(min=0, min_open=True), default=None),
-    click.option("--whole-nodes", is_flag=True, default=None, help="Buy node-sold offers by whole nodes."),
-    click.option(
-        "--unmet-penalty-usd-per-request", type=click.FloatRange(min=0, min_open=True), default=None
-    ),
-    click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None),
-    click.option(
-        "--time-limit",
-        type=click.FloatRange(min=0, min_open=True),
-        default=None,
-        help="Wall-clock budget of the whole run, s [default: 60].",
-    ),
-    click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), default=None),
-    click.option("--threads", type=click.IntRange(min=1), default=None),
-    click.option(
-        "--save-model", type=click.Path(), default=None, help="Write the MILP as built (.lp or .mps)."
-    ),
-    click.option("--no-baselines", is_flag=True, default=None, help="Skip the baseline fleets."),
-    click.option(
-        "--no-reductions", is_flag=True, default=None, help="Solve the unreduced model (no pruning at all)."
-    ),
-    click.option(
-        "--work-limit",
-        type=click.IntRange(min=1),
-        default=None,
-        help="Work limit per solver call (simplex iterations, and nodes): reruns agree whatever the load.",
-    ),
+    click_option(spec) for spec in SOLVE_OPTIONS if spec.name not in ("catalog", "format")
 ]
 
 
@@ -197,27 +195,51 @@ def solve_flags(func: F) -> F:
     return func
 
 
+def flag_values(flags: dict[str, Any]) -> dict[str, Any]:
+    """Option values from click's: repeated flags joined, a repeatable flag not given is None."""
+    out = dict(flags)
+    for key, value in flags.items():
+        spec = BY_KEY.get(key)
+        if spec is None or not spec.multiple:
+            continue
+        if not value:
+            out[key] = None
+        elif spec.kind == "chips":
+            out[key] = _joined_chips(value)
+        else:
+            out[key] = tuple(item for part in value for item in part)
+    return out
+
+
+def _joined_chips(parts: tuple[dict[str, int], ...]) -> dict[str, int]:
+    joined: dict[str, int] = {}
+    for part in parts:
+        for acc, chips in part.items():
+            if acc in joined:
+                raise click.BadParameter(f"'{acc}' is given twice", param_hint="--max-chips")
+            joined[acc] = chips
+    return joined
+
+
 @main.command("solve")
 @click.argument("demand", type=click.Path())
 @catalog_option
 @solve_flags
-@format_option
+@click_option(BY_KEY["format"])
 @handle_errors
-def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], fmt: str, **flags: Any) -> None:
-    """Plan the cheapest fleet for DEMAND (a demand.csv, or a folder holding one)."""
-    from planner.api import solve_from_cli
-    from planner.outputs import plan_format, plan_json, write_plan
+def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], **flags: Any) -> None:
+    """Plan the cheapest fleet for DEMAND (a demand.csv, or a folder holding one).
+
+    Every option may also be given in the folder's options.yaml by its long name; flags win.
+    """
+    from planner.api import prepare_solve
+    from planner.outputs import plan_json
     from planner.report import solve_report
 
     started = time.monotonic()
-    if flags.get("output"):
-        plan_format(flags["output"])  # a bad output path fails now, not after the solve
-    flags["max_chips"] = _max_chips(flags.get("max_chips") or ())
-    flags["accelerators"], flags["apis"] = _ids(flags.get("accelerators")), _ids(flags.get("apis"))
-    solved = solve_from_cli(demand, catalog_dirs, flags, started)
-    if flags.get("output"):
-        write_plan(solved.plan, flags["output"])
-    if fmt == "json":
+    run = prepare_solve(demand, catalog_dirs, flag_values(flags))  # a bad -o fails now, not after the solve
+    solved = run.solve(started)
+    if (run.options.get("format") or "table") == "json":
         click.echo(plan_json(solved.plan), nl=False)
     else:
         solve_report(solved.plan)

@@ -18,12 +18,18 @@ EXIT_INPUT = 2
 
 @dataclass(frozen=True)
 class Location:
-    """Where in the user's input a problem sits; every part is optional."""
+    """Where in the user's input a problem sits; every part is optional.
+
+    ``key`` names an option: a key of ``options.yaml`` (``key 'threads'``), or, with
+    ``key_kind="option"``, a keyword of the Python API (``option 'threads'``).
+    """
 
     file: str | None = None
     row: int | None = None
     column: str | None = None
     entry: str | None = None
+    key: str | None = None
+    key_kind: str = "key"
 
     def describe(self) -> str:
         """Render as ``file, row N, column 'c'`` with the parts that are known."""
@@ -32,6 +38,8 @@ class Location:
             parts.append(self.file)
         if self.entry:
             parts.append(f"entry '{self.entry}'")
+        if self.key is not None:
+            parts.append(f"{self.key_kind} {self.key!r}")
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column and self.column.startswith("--"):

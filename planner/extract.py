@@ -369,7 +369,7 @@ def extract_plan(
     diagnostics = Diagnostics(
         unmet=explain_unmet(ctx.model, ctx.result, ctx.options, ctx.settings),
         unmet_share=_r(unmet_share(ctx.model, ctx.result), 9),
-        warnings=(*plan_warnings(ctx.options), *_search_warnings(r)),
+        warnings=(*ctx.demand.warnings, *plan_warnings(ctx.options), *_search_warnings(r)),
     )
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
     return Plan(

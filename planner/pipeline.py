@@ -12,11 +12,10 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from planner.catalog.load import load_catalog, load_yaml
+from planner.catalog.load import load_catalog
 from planner.catalog.schema import Catalog
 from planner.demand import Demand, load_demand
 from planner.engine import EngineResult, run_engine
@@ -27,6 +26,7 @@ from planner.formulation.index import offer_counts
 from planner.formulation.model import PlanningModel
 from planner.ids import unknown_id_hint
 from planner.options import Options, allowed_apis, build_options, restrict_options
+from planner.optionsfile import read_options_yaml, resolve_demand_path  # noqa: F401 (re-exported)
 from planner.outputs import write_model
 from planner.periods import Rebuilder
 from planner.plan import Baseline, Inputs, Plan, Reduction
@@ -280,37 +280,3 @@ def compute_baselines(
             Baseline(name=name, usd=None if usd is None else round(usd, 6), saving_fraction=saving, note=note)
         )
     return tuple(out)
-
-
-def resolve_demand_path(path: str | os.PathLike[str]) -> tuple[Path, dict[str, object]]:
-    """A demand file, or a folder with ``demand.csv`` (+ profiles.csv, catalog/, options.yaml).
-
-    Returns the demand file and the options the folder supplies (paths made absolute).
-    """
-    p = Path(path)
-    if not p.is_dir():
-        return p, {}
-    demand = p / "demand.csv"
-    if not demand.is_file():
-        raise InputError("folder has no demand.csv", Location(file=str(p)))
-    found: dict[str, object] = {}
-    if (p / "profiles.csv").is_file():
-        found["profiles"] = str(p / "profiles.csv")
-    if (p / "catalog").is_dir():
-        found["catalog"] = [str(p / "catalog")]
-    if (p / "options.yaml").is_file():
-        found.update(read_options_yaml(p / "options.yaml"))
-    return demand, found
-
-
-def read_options_yaml(path: Path) -> dict[str, object]:
-    """Options of ``plan solve`` by their long names (``time-limit: 30``)."""
-    import yaml
-
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"cannot read options: {exc}", Location(file=str(path))) from None
-    if not isinstance(data, dict):
-        raise InputError("expected a mapping of option names to values", Location(file=str(path)))
-    return {str(k).replace("-", "_"): v for k, v in data.items()}

@@ -3,8 +3,10 @@
 ``--profiles FILE.csv`` (format and examples: ``docs/profiles.md``) has the columns ``model,
 accelerator, input_tokens, output_tokens, requests_per_s`` and optionally ``tensor_parallel``,
 ``pipeline_parallel`` (default 1), ``precision`` (default: the model's first listed), ``ttft_ms``,
-``tpot_ms`` (the latency targets the measurement met; blank: none recorded). All bad cells are
-reported together (file, spreadsheet row, column).
+``tpot_ms`` (the latency targets the measurement met; blank: none recorded). It is read by the
+table reader (:mod:`planner.table`) like ``demand.csv``: case-insensitive headers, one number
+grammar, the same bounds (tokens, requests/s, latencies); all bad cells are reported together
+(file, spreadsheet row, column).
 
 Lookup, for one configuration (model, accelerator, tensor_parallel, pipeline_parallel, precision)
 and one workload shape (input, output tokens) with optional latency targets:
@@ -29,23 +31,31 @@ and one workload shape (input, output tokens) with optional latency targets:
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import math
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from planner.catalog.schema import PRECISIONS, Catalog, Model
-from planner.errors import InputError, InputErrors, Location
+from planner.catalog.schema import PRECISIONS, Catalog
 from planner.ids import unknown_id_hint
+from planner.table import (
+    MAX_REPORTED_ERRORS,
+    REQUIRED,
+    Column,
+    ErrorLog,
+    Row,
+    TableSpec,
+    cells,
+    parse_rows,
+    read_bytes,
+    read_table,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -62,10 +72,9 @@ OPTIONAL_COLUMNS = ("tensor_parallel", "pipeline_parallel", "precision", "ttft_m
 CONFIG_COLUMNS = ("model", "accelerator", "tensor_parallel", "pipeline_parallel", "precision")
 NUMERIC_COLUMNS = ("input_tokens", "output_tokens", "requests_per_s", "ttft_ms", "tpot_ms")
 FRAME_COLUMNS = (*CONFIG_COLUMNS, *NUMERIC_COLUMNS)
-MAX_PARALLEL = 1024
+MAX_PARALLEL = cells.MAX_PARALLEL
 IDW_NEIGHBOURS = 4
-MAX_ERRORS = 20
-_EXPECTED = f"required columns: {', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)}"
+MAX_ERRORS = MAX_REPORTED_ERRORS
 _CHUNK_CELLS = 2_000_000  # query x point distances held in memory at once
 
 
@@ -78,6 +87,25 @@ class ProfileHit:
     points: int  # measured points used
 
 
+#: The profiles file's format, for the table reader (one number grammar and bounds with demand.csv).
+PROFILE_SPEC = TableSpec(
+    "profiles file",
+    {
+        "model": Column(cells.identifier, REQUIRED),
+        "accelerator": Column(cells.identifier, REQUIRED),
+        "input_tokens": Column(cells.tokens, REQUIRED),
+        "output_tokens": Column(cells.tokens, REQUIRED),
+        "requests_per_s": Column(cells.positive_rate, REQUIRED),
+        "tensor_parallel": Column(cells.parallel, 1),
+        "pipeline_parallel": Column(cells.parallel, 1),
+        "precision": Column(cells.identifier, None),
+        "ttft_ms": Column(cells.latency_ms, math.nan),
+        "tpot_ms": Column(cells.latency_ms, math.nan),
+    },
+    REQUIRED_COLUMNS,
+)
+
+
 def load_profiles(path: str | os.PathLike[str], catalog: Catalog) -> ProfileTable:
     """Read a measured-profiles CSV and check it against the catalog.
 
@@ -86,17 +114,12 @@ def load_profiles(path: str | os.PathLike[str], catalog: Catalog) -> ProfileTabl
         InputErrors: Bad columns or rows, all reported together (at most :data:`MAX_ERRORS`).
     """
     name = os.fspath(path)
-    data, text = _read(name)
-    records = _csv_records(text, name)
-    header_row, columns = _header(records, name)
-    rows, errors = _parse_rows(records, header_row, columns, catalog, name)
-    errors += _duplicates(rows, name)
-    if len(errors) > MAX_ERRORS:
-        errors[MAX_ERRORS:] = [InputError(f"... and {len(errors) - MAX_ERRORS} more errors", Location(name))]
-    if errors:
-        raise InputErrors(errors)
-    if not rows:
-        raise InputError("no measurements: the file has a header but no data rows", Location(name))
+    data = read_bytes(name, PROFILE_SPEC.what)
+    log = ErrorLog(name, PROFILE_SPEC.names)
+    parsed = parse_rows(read_table(data, PROFILE_SPEC, log), PROFILE_SPEC, log)
+    rows = [row for row in (_checked(row, catalog, log) for row in parsed if row.ok) if row is not None]
+    _duplicates(rows, log)
+    log.raise_if_any()
     return ProfileTable(_frame(rows), name, hashlib.sha256(data).hexdigest())
 
 
@@ -105,163 +128,35 @@ def empty_profiles() -> ProfileTable:
     return ProfileTable(_frame([]), "", "")
 
 
-def _read(name: str) -> tuple[bytes, str]:
-    """The file's bytes and its text, decoded as UTF-8 with an optional BOM."""
-    try:
-        data = Path(name).read_bytes()
-        return data, data.decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", Location(name)) from None
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        hint = "save the file as UTF-8 (Excel: 'CSV UTF-8')"
-        raise InputError(f"not UTF-8 text (byte {exc.start}, line {line})", Location(name), hint) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(name)) from None
-
-
-def _csv_records(text: str, name: str) -> list[list[str]]:
-    """All records, one per spreadsheet row (a blank line is an empty record), cells stripped."""
-    records: list[list[str]] = []
-    try:
-        records.extend(
-            [cell.strip() for cell in r] for r in csv.reader(io.StringIO(text, newline=""), strict=True)
+def _checked(row: Row, catalog: Catalog, log: ErrorLog) -> dict[str, Any] | None:
+    """The typed row with its precision filled in, or ``None`` (logged) when the catalog disagrees."""
+    values = dict(row.values)
+    before = len(log.errors)
+    for column, valid, what in (
+        ("model", catalog.models, "models"),
+        ("accelerator", catalog.accelerators, "accelerators"),
+    ):
+        if values[column] not in valid:
+            hint = unknown_id_hint(values[column], valid, what)
+            log.add(f"unknown {column} '{values[column]}'", row.number, column, hint)
+    model = catalog.models.get(values["model"])
+    precision = values["precision"]
+    if precision is None:
+        values["precision"] = model.precisions[0] if model else None
+    elif precision not in PRECISIONS:
+        hint = unknown_id_hint(precision, PRECISIONS, "precisions")
+        log.add(f"unknown precision '{precision}'", row.number, "precision", hint)
+    elif model is not None and precision not in model.precisions:
+        hint = f"precisions listed for '{model.id}': {', '.join(model.precisions)}"
+        log.add(
+            f"precision '{precision}' is not listed for model '{model.id}'", row.number, "precision", hint
         )
-    except csv.Error as exc:
-        hint = "check the quotes: a quoted cell ends with '\"' and nothing follows it but a comma"
-        raise InputError(f"not valid CSV: {exc}", Location(name, len(records) + 1), hint) from None
-    return records
+    return {"row": row.number, **values} if len(log.errors) == before else None
 
 
-def _header(records: list[list[str]], name: str) -> tuple[int, dict[str, int]]:
-    """The header's spreadsheet row (the first non-blank one) and each known column's index."""
-    row = next((i for i, record in enumerate(records, start=1) if any(record)), None)
-    if row is None:
-        raise InputError("the file is empty (expected a header row)", Location(name))
-    columns: dict[str, int] = {}
-    errors: list[InputError] = []
-    valid = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-    if not {c.lower() for c in records[row - 1]} & set(valid):
-        separators = [s for s in (";", "\t", "|") if any(s in c for c in records[row - 1])]
-        hint = f"the columns seem separated by {separators[0]!r}, use ','; " if separators else ""
-        raise InputError("no known column in the header row", Location(name, row), hint + _EXPECTED)
-    for index, raw in enumerate(records[row - 1]):
-        column, where = raw.lower(), Location(name, row, raw)
-        if column and column not in valid:
-            errors.append(InputError("unknown column", where, unknown_id_hint(column, valid, "columns")))
-        elif column in columns:
-            errors.append(InputError("column appears twice", where))
-        elif column:
-            columns[column] = index
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    errors += [InputError("missing column", Location(name, row, c), _EXPECTED) for c in missing]
-    if errors:
-        raise InputErrors(errors)
-    return row, columns
-
-
-def _parse_rows(
-    records: list[list[str]], header_row: int, columns: dict[str, int], catalog: Catalog, name: str
-) -> tuple[list[dict[str, Any]], list[InputError]]:
-    """Typed rows after the header (each with its spreadsheet ``row``) and every error found."""
-    rows: list[dict[str, Any]] = []
-    errors: list[InputError] = []
-    used = set(columns.values())
-    for row in range(header_row + 1, len(records) + 1):
-        record = records[row - 1]
-        stray = next((i for i, cell in enumerate(record) if cell and i not in used), None)
-        if stray is not None:
-            message = f"a value in column {stray + 1}, which has no name in the header"
-            errors.append(InputError(message, Location(name, row), "quote values that contain commas"))
-        if stray is not None or not any(record):
-            continue
-        reader = _RowReader(name, row, {c: record[i] if i < len(record) else "" for c, i in columns.items()})
-        parsed = reader.parse(catalog)
-        errors += reader.errors
-        rows += [parsed] if parsed else []
-    return rows, errors
-
-
-class _RowReader:
-    """Typed values from one CSV row; a bad value is recorded in ``errors`` and read as ``None``."""
-
-    def __init__(self, file: str, row: int, values: dict[str, str]) -> None:
-        self.file, self.row, self.values = file, row, values
-        self.errors: list[InputError] = []
-
-    def fail(self, column: str, message: str, hint: str | None = None) -> None:
-        """Record an error in ``column``."""
-        self.errors.append(InputError(message, Location(self.file, self.row, column), hint))
-
-    def parse(self, catalog: Catalog) -> dict[str, Any] | None:
-        """The typed row, or ``None`` when any cell is bad."""
-        model = self.ident("model", catalog.models, "model", "models")
-        row: dict[str, Any] = {
-            "row": self.row,
-            "model": model,
-            "accelerator": self.ident("accelerator", catalog.accelerators, "accelerator", "accelerators"),
-            "tensor_parallel": self.count("tensor_parallel"),
-            "pipeline_parallel": self.count("pipeline_parallel"),
-            "precision": self.precision(catalog.models.get(model) if model else None),
-        }
-        row |= {c: self.number(c, required=c in REQUIRED_COLUMNS) for c in NUMERIC_COLUMNS}
-        return None if self.errors or None in row.values() else row
-
-    def ident(self, column: str, valid: Collection[str], what: str, plural: str) -> str | None:
-        """A required id that must be one of ``valid``."""
-        value = self.values.get(column, "")
-        if not value:
-            self.fail(column, "missing value")
-        elif value not in valid:
-            self.fail(column, f"unknown {what} '{value}'", unknown_id_hint(value, valid, plural))
-        return value if value in valid else None
-
-    def number(self, column: str, *, required: bool = True) -> float | None:
-        """A finite number > 0; a blank optional cell reads as NaN."""
-        raw = self.values.get(column, "")
-        if not raw:
-            if required:
-                self.fail(column, "missing value")
-            return None if required else math.nan
-        try:
-            value = float(raw)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value <= 0:
-            self.fail(column, f"expected a finite number greater than 0, got '{raw}'")
-            return None
-        return value
-
-    def count(self, column: str) -> int | None:
-        """A whole number from 1 to :data:`MAX_PARALLEL`; blank reads as 1."""
-        raw = self.values.get(column, "")
-        value = self.number(column) if raw else 1.0
-        if value is not None and (not value.is_integer() or value > MAX_PARALLEL):
-            self.fail(column, f"must be a whole number from 1 to {MAX_PARALLEL}, got '{raw}'")
-            return None
-        return None if value is None else int(value)
-
-    def precision(self, model: Model | None) -> str | None:
-        """A precision listed for ``model``; blank reads as the model's first listed."""
-        raw = self.values.get("precision", "")
-        if not raw:
-            return model.precisions[0] if model else None
-        if raw not in PRECISIONS:
-            self.fail(
-                "precision", f"unknown precision '{raw}'", unknown_id_hint(raw, PRECISIONS, "precisions")
-            )
-        elif model is not None and raw not in model.precisions:
-            hint = f"precisions listed for '{model.id}': {', '.join(model.precisions)}"
-            self.fail("precision", f"precision '{raw}' is not listed for model '{model.id}'", hint)
-        else:
-            return raw
-        return None
-
-
-def _duplicates(rows: list[dict[str, Any]], name: str) -> list[InputError]:
-    """One error per row that repeats an earlier row's configuration, shape and targets."""
+def _duplicates(rows: list[dict[str, Any]], log: ErrorLog) -> None:
+    """Log one error per row that repeats an earlier row's configuration, shape and targets."""
     seen: dict[tuple[Any, ...], int] = {}
-    errors: list[InputError] = []
     key_columns = [c for c in FRAME_COLUMNS if c != "requests_per_s"]
     hint = "keep one row per configuration, shape and latency targets"
     for row in rows:
@@ -270,9 +165,8 @@ def _duplicates(rows: list[dict[str, Any]], name: str) -> list[InputError]:
         )
         if key in seen:
             message = f"duplicate measurement: same {', '.join(key_columns)} as row {seen[key]}"
-            errors.append(InputError(message, Location(name, row["row"]), hint))
+            log.add(message, row["row"], hint=hint)
         seen.setdefault(key, row["row"])
-    return errors
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -8,6 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: Replicas are provisioned so that the planned load is at most this fraction of what they sustain.
 DEFAULT_TARGET_UTILIZATION = 0.8
+#: Smallest target utilisation: below it a replica's planned load is noise (and the LP's numbers
+#: leave the range the solvers handle exactly).
+MIN_TARGET_UTILIZATION = 0.01
+#: Most solver threads one may ask for.
+MAX_THREADS = 1024
 #: At most this share of an accelerator's chips in a period may be spot capacity. Equal to the default
 #: headroom (1 - target utilisation): losing every spot chip at once still leaves the measured maximum.
 DEFAULT_MAX_SPOT_SHARE = 0.2
@@ -25,7 +30,7 @@ class SolveSettings(BaseModel):
 
     accelerators: tuple[str, ...] | None = Field(None, description="Only these accelerators")
     apis: tuple[str, ...] | None = Field(None, description="Only these API offerings")
-    target_utilization: float = Field(DEFAULT_TARGET_UTILIZATION, gt=0, le=1)
+    target_utilization: float = Field(DEFAULT_TARGET_UTILIZATION, ge=MIN_TARGET_UTILIZATION, le=1)
     max_spot_share: float = Field(DEFAULT_MAX_SPOT_SHARE, ge=0, le=1)
     commitment_cost: Literal["term", "horizon"] = "term"
     max_chips: dict[str, int] = Field(
@@ -37,7 +42,7 @@ class SolveSettings(BaseModel):
     solver: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = Field(DEFAULT_TIME_LIMIT_S, gt=0)
     mip_gap: float = Field(DEFAULT_MIP_GAP, ge=0, lt=1)
-    threads: int | None = Field(None, ge=1)
+    threads: int | None = Field(None, ge=1, le=MAX_THREADS)
     baselines: bool = True
     reductions: bool = Field(True, description="Apply the exact model reductions (--no-reductions: none)")
     work_limit: int | None = Field(

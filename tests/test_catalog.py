@@ -296,3 +296,20 @@ def test_cli_estimate_wrong_id_exits_2_with_close_match() -> None:
     assert result.returncode == 2
     assert "did you mean 'h100-sxm'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [("accelerator.yaml", "accelerators.yaml"), ("apis.yml", "apis.yaml"), ("Models.YAML", "models.yaml")],
+)
+def test_a_misnamed_file_in_a_catalog_folder_is_an_error_with_the_close_match(
+    tmp_path: Path, name: str, match: str
+) -> None:
+    folder = _write(tmp_path / "mine", "apis.yaml", "[]\n")
+    _write(folder, name, "- {id: tgpu-z, chips_per_node: 8}\n")
+    _write(folder, "README.md", "notes are fine\n")
+    with pytest.raises(InputError) as info:
+        load_catalog([folder])
+    text = info.value.render()
+    assert text.startswith(str(folder / name))
+    assert f"did you mean '{match}'" in text

@@ -16,7 +16,10 @@ from planner.demand import (
     DEFAULT_TPOT_MS,
     DEFAULT_TTFT_MS,
     DEMAND_COLUMNS,
+    MAX_HOURS,
+    MAX_LATENCY_MS,
     MAX_REQUESTS_PER_S,
+    MAX_TOKENS,
     check_demand,
     load_demand,
     read_demand_frame,
@@ -242,6 +245,39 @@ def test_booleans(tmp_path: Path, cell: str, expected: bool) -> None:
     assert bool(load_demand(path, CATALOG).frame["self_host_only"].iloc[0]) is expected
 
 
+def test_api_only_with_zero_min_replicas_is_fine(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, rows("a,chat,1,10,10,llama-3.1-8b,,yes,0", header=HEADER + ",api_only,min_replicas")
+    )
+    assert load_demand(path, CATALOG).frame["min_replicas"].tolist() == [0]
+
+
+def test_bounds_are_inclusive(tmp_path: Path) -> None:
+    line = "a,chat,1000000,1e7,1e7,mystery-model,,876600,86400000"
+    path = write(tmp_path, rows(line, header=HEADER + ",hours,ttft_ms"))
+    row = load_demand(path, CATALOG).frame.iloc[0]
+    assert (row["requests_per_s"], row["hours"], row["ttft_ms"]) == (
+        MAX_REQUESTS_PER_S,
+        MAX_HOURS,
+        MAX_LATENCY_MS,
+    )
+    assert row["input_tokens"] == MAX_TOKENS
+
+
+def test_a_workload_missing_from_a_period_is_zero_there_with_a_warning(tmp_path: Path) -> None:
+    lines = ["a,chat,1,10,10,llama-3.1-8b,", "a,bulk,2,10,10,llama-3.1-8b,", "b,chat,1,10,10,llama-3.1-8b,"]
+    lines += ["c,chat,1,10,10,llama-3.1-8b,"]
+    demand = load_demand(write(tmp_path, rows(*lines)), CATALOG)
+    assert demand.warnings == (
+        "workload 'bulk' has no row in periods 'b', 'c': planned as 0 requests/s there "
+        "(add a row with requests_per_s 0 to say so)",
+    )
+    [good] = load_demand(DATA / "good.csv", CATALOG).warnings
+    assert good.startswith("workload 'chat-long' has no row in period 'Q2 2026':")
+    full = write(tmp_path, rows("a,chat,1,10,10,llama-3.1-8b,", "b,chat,0,10,10,llama-3.1-8b,"), name="f.csv")
+    assert load_demand(full, CATALOG).warnings == ()
+
+
 def test_min_replicas_accepts_whole_floats(tmp_path: Path) -> None:
     path = write(tmp_path, rows("a,chat,1,10,10,llama-3.1-8b,,3.0", header=HEADER + ",min_replicas"))
     assert load_demand(path, CATALOG).frame["min_replicas"].tolist() == [3]
@@ -313,13 +349,30 @@ ROW_ERRORS = [
         ",target_utilization",
         2,
         "target_utilization",
-        ["above 0 and at most 1"],
+        ["fraction from 0.01 to 1"],
     ),
-    ("a,chat,1,10,10,llama-3.1-8b,,1.2", ",target_utilization", 2, "target_utilization", ["at most 1"]),
+    ("a,chat,1,10,10,llama-3.1-8b,,1.2", ",target_utilization", 2, "target_utilization", ["0.01 to 1"]),
     ("a,chat,1,10,10,llama-3.1-8b,,-1", ",min_replicas", 2, "min_replicas", ["from 0 to"]),
     ("a,chat,1,10,10,llama-3.1-8b,,2.5", ",min_replicas", 2, "min_replicas", ["whole number, got '2.5'"]),
     ("a,chat,1,10,10,llama-3.1-8b,,0", ",hours", 2, "hours", ["greater than 0"]),
     ("a,chat,1,10,10,llama-3.1-8b,,-2", ",ttft_ms", 2, "ttft_ms", ["greater than 0"]),
+    ("a,chat,1,10,10,llama-3.1-8b,,1e300", ",hours", 2, "hours", ["876,600 hours (100 years)", "MAX_HOURS"]),
+    ("a,chat,1,10,10,llama-3.1-8b,,876601", ",hours", 2, "hours", ["above the bound"]),
+    ("a,chat,1,2e7,10,llama-3.1-8b,", "", 2, "input_tokens", ["10,000,000 tokens", "MAX_TOKENS"]),
+    ("a,chat,1,10,1e300,llama-3.1-8b,", "", 2, "output_tokens", ["MAX_TOKENS"]),
+    ("a,chat,1,10,10,llama-3.1-8b,,1e12", ",tpot_ms", 2, "tpot_ms", ["MAX_LATENCY_MS"]),
+    ("a,chat,1e300,10,10,llama-3.1-8b,", "", 2, "requests_per_s", ["MAX_REQUESTS_PER_S"]),
+    ("a,chat,1e-20,10,10,llama-3.1-8b,", "", 2, "requests_per_s", ["MIN_REQUESTS_PER_S", "write 0"]),
+    ("a,chat,1,0.5,10,llama-3.1-8b,", "", 2, "input_tokens", ["MIN_TOKENS"]),
+    ("a,chat,1,10,10,llama-3.1-8b,,1e-6", ",hours", 2, "hours", ["MIN_HOURS"]),
+    ("a,chat,1,10,10,llama-3.1-8b,,1e-300", ",target_utilization", 2, "target_utilization", ["0.01 to 1"]),
+    (
+        "a,chat,1,10,10,llama-3.1-8b,,yes,2",
+        ",api_only,min_replicas",
+        2,
+        "min_replicas",
+        ["'api_only' is true", "'min_replicas' must be 0", "got 2"],
+    ),
     ("a,chat,1,10,10,llama-3.1-8b,,abc", ",tpot_ms", 2, "tpot_ms", ["expected a number"]),
     ('"a\tb",chat,1,10,10,llama-3.1-8b,', "", 2, "period", ["control character (U+0009)"]),
     ("a,chat,1,10,10,llama-3.1-8b,,x", "", 2, None, ["8 cells", "7 columns"]),
@@ -361,7 +414,7 @@ HEADER_ERRORS = [
         "request_per_s",
         ["unknown column", "did you mean 'requests_per_s'?"],
     ),
-    (HEADER.replace("input_tokens", "Input_Tokens"), "Input_Tokens", ["did you mean 'input_tokens'"]),
+    (HEADER.replace("input_tokens", "Input_Tokenz"), "Input_Tokenz", ["did you mean 'input_tokens'"]),
     (HEADER + ",zzz", "zzz", ["unknown column 'zzz'", "valid columns: api_only"]),
     (HEADER + ",model", "model", ["appears twice", "columns 6 and 8"]),
 ]
@@ -376,6 +429,23 @@ def test_header_errors(tmp_path: Path, header: str, column: str, fragments: list
     assert matching, errors
     assert all(f in matching[0] for f in fragments), matching[0]
     assert all("row 1" in text for text in errors)
+
+
+def test_headers_are_case_insensitive(tmp_path: Path) -> None:
+    upper = write(tmp_path, rows("a,chat,1,10,10,llama-3.1-8b,", header=HEADER.upper()), name="upper.csv")
+    plain = write(tmp_path, rows("a,chat,1,10,10,llama-3.1-8b,"))
+    pd.testing.assert_frame_equal(load_demand(upper, CATALOG).frame, load_demand(plain, CATALOG).frame)
+    mixed = write(tmp_path, rows("a,chat,1,10,10,llama-3.1-8b,", header=" Period ,WorkLoad" + HEADER[15:]))
+    assert load_demand(mixed, CATALOG).frame["workload"].tolist() == ["chat"]
+
+
+def test_a_comma_header_of_unknown_names_gets_close_matches_not_the_save_as_csv_hint(tmp_path: Path) -> None:
+    path = write(tmp_path, "periode,workloads,rate\na,chat,1\n")
+    text = load_error(path).render()
+    assert "save the file as CSV" not in text
+    assert "unknown column 'periode'" in text
+    assert "did you mean 'period'" in text
+    assert "missing required column 'requests_per_s'" in text
 
 
 def test_missing_required_columns_are_all_named(tmp_path: Path) -> None:
@@ -422,8 +492,8 @@ CATALOG_ERRORS = [
     ),
     ("a,chat,1,190000,20000,,85", "input_tokens", ["210000", "quality >= 85", "largest: 200000"]),
     ("a,chat,1,140000,10,,50", None, None),
-    ("a,chat,1,1e9,1e9,mystery-model,", None, None),
-    ("a,chat,1,1e9,1e9,hosted-llama-70b,", "model", ["API offering"]),
+    ("a,chat,1,1e7,1e7,mystery-model,", None, None),
+    ("a,chat,1,1e7,1e7,hosted-llama-70b,", "model", ["API offering"]),
 ]
 
 

@@ -28,3 +28,18 @@ def test_no_warning_when_everything_can_be_self_hosted(make_case: CaseFactory) -
         accelerators=[accelerator("tgpu-a", 2.0)], rates={"tgpu-a": 10.0}, demand=[("p0", "chat", 5.0, 1.0)]
     )
     assert case.solve().plan.diagnostics.warnings == ()
+
+
+def test_a_workload_missing_from_a_period_is_planned_as_zero_with_a_warning(make_case: CaseFactory) -> None:
+    case = make_case(
+        accelerators=[accelerator("tgpu-a", 2.0)],
+        rates={"tgpu-a": 10.0},
+        demand=[("p0", "chat", 5.0, 1.0), ("p0", "bulk", 5.0, 1.0), ("p1", "chat", 5.0, 1.0)],
+    )
+    plan = case.solve().plan
+    assert plan.diagnostics.warnings == (
+        "workload 'bulk' has no row in period 'p1': planned as 0 requests/s there "
+        "(add a row with requests_per_s 0 to say so)",
+    )
+    assert [d.replicas for d in plan.periods[1].deployments] == [1]  # only chat's 5 req/s in p1
+    assert case.verify(plan) == []

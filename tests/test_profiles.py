@@ -412,11 +412,16 @@ def test_errors_name_row_column_and_valid_values() -> None:
             "unknown column",
             "did you mean 'requests_per_s'?",
         ),
-        (HEADER.replace(",requests_per_s", "") + f"\n{MODEL},l4,1,1\n", "missing column", "required columns"),
+        (HEADER.replace(",requests_per_s", "") + f"\n{MODEL},l4,1,1\n", "missing required column", None),
         (f"{HEADER},model\n{MODEL},l4,1,1,1,{MODEL}\n", "twice", None),
-        (f"{HEADER}\n{MODEL},l4,1,1,1,extra\n", "column 6, which has no name", "quote"),
+        (f"{HEADER}\n{MODEL},l4,1,1,1,extra\n", "6 cells but the header names 5 columns", "quote"),
+        (f"{HEADER},\n{MODEL},l4,1,1,1,extra\n", "column 6, which has no name", "quote"),
         (f'{HEADER}\n{MODEL},l4,"1"2,1,1\n', "not valid CSV", "quote"),
-        ("a,b\n1,2\n", "no known column", "required columns"),
+        ("a,b\n1,2\n", "unknown column 'b'", "valid columns: accelerator"),
+        ("a;b\n1;2\n", "expected comma-separated columns", "separated by ';'"),
+        (HEADER.upper() + f"\n{MODEL},l4,1,1,1e7\n", "above the bound of 1,000,000 requests/s", None),
+        (f"{HEADER}\n{MODEL},l4,1e300,1,1\n", "MAX_TOKENS", None),
+        (f"{HEADER},tpot_ms\n{MODEL},l4,1,1,1,nan\n", "NaN and infinity are not allowed", None),
         (f"{HEADER}\n{MODEL},l4,1,1,\n", "missing value", None),
         (f"{HEADER},pipeline_parallel\n{MODEL},l4,1,1,1,4096\n", "whole number from 1 to 1024", None),
         (f"{HEADER},ttft_ms\n{MODEL},l4,1,1,1,-1\n", "greater than 0", None),
@@ -546,16 +551,15 @@ def test_fuzz_csv_cells(
         assert (table.frame["requests_per_s"] > 0).all()
 
 
-POSITIVE = st.floats(min_value=1e-3, max_value=1e7, allow_nan=False)
+POSITIVE = st.floats(min_value=1.0, max_value=1e7, allow_nan=False)
+RATE = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False)
 QUERY = st.one_of(POSITIVE, st.sampled_from([0.0, -1.0, math.nan, math.inf, 1e300, 5e-324]))
 TARGET = st.one_of(st.none(), st.floats(min_value=1, max_value=1e4))
 
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(
-        st.tuples(POSITIVE, POSITIVE, POSITIVE, TARGET), min_size=1, max_size=20, unique_by=lambda p: p[:2]
-    ),
+    st.lists(st.tuples(POSITIVE, POSITIVE, RATE, TARGET), min_size=1, max_size=20, unique_by=lambda p: p[:2]),
     st.lists(st.tuples(QUERY, QUERY, TARGET), min_size=1, max_size=20),
     st.booleans(),
 )

@@ -1,9 +1,10 @@
 """Load the shipped catalogs and the user's catalog folders, merge them and validate the result.
 
 A catalog folder holds any of ``accelerators.yaml``, ``models.yaml`` and ``apis.yaml``, each a YAML
-list of entries with an ``id``. Folders are applied in order over the shipped catalogs: an entry
-whose id exists is merged over it field by field (price offers by ``provider`` and ``tier``), and
-the merged entry is validated again; a new id adds an entry.
+list of entries with an ``id``; any other YAML file in it (``accelerator.yaml``, ``apis.yml``) is an
+error with the close match, never silently ignored. Folders are applied in order over the shipped
+catalogs: an entry whose id exists is merged over it field by field (price offers by ``provider``
+and ``tier``), and the merged entry is validated again; a new id adds an entry.
 """
 
 from __future__ import annotations
@@ -150,11 +151,28 @@ def _user_dir(folder: str | os.PathLike[str]) -> Path:
             Location(file=str(path)),
         )
     known = {f"{kind}.yaml" for kind in KINDS}
+    for unknown in _unknown_files(path, known):
+        hint = unknown_id_hint(unknown.lower(), known, "files")
+        raise InputError(
+            "not a catalog file: a catalog folder holds accelerators.yaml, models.yaml and apis.yaml",
+            Location(file=str(path / unknown)),
+            hint,
+        )
     if not any((path / name).is_file() for name in known):
         raise InputError(
             "catalog folder holds none of accelerators.yaml, models.yaml, apis.yaml", Location(file=str(path))
         )
     return path
+
+
+def _unknown_files(path: Path, known: set[str]) -> list[str]:
+    """YAML files of a user's catalog folder that are not catalog files (they would be ignored)."""
+    try:
+        names = sorted(entry.name for entry in path.iterdir())
+    except OSError as exc:
+        raise InputError(f"cannot read the folder: {exc.strerror or exc}", Location(file=str(path))) from None
+    yaml_names = [n for n in names if n.lower().endswith((".yaml", ".yml")) and not n.startswith(".")]
+    return [n for n in yaml_names if n not in known]
 
 
 def load_catalog(

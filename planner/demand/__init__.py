@@ -14,23 +14,31 @@ column                    required  meaning
 ``workload``              yes       an id (``^[a-z0-9][a-z0-9.-]*$``); a model's traffic may be split
                                     by request size into several workloads
 ``requests_per_s``        yes       the rate to provision for, 0 to :data:`MAX_REQUESTS_PER_S`
-``input_tokens``          yes       mean input tokens per request, > 0
-``output_tokens``         yes       mean output tokens per request, > 0
+``input_tokens``          yes       mean input tokens per request, > 0, at most :data:`MAX_TOKENS`
+``output_tokens``         yes       mean output tokens per request, > 0, at most :data:`MAX_TOKENS`
 ``model``                 one of    a catalog model id: served by that model self-hosted or by an
 ``min_quality``           the two   API offering it; or a quality floor any model or API at or
                                     above it meets
-``hours``                 no        the period's length (> 0, default 1); one number per period: a
-                                    blank cell takes the length other rows of the period give
+``hours``                 no        the period's length (> 0, at most :data:`MAX_HOURS`, default 1);
+                                    one number per period: a blank cell takes the length other
+                                    rows of the period give
 ``ttft_ms``               no        time-to-first-token target, default :data:`DEFAULT_TTFT_MS`
 ``tpot_ms``               no        time-per-output-token target, default :data:`DEFAULT_TPOT_MS`
+                                    (both > 0, at most :data:`MAX_LATENCY_MS`)
 ``self_host_only``        no        true/false, yes/no or 1/0 (any case); default false
-``api_only``              no        as above; not together with ``self_host_only``
+``api_only``              no        as above; not together with ``self_host_only``, nor with a
+                                    ``min_replicas`` above 0
 ``max_api_share``         no        fraction of the rate an API may take, in [0, 1]; default 1
 ``target_utilization``    no        fraction in (0, 1]; blank: the solve-wide default (NaN here)
 ``min_replicas``          no        whole number >= 0; default 0
 ========================  ========  ==============================================================
 
-Row numbers in messages are those a spreadsheet shows: the header is row 1, the first data row 2.
+Header names are case-insensitive. Numbers follow one grammar (:mod:`planner.table.cells`): no
+NaN, no infinity. Row numbers in messages are those a spreadsheet shows: the header is row 1, the
+first data row 2.
+
+A workload with no row in some period is planned as 0 requests/s there, with a warning in the
+plan's ``diagnostics.warnings`` (:attr:`Demand.warnings`).
 
 Default latency targets
 -----------------------
@@ -44,7 +52,7 @@ Stages
 :func:`read_demand_frame` parses and type-checks a file without a catalog; :func:`check_demand`
 checks a frame against the catalog (known models, reachable quality floors, request sizes that fit
 a context); :func:`load_demand` does both and reports the errors of both in one go, at most
-:data:`~planner.demand._log.MAX_REPORTED_ERRORS` of them, as :class:`~planner.errors.InputErrors`.
+:data:`~planner.table.MAX_REPORTED_ERRORS` of them, as :class:`~planner.errors.InputErrors`.
 """
 
 from __future__ import annotations
@@ -56,19 +64,21 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.catalog.schema import Catalog
-from planner.demand._cells import MAX_REQUESTS_PER_S
 from planner.demand._check import check_rows
-from planner.demand._csv import read_bytes, read_table
-from planner.demand._log import ErrorLog
 from planner.demand._rows import Parsed, parse_rows
-from planner.demand._spec import DEFAULT_HOURS, DEFAULT_TPOT_MS, DEFAULT_TTFT_MS, DEMAND_COLUMNS
+from planner.demand._spec import DEFAULT_HOURS, DEFAULT_TPOT_MS, DEFAULT_TTFT_MS, DEMAND_COLUMNS, DEMAND_SPEC
+from planner.table import ErrorLog, read_bytes, read_table
+from planner.table.cells import MAX_HOURS, MAX_LATENCY_MS, MAX_REQUESTS_PER_S, MAX_TOKENS
 
 __all__ = [
     "DEFAULT_HOURS",
     "DEFAULT_TPOT_MS",
     "DEFAULT_TTFT_MS",
     "DEMAND_COLUMNS",
+    "MAX_HOURS",
+    "MAX_LATENCY_MS",
     "MAX_REQUESTS_PER_S",
+    "MAX_TOKENS",
     "Demand",
     "check_demand",
     "load_demand",
@@ -91,6 +101,8 @@ class Demand:
             a model is pinned), ``ttft_ms``, ``tpot_ms``, ``self_host_only``, ``api_only``,
             ``max_api_share``, ``target_utilization`` (NaN: the solve-wide default),
             ``min_replicas``, ``hours`` and ``source_row`` (the spreadsheet row).
+        warnings: one line per workload with no row in some period (planned as 0 there); they
+            go to the plan's ``diagnostics.warnings``.
     """
 
     path: str
@@ -98,6 +110,7 @@ class Demand:
     periods: tuple[str, ...]
     hours: dict[str, float]
     frame: pd.DataFrame
+    warnings: tuple[str, ...] = ()
 
     @property
     def workloads(self) -> tuple[str, ...]:
@@ -107,7 +120,7 @@ class Demand:
 
 def _parse(data: bytes, log: ErrorLog) -> Parsed:
     """The typed rows of a file's bytes; row errors are logged, file errors raised."""
-    return parse_rows(read_table(data, log), log)
+    return parse_rows(read_table(data, DEMAND_SPEC, log), log)
 
 
 def read_demand_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -123,8 +136,8 @@ def read_demand_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
         InputError: the file is missing, unreadable or malformed (all row errors together).
     """
     file = os.fspath(path)
-    log = ErrorLog(file)
-    frame = _parse(read_bytes(file), log).frame
+    log = ErrorLog(file, DEMAND_COLUMNS)
+    frame = _parse(read_bytes(file, DEMAND_SPEC.what), log).frame
     log.raise_if_any()
     return frame
 
@@ -141,7 +154,7 @@ def check_demand(frame: pd.DataFrame, catalog: Catalog, path: str | os.PathLike[
         InputError: unknown model ids, quality floors nothing reaches, requests longer than every
             candidate's context (all errors together).
     """
-    log = ErrorLog(os.fspath(path))
+    log = ErrorLog(os.fspath(path), DEMAND_COLUMNS)
     check_rows(frame, catalog, log)
     log.raise_if_any()
 
@@ -161,12 +174,12 @@ def load_demand(path: str | os.PathLike[str], catalog: Catalog) -> Demand:
             of the parse and the catalog check are reported together.
     """
     file = os.fspath(path)
-    data = read_bytes(file)
-    log = ErrorLog(file)
+    data = read_bytes(file, DEMAND_SPEC.what)
+    log = ErrorLog(file, DEMAND_COLUMNS)
     parsed = _parse(data, log)
     check_rows(parsed.references, catalog, log)
     log.raise_if_any()
     frame = parsed.frame
     periods = tuple(dict.fromkeys(frame["period"].tolist()))
     hours = dict(zip(frame["period"].tolist(), frame["hours"].tolist(), strict=True))
-    return Demand(file, hashlib.sha256(data).hexdigest(), periods, hours, frame)
+    return Demand(file, hashlib.sha256(data).hexdigest(), periods, hours, frame, parsed.warnings)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.catalog.schema import Catalog
-from planner.demand._log import ErrorLog
 from planner.ids import unknown_id_hint
+from planner.table import ErrorLog
 
 
 class Candidates:

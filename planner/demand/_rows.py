@@ -8,22 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from planner.demand._cells import CellError
-from planner.demand._csv import Table
-from planner.demand._log import ErrorLog
-from planner.demand._spec import COLUMNS, DEFAULT_HOURS, FRAME_DTYPES, REQUIRED, Column
+from planner.demand._spec import COLUMNS, DEFAULT_HOURS, DEMAND_SPEC, FRAME_DTYPES
+from planner.table import ErrorLog, Row, Table
+from planner.table import parse_rows as parse_cells
 
 #: The frame columns the catalog check reads.
 REFERENCE_COLUMNS: tuple[str, ...] = ("source_row", "model", "min_quality", "input_tokens", "output_tokens")
-
-
-@dataclass(frozen=True)
-class Row:
-    """One data row: its spreadsheet number and the cells that parsed, by column."""
-
-    number: int
-    values: dict[str, Any]
-    ok: bool
 
 
 @dataclass(frozen=True)
@@ -35,10 +25,13 @@ class Parsed:
         references: the catalog references of every row whose ``model`` and ``min_quality``
             cells parsed, valid or not (token counts NaN where they did not parse), so that the
             catalog check reports its errors together with the row errors.
+        warnings: what the file leaves to a rule the user may not expect (a workload with no row
+            in some period is planned as 0 requests/s there).
     """
 
     frame: pd.DataFrame
     references: pd.DataFrame
+    warnings: tuple[str, ...] = ()
 
 
 def parse_rows(table: Table, log: ErrorLog) -> Parsed:
@@ -52,32 +45,31 @@ def parse_rows(table: Table, log: ErrorLog) -> Parsed:
         The typed rows.
     """
     rows = [
-        _parse_row(number, dict(zip(table.header, cells, strict=True)), log) for number, cells in table.rows
+        Row(row.number, row.values, _check_row(row.values, row.number, log) and row.ok)
+        for row in parse_cells(table, DEMAND_SPEC, log)
     ]
     _check_duplicates(rows, log)
     hours = _period_hours(rows, log)
-    return Parsed(_frame([row for row in rows if row.ok], hours), _references(rows))
+    frame = _frame([row for row in rows if row.ok], hours)
+    return Parsed(frame, _references(rows), missing_rows(frame))
 
 
-def _parse_row(number: int, cells: dict[str, str], log: ErrorLog) -> Row:
-    """Parse every cell of one row (blank or absent cells take their default) and check the row."""
-    values: dict[str, Any] = {}
-    for name, column in COLUMNS.items():
-        try:
-            values[name] = _parse_cell(cells.get(name, ""), column)
-        except CellError as exc:
-            log.add(str(exc), number, name)
-    ok = len(values) == len(COLUMNS)
-    return Row(number, values, _check_row(values, number, log) and ok)
-
-
-def _parse_cell(text: str, column: Column) -> Any:
-    """The value of one cell, or its column's default when blank."""
-    if text:
-        return column.parse(text)
-    if column.default is REQUIRED:
-        raise CellError("missing value: this column is required")
-    return column.default
+def missing_rows(frame: pd.DataFrame) -> tuple[str, ...]:
+    """One warning per workload that has no row in some period: it is planned as 0 there."""
+    periods = list(dict.fromkeys(frame["period"].tolist()))
+    given: dict[str, set[str]] = {}
+    for period, workload in zip(frame["period"].tolist(), frame["workload"].tolist(), strict=True):
+        given.setdefault(workload, set()).add(period)
+    warnings = []
+    for workload, seen in given.items():
+        absent = [period for period in periods if period not in seen]
+        if absent:
+            shown = ", ".join(repr(p) for p in absent[:5]) + (", ..." if len(absent) > 5 else "")
+            warnings.append(
+                f"workload '{workload}' has no row in period{'s' if len(absent) > 1 else ''} {shown}: "
+                "planned as 0 requests/s there (add a row with requests_per_s 0 to say so)"
+            )
+    return tuple(warnings)
 
 
 def _check_row(values: dict[str, Any], number: int, log: ErrorLog) -> bool:
@@ -90,6 +82,9 @@ def _check_row(values: dict[str, Any], number: int, log: ErrorLog) -> bool:
     if values.get("api_only") and values.get("max_api_share", 1.0) < 1:
         message = "'api_only' is true, so 'max_api_share' must be 1 or blank"
         log.add(f"{message}, got {values['max_api_share']:g}", number, "max_api_share")
+    if values.get("api_only") and values.get("min_replicas", 0) > 0:
+        message = "'api_only' is true, so no replica is ever deployed: 'min_replicas' must be 0 or blank"
+        log.add(f"{message}, got {values['min_replicas']}", number, "min_replicas")
     return len(log.errors) == before
 
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-from planner.demand import _cells as cells
+from planner.table import REQUIRED, Column, TableSpec, cells
 
 #: Time-to-first-token target when a row leaves ``ttft_ms`` blank, milliseconds.
 DEFAULT_TTFT_MS: float = 2000.0
@@ -33,43 +30,28 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
 DEMAND_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + TARGET_COLUMNS + OPTIONAL_COLUMNS
 
 
-class _Required:
-    """Marker default of a column that may not be left blank."""
-
-    def __repr__(self) -> str:
-        return "REQUIRED"
-
-
-REQUIRED = _Required()
-
-
-@dataclass(frozen=True)
-class Column:
-    """How one column's cells are read: a parser for filled cells, a value for blank ones."""
-
-    parse: Callable[[str], Any]
-    default: Any
-
-
 #: Parsers and blank-cell values, in :data:`DEMAND_COLUMNS` order. A blank ``hours`` is ``None``:
 #: the row takes its period's length from the other rows, else :data:`DEFAULT_HOURS`.
 COLUMNS: dict[str, Column] = {
     "period": Column(cells.label, REQUIRED),
     "workload": Column(cells.identifier, REQUIRED),
     "requests_per_s": Column(cells.rate, REQUIRED),
-    "input_tokens": Column(cells.positive, REQUIRED),
-    "output_tokens": Column(cells.positive, REQUIRED),
+    "input_tokens": Column(cells.tokens, REQUIRED),
+    "output_tokens": Column(cells.tokens, REQUIRED),
     "model": Column(cells.identifier, None),
     "min_quality": Column(cells.non_negative, math.nan),
-    "hours": Column(cells.positive, None),
-    "ttft_ms": Column(cells.positive, DEFAULT_TTFT_MS),
-    "tpot_ms": Column(cells.positive, DEFAULT_TPOT_MS),
+    "hours": Column(cells.hours, None),
+    "ttft_ms": Column(cells.latency_ms, DEFAULT_TTFT_MS),
+    "tpot_ms": Column(cells.latency_ms, DEFAULT_TPOT_MS),
     "self_host_only": Column(cells.boolean, False),
     "api_only": Column(cells.boolean, False),
     "max_api_share": Column(cells.share, 1.0),
     "target_utilization": Column(cells.utilization, math.nan),
     "min_replicas": Column(cells.whole, 0),
 }
+
+#: The demand file's format, for the table reader.
+DEMAND_SPEC = TableSpec("demand file", COLUMNS, REQUIRED_COLUMNS, TARGET_COLUMNS)
 
 #: Columns of :attr:`Demand.frame` and their dtypes (``"str"`` is pandas' default string dtype).
 FRAME_DTYPES: dict[str, str] = {

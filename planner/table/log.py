@@ -1,8 +1,9 @@
-"""Collect the input errors of one demand file and raise them together."""
+"""Collect the input errors of one table file and raise them together."""
 
 from __future__ import annotations
 
-from planner.demand._spec import DEMAND_COLUMNS
+from collections.abc import Sequence
+
 from planner.errors import InputError, InputErrors, Location
 
 #: At most this many errors are shown; a last line counts the rest.
@@ -10,10 +11,16 @@ MAX_REPORTED_ERRORS = 20
 
 
 class ErrorLog:
-    """The input errors found so far in one file, raised together by :meth:`raise_if_any`."""
+    """The input errors found so far in one file, raised together by :meth:`raise_if_any`.
 
-    def __init__(self, file: str) -> None:
+    Args:
+        file: the file named in every message.
+        columns: the file's known columns; errors of one row are ordered by them.
+    """
+
+    def __init__(self, file: str, columns: Sequence[str] = ()) -> None:
         self.file = file
+        self.columns = tuple(columns)
         self.errors: list[InputError] = []
 
     def add(
@@ -35,7 +42,7 @@ class ErrorLog:
         """
         if not self.errors:
             return
-        ordered = sorted(self.errors, key=_position)
+        ordered = sorted(self.errors, key=self._position)
         shown = ordered[:MAX_REPORTED_ERRORS]
         hidden = len(ordered) - len(shown)
         if hidden:
@@ -44,9 +51,8 @@ class ErrorLog:
             raise shown[0]
         raise InputErrors(shown)
 
-
-def _position(error: InputError) -> tuple[int, int]:
-    """Sort key: row, then the column's place in :data:`DEMAND_COLUMNS` (file-wide errors first)."""
-    column = error.location.column
-    place = DEMAND_COLUMNS.index(column) if column in DEMAND_COLUMNS else len(DEMAND_COLUMNS)
-    return error.location.row or 0, place
+    def _position(self, error: InputError) -> tuple[int, int]:
+        """Sort key: row, then the column's place among the known columns (file-wide errors first)."""
+        column = error.location.column
+        place = self.columns.index(column) if column in self.columns else len(self.columns)
+        return error.location.row or 0, place
