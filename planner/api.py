@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -15,6 +15,9 @@ from planner.ids import unknown_id_hint
 from planner.perf import Estimate
 from planner.pipeline import Solved, load_problem, resolve_demand_path, solve_problem
 from planner.settings import SolveSettings
+
+if TYPE_CHECKING:
+    from planner.verify import VerifyReport
 
 #: CLI / options.yaml names that differ from SolveSettings fields.
 _RENAMES = {"time_limit": "time_limit_s"}
@@ -122,14 +125,20 @@ def _solve(
     started: float,
 ) -> Solved:
     demand_file, folder = resolve_demand_path(demand)
-    merged: dict[str, Any] = dict(folder)
-    merged.update({k: v for k, v in flags.items() if v is not None and v != {}})
-    if "max_chips" in folder and "max_chips" not in {k for k, v in flags.items() if v}:
-        merged["max_chips"] = folder["max_chips"]
+    merged = _merge_flags(folder, flags)
     dirs = _catalog_dirs(folder, catalog_dirs)
     settings = make_settings(merged)
     problem = load_problem(demand_file, dirs, merged.get("profiles"), settings)
     return solve_problem(problem, save_model=merged.get("save_model"), started=started)
+
+
+def _merge_flags(folder: Mapping[str, Any], flags: Mapping[str, Any]) -> dict[str, Any]:
+    """A folder's options (options.yaml, profiles.csv, catalog/) with the command line's flags over them."""
+    merged: dict[str, Any] = dict(folder)
+    merged.update({k: v for k, v in flags.items() if v is not None and v != {}})
+    if "max_chips" in folder and "max_chips" not in {k for k, v in flags.items() if v}:
+        merged["max_chips"] = folder["max_chips"]
+    return merged
 
 
 def _catalog_dirs(folder: Mapping[str, Any], catalog_dirs: Sequence[str | os.PathLike[str]]) -> list[Any]:
@@ -138,14 +147,23 @@ def _catalog_dirs(folder: Mapping[str, Any], catalog_dirs: Sequence[str | os.Pat
 
 
 def verify_plan_file(
-    plan_file: str, demand: str, catalog_dirs: Sequence[str], profiles: str | None
-) -> list[str]:
-    """Problems found re-checking a plan file against its demand and the catalogs (empty: verified)."""
-    from planner.verify import read_plan, verify_plan
+    plan_file: str | os.PathLike[str],
+    demand: str | os.PathLike[str],
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    flags: Mapping[str, Any] | None = None,
+) -> VerifyReport:
+    """Re-check a plan file against its demand and the catalogs (``plan verify``).
+
+    The settings come from ``flags`` (``plan solve``'s options) over the demand folder's
+    ``options.yaml``, never from the plan: where they differ from the plan's recorded settings, the
+    report warns. The plan is read first: an unreadable plan raises InputError before any input loads.
+    """
+    from planner.planfile import read_plan
+    from planner.verify import verify
 
     plan = read_plan(plan_file)
     demand_file, folder = resolve_demand_path(demand)
-    dirs = _catalog_dirs(folder, catalog_dirs)
-    settings = make_settings(dict(plan.inputs.settings))  # the plan is checked under its own settings
-    problem = load_problem(demand_file, dirs, profiles or folder.get("profiles"), settings)  # type: ignore[arg-type]
-    return verify_plan(plan, problem)
+    merged = _merge_flags(folder, flags or {})
+    settings = make_settings(merged)
+    problem = load_problem(demand_file, _catalog_dirs(folder, catalog_dirs), merged.get("profiles"), settings)
+    return verify(plan, problem)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,7 @@ from planner.demand import Demand
 from planner.engine import EngineResult
 from planner.explain import explain_unmet, plan_warnings
 from planner.formulation.build import SECONDS_PER_HOUR
+from planner.formulation.index import HOURS_PER_TERM
 from planner.formulation.model import PlanningModel
 from planner.options import Options
 from planner.perf import estimate_grid
@@ -73,21 +75,24 @@ def accelerator_lines(ctx: Context) -> pd.DataFrame:
 
 
 def commitment_lines(ctx: Context) -> tuple[CommitmentLine, ...]:
-    """Committed chips over the horizon with their whole charge."""
+    """Committed chips over the horizon: the charge, and the obligation split at the horizon's end."""
     ix, vals = ctx.model.index, ctx.result.values
     lines = []
     committed = np.round(np.nan_to_num(vals["commit"])) * ix.commit["multiplier"].to_numpy(float)
     commit = ix.commit
-    for a, f, charged, beyond, n in zip(
+    horizon = ix.horizon_hours
+    for a, f, charged, n in zip(
         commit["a"].to_numpy(),
         commit["f"].to_numpy(),
         commit["charged_hours"].to_numpy(),
-        commit["beyond_hours"].to_numpy(),
         committed,
         strict=True,
     ):
         if n > 0:
             acc, provider, tier, price = _offer(ctx, int(a), int(f))
+            term = HOURS_PER_TERM[tier]
+            obligation = n * price * max(1, math.ceil(horizon / term - 1e-9)) * term
+            within = n * price * horizon
             lines.append(
                 CommitmentLine(
                     accelerator=acc,
@@ -95,7 +100,9 @@ def commitment_lines(ctx: Context) -> tuple[CommitmentLine, ...]:
                     tier=tier,
                     chips=int(n),
                     usd=_r(n * price * charged),
-                    usd_beyond_horizon=_r(n * price * beyond),
+                    usd_within_horizon=_r(within),
+                    usd_beyond_horizon=_r(obligation - within),
+                    usd_obligation=_r(obligation),
                 )
             )
     return tuple(lines)
@@ -366,6 +373,7 @@ def extract_plan(
     )
     diagnostics = Diagnostics(
         unmet=explain_unmet(ctx.model, ctx.result, ctx.options),
+        unmet_share=unmet_share(periods),
         warnings=plan_warnings(ctx.options),
     )
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
@@ -381,6 +389,13 @@ def extract_plan(
         inputs=inputs,
         timings={k: _r(v, 3) for k, v in timings.items()},
     )
+
+
+def unmet_share(periods: tuple[PeriodPlan, ...]) -> float:
+    """Unmet share of the demanded requests, weighted by hours (from the lines as printed)."""
+    demand = sum(w.demand_requests_per_s * p.hours for p in periods for w in p.workloads)
+    unmet = sum(w.unmet_requests_per_s * p.hours for p in periods for w in p.workloads)
+    return _r(unmet / demand) if demand > 0 else 0.0
 
 
 def _period(
@@ -424,7 +439,9 @@ def _cost(ctx: Context, acc: pd.DataFrame, api_lines: dict[int, list[RouteLine]]
         else 0.0
     )
     api = float(sum(r.usd for lines in api_lines.values() for r in lines if r.kind == "api"))
-    unmet = float(np.sum(np.nan_to_num(vals["unmet"]) * ctx.model.cost["unmet"]))
+    # priced at the unmet rates as printed (6 decimals), so the plan re-prices to the cent
+    printed = np.array([_r(u) for u in np.nan_to_num(vals["unmet"])], dtype=float)
+    unmet = float(np.sum(printed * ctx.model.cost["unmet"]))
     return CostUsd(
         accelerators=_r(float(acc["usd"].sum())),
         committed_beyond_horizon=_r(beyond),
