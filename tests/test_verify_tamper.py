@@ -38,7 +38,7 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> Solved:
 
 @pytest.fixture(scope="module")
 def horizon(tmp_path_factory: pytest.TempPathFactory) -> Solved:
-    """Two periods of 1,095 h (a quarter in all) with a commitment charged for the horizon only (three months of twelve)."""
+    """Two periods of 1,095 h (a quarter in all); the one-year commitment is charged for the horizon only."""
     root = tmp_path_factory.mktemp("horizon")
     return solve_case(root / "case", tmp_path_factory.mktemp("shipped"), 1095.0, commitment_cost="horizon")
 

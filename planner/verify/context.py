@@ -89,7 +89,7 @@ class PeriodState:
     acc_usd: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     bought: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     spot: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    used: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    used: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     committed: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict)
     first_line: dict[str, int] = field(default_factory=dict)
     deps: dict[str, int] = field(default_factory=dict)

@@ -135,14 +135,14 @@ def check_chips(ctx: Context, f: Findings, state: PeriodState, period: PeriodPla
         line = state.first_line.get(acc)
         place = f"{state.place}.accelerators" + (f"[{line}].chips" if line is not None else "")
         if used > bought:
-            f.add(place, "chips", f"the replicas use {used} {acc} chips, the period buys {bought}")
+            f.add(place, "chips", f"the replicas use {used:g} {acc} chips, the period buys {bought}")
         limit = ctx.settings.max_chips.get(acc)
         if limit is not None and used > limit:
             dep = next(k for k, d in enumerate(period.deployments) if d.accelerator == acc)
             f.add(
                 f"{state.place}.deployments[{dep}].replicas",
                 "max_chips",
-                f"the replicas use {used} {acc} chips, above --max-chips {acc}={limit}",
+                f"the replicas use {used:g} {acc} chips, above --max-chips {acc}={limit}",
             )
     share = ctx.settings.max_spot_share
     for acc, spot in state.spot.items():

@@ -39,7 +39,12 @@ def check_deployments(ctx: Context, f: Findings, state: PeriodState, period: Per
             and dep.tensor_parallel > 0
             and dep.pipeline_parallel > 0
         ):
-            state.used[dep.accelerator] += dep.replicas * dep.tensor_parallel * dep.pipeline_parallel
+            state.used[dep.accelerator] += _chips(dep.replicas, dep.tensor_parallel, dep.pipeline_parallel)
+
+
+def _chips(replicas: int, tensor_parallel: int, pipeline_parallel: int) -> float:
+    """Chips a deployment uses, as a float (absurd counts become inf, never an overflow)."""
+    return float(replicas) * float(tensor_parallel) * float(pipeline_parallel)
 
 
 def _deployment_problem(ctx: Context, config: Config) -> str | None:
@@ -235,13 +240,13 @@ def _allocation(f: Findings, state: PeriodState, place: str, k: int, period: Per
     """A deployment's usd is its chips' share of its accelerator's cost; its routes share that."""
     dep = period.deployments[k]
     used = state.used.get(dep.accelerator, 0)
-    chips = dep.replicas * dep.tensor_parallel * dep.pipeline_parallel
+    chips = _chips(dep.replicas, dep.tensor_parallel, dep.pipeline_parallel)
     expected = state.acc_usd.get(dep.accelerator, 0.0) * chips / used if used > 0 else 0.0
     if not usd_close(expected, dep.usd):
         f.add(
             f"{place}.usd",
             "summary",
-            f"{usd(dep.usd)}, but its {chips} of the {used} {dep.accelerator} chips in use carry "
+            f"{usd(dep.usd)}, but its {chips:g} of the {used:g} {dep.accelerator} chips in use carry "
             f"{usd(expected)} of the accelerator cost",
         )
     slots = state.slots.get(k, 0.0)
