@@ -38,6 +38,14 @@ junk = st.one_of(
 )
 
 
+def numbers(old: float) -> st.SearchStrategy[float]:
+    """Numbers of the old one's type: scaled, negated, zero, huge."""
+    values = st.sampled_from([0, -1, 2, 0.5, 1e6, 1e15]).map(lambda k: old * k)
+    if isinstance(old, int):
+        return values.map(lambda v: int(v)) | st.integers(-(2**40), 2**40)
+    return values | st.floats(-1e300, 1e300, allow_nan=False)
+
+
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory: pytest.TempPathFactory) -> Solved:
     root = tmp_path_factory.mktemp("hostile")
@@ -65,7 +73,10 @@ def mutated(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
         try:
             for part in path[:-1]:
                 parent = parent[part]
-            if draw(st.booleans()) and isinstance(parent, dict):
+            old = parent[path[-1]]
+            if isinstance(old, int | float) and not isinstance(old, bool) and draw(st.integers(0, 4)) > 0:
+                parent[path[-1]] = draw(numbers(old))  # well-typed but wrong: the verifier's job
+            elif draw(st.booleans()) and isinstance(parent, dict):
                 parent.pop(path[-1], None)
             else:
                 parent[path[-1]] = draw(junk)

@@ -510,6 +510,9 @@ def test_cli_exit_codes_and_places(run_cli: Run, spot: Solved) -> None:
     result = run_cli("verify", clean, spot.folder)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "plan verified" in result.stdout
+    refused = run_cli("verify", clean, spot.folder, "-o", spot.folder / "out.json")
+    assert refused.returncode == 2
+    assert "plan verify writes no file" in refused.stderr
 
     tampered = json.loads(json.dumps(spot.data))
     tampered["periods"][0]["routing"][1]["workload"] = "ghost"
