@@ -592,3 +592,18 @@ def test_csv_plan_has_one_usd_column_that_sums_to_the_objective(
         total = sum(float(r["usd"]) for r in rows if r["usd"])
         assert total == pytest.approx(solved.data["objective_usd"], abs=0.01)
         assert all(not r["usd"] for r in rows if r["kind"] in ("deployment", "route-deployment"))
+
+
+def test_warnings_name_other_inputs_first_then_settings(spot: Solved) -> None:
+    from planner.verify import verify
+
+    data = json.loads(json.dumps(spot.data))
+    data["inputs"]["catalog_sha256"] = "0" * 64
+    report = verify(plan_from_data(data, "plan.json"), spot.problem_with(max_spot_share=0.2))
+    assert report.warnings[0].startswith("the catalogs differ from those the plan was made with")
+    assert any(w.startswith("inputs.settings.max_spot_share: the plan records 0.5") for w in report.warnings)
+    assert not report.ok  # 2 of 4 chips spot is above the share given
+    assert report.problems[0].check == "spot_share"
+    clean = verify(spot.plan, spot.problem)
+    assert clean.ok
+    assert clean.warnings == ()
