@@ -4,8 +4,8 @@ The case: accelerators ``tgpu-a`` (on-demand $2, spot $0.80 per chip-hour, 10 re
 and ``tgpu-b`` (on-demand $1, committed one year $0.30, 4 req/s); API ``tapi`` serves ``tmodel``
 (rate limit 0.1 req/s) and ``tapi2`` serves ``tmodel2``. Workloads per period: ``chat`` (24 then
 30 req/s), ``batch`` (6 then 7 req/s, min_replicas 2, no API share) and ``tiny`` (api_only, 0.05
-then 0.08 req/s). With quarters (2,190 h) the fleet is on-demand + spot tgpu-a; with half years
-(4,380 h) it is a one-year tgpu-b commitment.
+then 0.08 req/s). With months (730 h) the fleet is on-demand + spot tgpu-a (4 replicas, then 5:
+cheaper than any tgpu-b); with half years (4,380 h) it holds a one-year tgpu-b commitment.
 """
 
 from __future__ import annotations
