@@ -145,7 +145,7 @@ def _parse_yaml(text: str, name: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         raise _error(name, f"not valid JSON or YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise _error(name, f"not a plan: {_short(exc)}") from None
 
 
@@ -183,6 +183,21 @@ def _yaml_loader() -> type[Any]:
                     self.peek_event().start_mark,  # type: ignore[no-untyped-call]
                 )
             return super().compose_node(parent, index)
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[object] = set()
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    twice = key in seen
+                    seen.add(key)
+                except TypeError:
+                    continue  # an unhashable key: the base class reports it
+                if twice:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the field '{key}' is given twice", key_node.start_mark
+                    )
+            return super().construct_mapping(node, deep)
 
     return PlanLoader
 

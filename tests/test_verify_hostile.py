@@ -147,6 +147,8 @@ def test_random_files_fail_cleanly(solved: Solved, blob: bytes, suffix: str) -> 
         ("[1, 2]", "a list"),
         ("schema_version: 1.2\n", "must be a string"),
         ("a: &x [1]\nb: *x\n", "aliases"),
+        ("schema_version: '1.2'\nschema_version: '1.2'\n", "given twice"),
+        ("? [1, 2]\n: x\n", "not"),
         ("[" * 100000, "not"),
         ('{"schema_version": "1.2", "objective_usd": 1e999}', "not a number"),
         ('{"schema_version": "1.2", "status": "optimal"}', "missing field"),
