@@ -629,3 +629,14 @@ def test_warnings_name_other_inputs_first_then_settings(spot: Solved) -> None:
     clean = verify(spot.plan, spot.problem)
     assert clean.ok
     assert clean.warnings == ()
+
+
+def test_the_readme_lists_every_check_name() -> None:
+    from typing import get_args
+
+    from planner.verify.findings import Check
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = readme[readme.index("`check` is one of") :].split(".")[0]
+    for name in get_args(Check):
+        assert f"`{name}`" in listed, name
