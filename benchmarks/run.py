@@ -249,7 +249,7 @@ def worker(args: argparse.Namespace) -> None:
     problems = verify_plan(solved.plan, problem)
     record["verify_s"] = time.monotonic() - t
     record["library_digest"] = library_digest()
-    record["verify_problems"] = problems[:10]
+    record["verify_problems"] = [str(p) for p in problems[:10]]
     record["verify_ok"] = not problems
     if args.model_file:
         from planner.outputs import write_model

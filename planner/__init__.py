@@ -24,6 +24,8 @@ _EXPORTS = {
     "solve": "planner.api",
     "make_settings": "planner.api",
     "verify_plan": "planner.verify",
+    "verify_plan_file": "planner.api",
+    "read_plan": "planner.planfile",
     "load_demand": "planner.demand",
     "load_profiles": "planner.profiles",
     "load_problem": "planner.pipeline",

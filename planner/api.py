@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.catalog.load import load_catalog
 from planner.errors import InputError, InputErrors, Location
@@ -18,6 +18,9 @@ from planner.outputs import check_output_paths, write_plan
 from planner.perf import Estimate
 from planner.pipeline import Solved, load_problem, solve_problem
 from planner.settings import SolveSettings
+
+if TYPE_CHECKING:
+    from planner.verify import VerifyReport
 
 
 def estimate(
@@ -190,20 +193,27 @@ def solve_from_cli(
     return prepare_solve(demand, catalog_dirs, flags).solve(started)
 
 
-def _catalog_dirs(folder: Mapping[str, Any], catalog_dirs: Sequence[str | os.PathLike[str]]) -> list[Any]:
-    """A folder's own catalog/ (and options.yaml's) first, then the ones given (later wins)."""
-    return [*list(folder.get("catalog", [])), *catalog_dirs]
-
-
 def verify_plan_file(
-    plan_file: str, demand: str, catalog_dirs: Sequence[str], profiles: str | None
-) -> list[str]:
-    """Problems found re-checking a plan file against its demand and the catalogs (empty: verified)."""
-    from planner.verify import read_plan, verify_plan
+    plan_file: str | os.PathLike[str],
+    demand: str | os.PathLike[str],
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    flags: Mapping[str, Any] | None = None,
+) -> VerifyReport:
+    """Re-check a plan file against its demand and the catalogs (``plan verify``).
+
+    The settings come from ``flags`` (``plan solve``'s options) over the demand folder's
+    ``options.yaml``, never from the plan: where they differ from the plan's recorded settings, the
+    report warns. The plan is read first: an unreadable plan raises InputError before any input loads.
+    """
+    from planner.planfile import read_plan
+    from planner.verify import verify
 
     plan = read_plan(plan_file)
-    demand_file, folder = resolve_demand_path(demand)
-    dirs = _catalog_dirs(folder, catalog_dirs)
-    settings = make_settings(dict(plan.inputs.settings))  # the plan is checked under its own settings
-    problem = load_problem(demand_file, dirs, profiles or folder.get("profiles"), settings)  # type: ignore[arg-type]
-    return verify_plan(plan, problem)
+    run = prepare_solve(demand, catalog_dirs, flags)
+    try:
+        problem = load_problem(
+            run.demand_file, run.options.get("catalog", ()), run.options.get("profiles"), run.settings
+        )
+    except InputError as exc:
+        raise _relocated(exc, run.origins) from None
+    return verify(plan, problem)

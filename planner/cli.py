@@ -250,23 +250,30 @@ def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], **flags: Any) -> None:
 @click.argument("plan_file", type=click.Path())
 @click.argument("demand", type=click.Path())
 @catalog_option
-@click.option("--profiles", type=click.Path(), default=None)
+@solve_flags
 @format_option
 @handle_errors
-def verify_cmd(
-    plan_file: str, demand: str, catalog_dirs: tuple[str, ...], profiles: str | None, fmt: str
-) -> None:
-    """Re-check a plan against its demand and the catalogs, without a solver."""
+def verify_cmd(plan_file: str, demand: str, catalog_dirs: tuple[str, ...], fmt: str, **flags: Any) -> None:
+    """Re-check PLAN_FILE (.json or .yaml) against DEMAND and the catalogs, without a solver.
+
+    Settings come from these options and the DEMAND folder's options.yaml, as for plan solve, never
+    from the plan. Exit codes: 0 the plan holds; 1 it fails a check; 2 an unreadable plan or input.
+    """
     from planner.api import verify_plan_file
 
-    problems = verify_plan_file(plan_file, demand, catalog_dirs, profiles)
+    for name, flag in (("output", "-o/--output"), ("save_model", "--save-model")):
+        if flags.get(name):
+            raise click.UsageError(f"plan verify writes no file: drop {flag}")
+    report = verify_plan_file(plan_file, demand, catalog_dirs, flag_values(flags))
     if fmt == "json":
-        emit_json({"ok": not problems, "problems": problems})
+        emit_json(report.model_dump(mode="json"))
     else:
-        for p in problems:
-            click.echo(f"FAIL {p}")
-        click.echo("plan verified" if not problems else f"{len(problems)} problem(s)", err=bool(problems))
-    sys.exit(EXIT_UNMET if problems else EXIT_OK)
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for problem in report.problems:
+            click.echo(f"FAIL {problem.place}: {problem.message} [{problem.check}]")
+        click.echo("plan verified" if report.ok else f"{len(report.problems)} problem(s)", err=not report.ok)
+    sys.exit(EXIT_OK if report.ok else EXIT_UNMET)
 
 
 __all__ = ["EXIT_INPUT", "main"]

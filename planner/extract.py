@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,8 +11,9 @@ import pandas as pd
 from planner.catalog.schema import Catalog
 from planner.demand import Demand
 from planner.engine import EngineResult
-from planner.explain import explain_unmet, plan_warnings, unmet_share
+from planner.explain import explain_unmet, plan_warnings
 from planner.formulation.build import SECONDS_PER_HOUR
+from planner.formulation.index import HOURS_PER_TERM
 from planner.formulation.model import PlanningModel
 from planner.options import Options
 from planner.perf import estimate_grid
@@ -75,21 +77,24 @@ def accelerator_lines(ctx: Context) -> pd.DataFrame:
 
 
 def commitment_lines(ctx: Context) -> tuple[CommitmentLine, ...]:
-    """Committed chips over the horizon with their whole charge."""
+    """Committed chips over the horizon: the charge, and the obligation split at the horizon's end."""
     ix, vals = ctx.model.index, ctx.result.values
     lines = []
     committed = np.round(np.nan_to_num(vals["commit"])) * ix.commit["multiplier"].to_numpy(float)
     commit = ix.commit
-    for a, f, charged, beyond, n in zip(
+    horizon = ix.horizon_hours
+    for a, f, charged, n in zip(
         commit["a"].to_numpy(),
         commit["f"].to_numpy(),
         commit["charged_hours"].to_numpy(),
-        commit["beyond_hours"].to_numpy(),
         committed,
         strict=True,
     ):
         if n > 0:
             acc, provider, tier, price = _offer(ctx, int(a), int(f))
+            term = HOURS_PER_TERM[tier]
+            obligation = n * price * max(1, math.ceil(horizon / term - 1e-9)) * term
+            within = n * price * horizon
             lines.append(
                 CommitmentLine(
                     accelerator=acc,
@@ -97,7 +102,9 @@ def commitment_lines(ctx: Context) -> tuple[CommitmentLine, ...]:
                     tier=tier,
                     chips=int(n),
                     usd=_r(n * price * charged),
-                    usd_beyond_horizon=_r(n * price * beyond),
+                    usd_within_horizon=_r(within),
+                    usd_beyond_horizon=_r(obligation - within),
+                    usd_obligation=_r(obligation),
                 )
             )
     return tuple(lines)
@@ -368,7 +375,7 @@ def extract_plan(
     )
     diagnostics = Diagnostics(
         unmet=explain_unmet(ctx.model, ctx.result, ctx.options, ctx.settings),
-        unmet_share=_r(unmet_share(ctx.model, ctx.result), 9),
+        unmet_share=unmet_share(periods),
         warnings=(*ctx.demand.warnings, *plan_warnings(ctx.options), *_search_warnings(r)),
     )
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
@@ -402,6 +409,13 @@ def _search_warnings(r: EngineResult) -> tuple[str, ...]:
         f"not proven optimal: {why} at a gap of {100 * r.gap:.2f}% to the bound "
         f"${r.bound_usd:,.2f} (give it more time, or a larger --work-limit)",
     )
+
+
+def unmet_share(periods: tuple[PeriodPlan, ...]) -> float:
+    """Unmet share of the demanded requests, weighted by hours (from the lines as printed)."""
+    demand = sum(w.demand_requests_per_s * p.hours for p in periods for w in p.workloads)
+    unmet = sum(w.unmet_requests_per_s * p.hours for p in periods for w in p.workloads)
+    return _r(unmet / demand) if demand > 0 else 0.0
 
 
 def _period(
@@ -445,7 +459,9 @@ def _cost(ctx: Context, acc: pd.DataFrame, api_lines: dict[int, list[RouteLine]]
         else 0.0
     )
     api = float(sum(r.usd for lines in api_lines.values() for r in lines if r.kind == "api"))
-    unmet = float(np.sum(np.nan_to_num(vals["unmet"]) * ctx.model.cost["unmet"]))
+    # priced at the unmet rates as printed (6 decimals), so the plan re-prices to the cent
+    printed = np.array([_r(u) for u in np.nan_to_num(vals["unmet"])], dtype=float)
+    unmet = float(np.sum(printed * ctx.model.cost["unmet"]))
     return CostUsd(
         accelerators=_r(float(acc["usd"].sum())),
         committed_beyond_horizon=_r(beyond),

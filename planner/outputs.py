@@ -190,25 +190,82 @@ def plan_json(plan: Plan, *, timings: bool = True) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+#: Columns of the CSV plan. ``usd`` holds every charge exactly once (accelerator lines, API routes,
+#: commitments' charge beyond the horizon, unmet penalties): its sum is ``objective_usd``.
+CSV_COLUMNS = (
+    "period",
+    "kind",
+    "id",
+    "detail",
+    "quantity",
+    "unit",
+    "usd",
+    "allocated_usd",
+    "within_horizon_usd",
+    "obligation_usd",
+)
+
+
 def plan_csv(plan: Plan) -> str:
-    """A flat CSV of the plan: one row per period and line (accelerator, deployment, route)."""
+    """A flat CSV of the plan's lines, for spreadsheets (not read back: use JSON or YAML for that).
+
+    One row per period and line. Only the ``usd`` column holds charges, each once, so its sum is
+    ``objective_usd``: accelerator rows (committed chips' share of the period included), API route
+    rows, one row per commitment (period ``horizon``) with its charge beyond the horizon, and one
+    row per unmet workload with its penalty. Deployment and self-hosted route rows carry their share
+    of the accelerator cost as ``allocated_usd`` (already in the accelerator rows); commitment rows
+    also carry ``within_horizon_usd`` (in the accelerator rows) and ``obligation_usd``.
+    """
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
-    out.writerow(["period", "kind", "id", "detail", "quantity", "unit", "usd"])
+    out.writerow(CSV_COLUMNS)
+
+    def row(period: str, kind: str, ident: str, detail: str, qty: object, unit: str, **usd: object) -> None:
+        out.writerow([period, kind, ident, detail, qty, unit, *(usd.get(c, "") for c in CSV_COLUMNS[6:])])
+
+    penalty = _penalty_usd_per_request(plan)
     for p in plan.periods:
         for a in p.accelerators:
-            out.writerow(
-                [p.period, "accelerator", a.accelerator, f"{a.provider}/{a.tier}", a.chips, "chips", a.usd]
-            )
+            row(p.period, "accelerator", a.accelerator, f"{a.provider}/{a.tier}", a.chips, "chips", usd=a.usd)
         for d in p.deployments:
-            out.writerow(
-                [p.period, "deployment", d.id, f"utilization {d.utilization}", d.replicas, "replicas", d.usd]
-            )
+            detail = f"utilization {d.utilization}"
+            row(p.period, "deployment", d.id, detail, d.replicas, "replicas", allocated_usd=d.usd)
         for r in p.routing:
-            out.writerow(
-                [p.period, f"route-{r.kind}", r.workload, r.target, r.requests_per_s, "requests/s", r.usd]
-            )
+            figure = {"usd": r.usd} if r.kind == "api" else {"allocated_usd": r.usd}
+            row(p.period, f"route-{r.kind}", r.workload, r.target, r.requests_per_s, "requests/s", **figure)
+        for w in p.workloads:
+            if w.unmet_requests_per_s > 0:
+                charge = round(w.unmet_requests_per_s * 3600.0 * p.hours * penalty, 6)
+                row(
+                    p.period,
+                    "unmet",
+                    w.workload,
+                    "unmet penalty",
+                    w.unmet_requests_per_s,
+                    "requests/s",
+                    usd=charge,
+                )
+    for c in plan.commitments:
+        row(
+            "horizon",
+            "commitment",
+            c.accelerator,
+            f"{c.provider}/{c.tier}: charged beyond the horizon",
+            c.chips,
+            "chips",
+            usd=round(c.usd - c.usd_within_horizon, 6),
+            within_horizon_usd=c.usd_within_horizon,
+            obligation_usd=c.usd_obligation,
+        )
     return buf.getvalue()
+
+
+def _penalty_usd_per_request(plan: Plan) -> float:
+    """The unmet-demand penalty the plan was priced with (its recorded setting)."""
+    from planner.settings import DEFAULT_UNMET_PENALTY_USD_PER_REQUEST
+
+    value = plan.inputs.settings.get("unmet_penalty_usd_per_request")
+    return float(value) if isinstance(value, int | float) else DEFAULT_UNMET_PENALTY_USD_PER_REQUEST
 
 
 def plan_yaml(plan: Plan) -> str:

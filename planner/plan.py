@@ -1,13 +1,32 @@
 """The plan: what ``plan solve`` writes, as frozen pydantic models (its JSON Schema is in docs/).
 
-Cost accounting (every figure re-priceable from the catalogs):
+Cost accounting (every figure re-priceable from the catalogs; ``plan verify`` re-prices them):
 
 * a per-period offer (on-demand, spot) costs chips x USD per chip-hour x the period's hours;
-* a committed offer costs chips x USD per chip-hour x hours charged (its whole term by default);
-  the hours inside the horizon are spread over the periods (``periods[].accelerators``), the rest
-  is ``cost_usd.committed_beyond_horizon``;
-* an API costs requests/s x 3600 x hours x (input x input price + output x output price) / 1e6;
+* a committed offer obliges chips x USD per chip-hour x its whole terms (8,760 h per year, as many
+  terms as the horizon needs): ``commitments[].usd_obligation``. Of that, the horizon's hours are
+  ``usd_within_horizon`` (spread over the periods' accelerator lines) and the rest is
+  ``usd_beyond_horizon``, whichever ``--commitment-cost`` is used. ``commitments[].usd`` is what the
+  objective charges: the whole obligation with ``term`` (the default), the part within the
+  horizon with ``horizon``; the charged part beyond the horizon is
+  ``cost_usd.committed_beyond_horizon`` (0 with ``horizon``);
+* an API costs requests/s x 3600 x hours x (input x input price + output x output price) / 1e6,
+  priced at the rate as printed (6 decimals);
+* unmet demand costs unmet requests/s (as printed) x 3600 x hours x the penalty per request;
 * ``objective_usd = accelerators + committed_beyond_horizon + api + unmet_penalty``.
+
+Deployment and self-hosted route lines carry ``usd`` too: their share of the accelerator cost
+(by chips, then by the replica capacity each route occupies). These are allocations of
+``cost_usd.accelerators``, not costs of their own: never add them to it.
+
+Version policy: ``schema_version`` is ``"MAJOR.MINOR"``. An additive change (a new field, a new
+allowed value) bumps the minor version; a breaking one (a field removed, renamed or given another
+meaning) bumps the major. Readers (:mod:`planner.planfile`, the one plan loader) accept plans of
+the current major version at or below the current minor and upgrade them as they read them; any
+other version is refused. 1.1 added ``solver.stopped_by``, ``solver.reductions``, unmet reason
+codes, ``diagnostics.unmet_share`` and ``diagnostics.relaxations``; 1.2 added
+``commitments[].usd_within_horizon`` and ``usd_obligation`` (and ``usd_beyond_horizon`` now reports
+the obligation after the horizon also with ``--commitment-cost horizon``, where it was 0).
 """
 
 from __future__ import annotations
@@ -16,7 +35,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Out(BaseModel):
@@ -77,7 +96,10 @@ class AcceleratorLine(Out):
     provider: str
     tier: str
     chips: int
-    usd: float
+    usd: float = Field(
+        description="chips x USD per chip-hour x the period's hours (committed chips: the period's share "
+        "of usd_within_horizon)"
+    )
 
 
 class DeploymentLine(Out):
@@ -92,7 +114,10 @@ class DeploymentLine(Out):
     replicas: int
     capacity_requests_per_s: float = Field(description="What all replicas sustain at the target utilisation")
     utilization: float = Field(description="Routed load / what the replicas sustain at 100%")
-    usd: float
+    usd: float = Field(
+        description="Allocation: this deployment's share (by chips) of its accelerator's cost in the "
+        "period; part of cost_usd.accelerators, never added to it"
+    )
 
 
 class RouteLine(Out):
@@ -102,7 +127,10 @@ class RouteLine(Out):
     kind: Literal["deployment", "api"]
     target: str
     requests_per_s: float
-    usd: float
+    usd: float = Field(
+        description="API: what the API charges. Deployment: an allocation of the deployment's usd by the "
+        "replica capacity the route occupies (never added to totals)"
+    )
 
 
 class WorkloadLine(Out):
@@ -132,7 +160,7 @@ class PeriodPlan(Out):
 
     period: str
     hours: float
-    usd: float
+    usd: float = Field(description="Accelerator lines plus API routes of the period (not the unmet penalty)")
     accelerators: tuple[AcceleratorLine, ...]
     deployments: tuple[DeploymentLine, ...]
     routing: tuple[RouteLine, ...]
@@ -140,14 +168,25 @@ class PeriodPlan(Out):
 
 
 class CommitmentLine(Out):
-    """Committed chips held over the whole horizon."""
+    """Committed chips held over the whole horizon, with their obligation split at the horizon's end."""
 
     accelerator: str
     provider: str
     tier: str
     chips: int
-    usd: float = Field(description="Total charged")
-    usd_beyond_horizon: float
+    usd: float = Field(
+        description="What the objective charges: usd_obligation with --commitment-cost term, "
+        "usd_within_horizon with horizon"
+    )
+    usd_within_horizon: float = Field(
+        description="chips x USD per chip-hour x the horizon's hours (in the periods' accelerator lines)"
+    )
+    usd_beyond_horizon: float = Field(
+        description="usd_obligation - usd_within_horizon: owed after the horizon (charged only with term)"
+    )
+    usd_obligation: float = Field(
+        description="chips x USD per chip-hour x the whole terms the horizon needs (8,760 h a year)"
+    )
 
 
 ReasonCode = Literal[

@@ -60,7 +60,7 @@ def test_solve_json_is_one_document_and_verifies(run_cli: Run, tiny: Path) -> No
 
     as_json = run_cli("verify", plan_file, tiny, "--format", "json")
     assert as_json.returncode == 0
-    assert json.loads(as_json.stdout) == {"ok": True, "problems": []}
+    assert json.loads(as_json.stdout) == {"ok": True, "problems": [], "warnings": []}
 
 
 def test_flags_win_over_options_yaml(run_cli: Run, tiny: Path) -> None:

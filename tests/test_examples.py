@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.api import make_settings, solve
+from planner.api import solve, verify_plan_file
 from planner.catalog import load as catalog_load
-from planner.pipeline import load_problem, resolve_demand_path
-from planner.verify import verify_plan
+from planner.outputs import write_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if (p / "demand.csv").is_file())
@@ -33,14 +32,15 @@ def test_there_are_three_examples() -> None:
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_example_solves_verifies_and_matches_the_readme(name: str) -> None:
+def test_example_solves_verifies_and_matches_the_readme(name: str, tmp_path: Path) -> None:
     folder = ROOT / "examples" / name
     solved = solve(folder)
     plan = solved.plan
     assert plan.status == "optimal"
     assert plan.unmet_requests == 0
-    demand, found = resolve_demand_path(folder)
-    settings = make_settings(dict(plan.inputs.settings))
-    problem = load_problem(demand, found.get("catalog", []), found.get("profiles"), settings)  # type: ignore[arg-type]
-    assert verify_plan(plan, problem) == []
+    plan_file = tmp_path / "plan.yaml"
+    write_plan(plan, plan_file)  # read back through the one plan loader, settings from options.yaml
+    report = verify_plan_file(plan_file, folder)
+    assert report.problems == ()
+    assert report.warnings == ()
     assert plan.objective_usd == pytest.approx(_readme_figure(name), rel=0.01)
