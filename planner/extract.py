@@ -15,6 +15,7 @@ from planner.formulation.build import SECONDS_PER_HOUR
 from planner.formulation.model import PlanningModel
 from planner.options import Options
 from planner.perf import estimate_grid
+from planner.placement import place_period
 from planner.plan import (
     AcceleratorLine,
     Baseline,
@@ -25,6 +26,7 @@ from planner.plan import (
     Inputs,
     PeriodPlan,
     Plan,
+    PrecisionKind,
     RouteLine,
     SolverInfo,
     WorkloadLine,
@@ -138,8 +140,53 @@ def deployment_frame(ctx: Context, acc_lines: pd.DataFrame, route: pd.DataFrame)
     return rep
 
 
-def _deployment_lines(ctx: Context, deps: pd.DataFrame) -> dict[int, list[DeploymentLine]]:
+def planned_sizes(ctx: Context, route: pd.DataFrame) -> dict[tuple[int, int], tuple[int | None, int]]:
+    """Per (period, option) with routed load: the largest batch it was sized for, the longest request.
+
+    The batch is the sized maximum (``max_batch``) over the request shapes routed to it (None when
+    only measured profiles size it); the context is the largest input + output tokens among them.
+    """
+    if route.empty:
+        return {}
+    cap = ctx.options.capacity.set_index(["shape", "option"])["max_batch"]
+    shape = ctx.model.index.cover["shape"].to_numpy(int)[route["d"].to_numpy(int)]
+    shapes = ctx.options.shapes.iloc[shape]
+    frame = pd.DataFrame(
+        {
+            "p": route["p"].to_numpy(int),
+            "o": route["o"].to_numpy(int),
+            "batch": cap.reindex(pd.MultiIndex.from_arrays([shape, route["o"].to_numpy(int)])).to_numpy(
+                float
+            ),
+            "tokens": (
+                shapes["input_tokens"].astype(float) + shapes["output_tokens"].astype(float)
+            ).to_numpy(),
+        }
+    )
+    worst = frame.groupby(["p", "o"]).agg(batch=("batch", "max"), tokens=("tokens", "max"))
+    return {
+        (int(p), int(o)): (int(b) if np.isfinite(b) and b >= 1 else None, int(np.ceil(t)))
+        for (p, o), b, t in zip(
+            worst.index, worst["batch"].to_numpy(), worst["tokens"].to_numpy(), strict=True
+        )
+    }
+
+
+def precision_kind(ctx: Context, model: str, precision: str) -> PrecisionKind | None:
+    """checkpoint: the model's own weights (first catalog precision) or a listed checkpoint of it."""
+    spec = ctx.catalog.models.get(model)
+    if spec is None:
+        return None
+    if precision == spec.precisions[0] or precision in spec.hf_checkpoints:
+        return "checkpoint"
+    return "quantized"
+
+
+def _deployment_lines(
+    ctx: Context, deps: pd.DataFrame, route: pd.DataFrame
+) -> dict[int, list[DeploymentLine]]:
     table = ctx.options.deployments
+    sizes = planned_sizes(ctx, route)
     out: dict[int, list[DeploymentLine]] = {}
     for p, o, n, capacity, utilization, usd in zip(
         deps["p"].to_numpy(),
@@ -151,6 +198,7 @@ def _deployment_lines(ctx: Context, deps: pd.DataFrame) -> dict[int, list[Deploy
         strict=True,
     ):
         d = table.iloc[int(o)]
+        batch, context = sizes.get((int(p), int(o)), (None, None))
         out.setdefault(int(p), []).append(
             DeploymentLine(
                 id=d["id"],
@@ -160,6 +208,9 @@ def _deployment_lines(ctx: Context, deps: pd.DataFrame) -> dict[int, list[Deploy
                 pipeline_parallel=int(d["pipeline_parallel"]),
                 precision=d["precision"],
                 replicas=int(n),
+                precision_kind=precision_kind(ctx, d["model"], d["precision"]),
+                max_num_seqs=batch,
+                max_model_len_tokens=context,
                 capacity_requests_per_s=_r(capacity),
                 utilization=_r(utilization, 4),
                 usd=_r(usd),
@@ -350,7 +401,7 @@ def extract_plan(
     acc = accelerator_lines(ctx)
     route = route_frame(ctx)
     deps = deployment_frame(ctx, acc, route)
-    dep_lines, route_lines = _deployment_lines(ctx, deps), _route_lines(ctx, route, deps)
+    dep_lines, route_lines = _deployment_lines(ctx, deps, route), _route_lines(ctx, route, deps)
     workloads = _workload_lines(ctx, route, deps)
     periods = tuple(_period(ctx, p, acc, dep_lines, route_lines, workloads) for p in range(len(ix.periods)))
     cost = _cost(ctx, acc, route_lines)
@@ -366,7 +417,7 @@ def extract_plan(
     )
     diagnostics = Diagnostics(
         unmet=explain_unmet(ctx.model, ctx.result, ctx.options),
-        warnings=plan_warnings(ctx.options),
+        warnings=plan_warnings(ctx.options) + placement_warnings(periods),
     )
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
     return Plan(
@@ -398,15 +449,23 @@ def _period(
         for a, pr, t, n, u in zip(*columns, strict=True)
     )
     api_usd = sum(r.usd for r in routes.get(p, []) if r.kind == "api")
+    period = ctx.model.index.periods[p]
+    placements, _ = place_period(period, lines, deps.get(p, []))
     return PeriodPlan(
-        period=ctx.model.index.periods[p],
+        period=period,
         hours=float(ctx.model.index.hours[p]),
         usd=_r(float(rows["usd"].sum()) + api_usd),
         accelerators=lines,
         deployments=tuple(deps.get(p, [])),
         routing=tuple(routes.get(p, [])),
         workloads=tuple(workloads.get(p, [])),
+        placements=placements,
     )
+
+
+def placement_warnings(periods: tuple[PeriodPlan, ...]) -> tuple[str, ...]:
+    """One warning per replica whose chips could not sit with a single provider and tier."""
+    return tuple(w for p in periods for w in place_period(p.period, p.accelerators, p.deployments)[1])
 
 
 def _cost(ctx: Context, acc: pd.DataFrame, api_lines: dict[int, list[RouteLine]]) -> CostUsd:

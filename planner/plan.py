@@ -16,7 +16,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
+
+
+PrecisionKind = Literal["checkpoint", "quantized"]
 
 
 class Out(BaseModel):
@@ -90,9 +93,41 @@ class DeploymentLine(Out):
     pipeline_parallel: int
     precision: str
     replicas: int
+    precision_kind: PrecisionKind | None = Field(
+        None,
+        description="checkpoint: weights published in this precision; quantized: quantised on the fly "
+        "by the server at load time (added in 1.2)",
+    )
+    max_num_seqs: int | None = Field(
+        None,
+        ge=1,
+        description="Planned batch: the most concurrent sequences one replica was sized for over the "
+        "request shapes routed to it (None where only measured profiles size it; added in 1.2)",
+    )
+    max_model_len_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Planned context: the longest request shape (input + output tokens) routed to it "
+        "(added in 1.2)",
+    )
     capacity_requests_per_s: float = Field(description="What all replicas sustain at the target utilisation")
     utilization: float = Field(description="Routed load / what the replicas sustain at 100%")
     usd: float
+
+
+class PlacementLine(Out):
+    """Replicas of one deployment placed on one offer's chips (one provider, one tier).
+
+    Every replica's chips sit with one provider and tier, so per (accelerator, provider, tier) the
+    placed chips (replicas x chips per replica) never exceed the period's chip line.
+    """
+
+    deployment: str
+    accelerator: str
+    provider: str
+    tier: str
+    replicas: int = Field(ge=1)
+    chips_per_replica: int = Field(ge=1)
 
 
 class RouteLine(Out):
@@ -137,6 +172,9 @@ class PeriodPlan(Out):
     deployments: tuple[DeploymentLine, ...]
     routing: tuple[RouteLine, ...]
     workloads: tuple[WorkloadLine, ...]
+    placements: tuple[PlacementLine, ...] = Field(
+        (), description="Where each deployment's replicas run: provider and tier (added in 1.2)"
+    )
 
 
 class CommitmentLine(Out):
