@@ -23,6 +23,7 @@ _EXPORTS = {
     "estimate": "planner.api",
     "solve": "planner.api",
     "make_settings": "planner.api",
+    "export": "planner.api",
     "verify_plan": "planner.verify",
     "load_demand": "planner.demand",
     "load_profiles": "planner.profiles",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,6 +15,7 @@ from planner.errors import InputError, InputErrors, Location
 from planner.ids import unknown_id_hint
 from planner.perf import Estimate
 from planner.pipeline import Solved, load_problem, resolve_demand_path, solve_problem
+from planner.plan import Plan
 from planner.settings import SolveSettings
 
 #: CLI / options.yaml names that differ from SolveSettings fields.
@@ -149,3 +151,29 @@ def verify_plan_file(
     settings = make_settings(dict(plan.inputs.settings))  # the plan is checked under its own settings
     problem = load_problem(demand_file, dirs, profiles or folder.get("profiles"), settings)  # type: ignore[arg-type]
     return verify_plan(plan, problem)
+
+
+def export(
+    plan: Plan | str | os.PathLike[str],
+    to: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    period: str = "peak",
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    namespace: str | None = None,
+    image: str | None = None,
+    hf_token_secret: str | None = "hf-token",
+) -> list[Path]:
+    """Export a plan (or a plan JSON file) as format ``to`` into ``out_dir``; the files written.
+
+    Formats: ``planner.exports.FORMATS``. Raises ``ExportError`` (an InputError, exit 2) with nothing
+    written when the format cannot express the plan.
+    """
+    from planner.exports import ExportOptions, export_plan
+    from planner.verify import read_plan
+
+    loaded = plan if isinstance(plan, Plan) else read_plan(plan)
+    options = ExportOptions(
+        period=period, namespace=namespace, image=image, hf_token_secret=hf_token_secret or None
+    )
+    return export_plan(loaded, to, out_dir, catalog_dirs=catalog_dirs, options=options)

@@ -247,4 +247,55 @@ def verify_cmd(
     sys.exit(EXIT_UNMET if problems else EXIT_OK)
 
 
+def _export_help() -> str:
+    from planner.exports import FORMATS
+
+    lines = "\n".join(f"  {name:<12} {summary}" for name, (_, summary) in FORMATS.items())
+    return (
+        "Export PLAN_FILE (a plan JSON) for the systems that apply it, into the folder -o DIR.\n\n"
+        "\b\nFormats (--to):\n" + lines + "\n\n"
+        "Per-period files go to DIR/<period>/<provider>/; --period picks peak (the period with the most "
+        "chips, the first on ties), one period, or all; terraform, procurement, csv and yaml cover every "
+        "period. Files of an earlier export of the same format in DIR are replaced, others left alone. "
+        "Exit 2 with nothing written when the format cannot express the plan."
+    )
+
+
+@main.command("export", help=_export_help())
+@click.argument("plan_file", type=click.Path())
+@click.option("--to", "fmt_to", required=True, help="Export format (listed above).")
+@click.option(
+    "-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
+@click.option("--period", default="peak", show_default=True, help="A period label, peak or all.")
+@click.option("--namespace", default=None, help="Kubernetes namespace of every resource.")
+@click.option("--image", default=None, help="vLLM image instead of the catalog's per accelerator.")
+@click.option(
+    "--hf-token-secret",
+    default="hf-token",
+    show_default=True,
+    help="Secret with the Hugging Face token (key 'token'; optional in the pod); '' for none.",
+)
+@catalog_option
+@format_option
+@handle_errors
+def export_cmd(
+    plan_file: str,
+    fmt_to: str,
+    out_dir: str,
+    catalog_dirs: tuple[str, ...],
+    fmt: str,
+    **options: Any,
+) -> None:
+    """Export a plan (help text built from the format registry)."""
+    from planner.api import export
+
+    written = export(plan_file, fmt_to, out_dir, catalog_dirs=catalog_dirs, **options)
+    if fmt == "json":
+        emit_json({"format": fmt_to, "files": [str(p) for p in written]})
+    else:
+        for path in written:
+            click.echo(str(path))
+
+
 __all__ = ["EXIT_INPUT", "main"]

@@ -116,6 +116,16 @@ class KubernetesSpec(Sourced):
     chart_accelerator_type: str | None = Field(
         None, description="llm-d-modelservice accelerator.type (nvidia, amd, google); absent: none fits"
     )
+    cpu_per_chip: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="vCPUs a replica requests per chip; the default 2 fits the smallest one-chip hosts "
+        "listed (4 vCPU, 16 GiB: g6.xlarge, g2-standard-4, inf2.xlarge) after kubelet reservations",
+    )
+    memory_gib_per_chip: int = Field(
+        12, ge=1, le=4096, description="Host memory (GiB) a replica requests per chip; default as for cpu"
+    )
     runtime_class: str = Field(
         "", description="Pod runtimeClassName the vLLM production-stack chart sets ('' for the default)"
     )
