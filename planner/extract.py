@@ -296,6 +296,36 @@ def _workload_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> di
     return out
 
 
+def with_request_shapes(ctx: Context, lines: dict[int, list[WorkloadLine]]) -> dict[int, list[WorkloadLine]]:
+    """Each workload line with its demand row's mean input and output tokens."""
+    rows = ctx.options.rows
+    shapes = {
+        (int(p), str(w)): (float(i), float(o))
+        for p, w, i, o in zip(
+            rows["period_index"].to_numpy(),
+            rows["workload"].to_numpy(),
+            rows["input_tokens"].to_numpy(float),
+            rows["output_tokens"].to_numpy(float),
+            strict=True,
+        )
+    }
+    return {
+        p: [
+            line.model_copy(
+                update=dict(
+                    zip(
+                        ("input_tokens", "output_tokens"),
+                        shapes.get((p, line.workload), (None, None)),
+                        strict=True,
+                    )
+                )
+            )
+            for line in group
+        ]
+        for p, group in lines.items()
+    }
+
+
 def _workload_line(
     workload: str,
     demand: float,
@@ -402,7 +432,7 @@ def extract_plan(
     route = route_frame(ctx)
     deps = deployment_frame(ctx, acc, route)
     dep_lines, route_lines = _deployment_lines(ctx, deps, route), _route_lines(ctx, route, deps)
-    workloads = _workload_lines(ctx, route, deps)
+    workloads = with_request_shapes(ctx, _workload_lines(ctx, route, deps))
     periods = tuple(_period(ctx, p, acc, dep_lines, route_lines, workloads) for p in range(len(ix.periods)))
     cost = _cost(ctx, acc, route_lines)
     r = ctx.result

@@ -145,6 +145,8 @@ class WorkloadLine(Out):
 
     workload: str
     demand_requests_per_s: float
+    input_tokens: float | None = Field(None, description="Mean input tokens per request (added in 1.2)")
+    output_tokens: float | None = Field(None, description="Mean output tokens per request (added in 1.2)")
     self_hosted_requests_per_s: float
     api_requests_per_s: float
     unmet_requests_per_s: float

@@ -57,6 +57,13 @@ class PriceOffer(Sourced):
     usd_per_chip_hour: PositiveFloat = Field(description="USD per chip per hour")
     instance: str | None = Field(None, description="The instance or VM type the price is quoted for")
     sold_by_node: bool = Field(False, description="Sold only as whole nodes of chips_per_node chips")
+    chips_per_instance: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Chips in one instance of `instance`; default: chips_per_node when sold by the "
+        "node, else 1 (rented by the chip)",
+    )
 
     @property
     def key(self) -> str:
@@ -316,6 +323,11 @@ class ApiOffering(Sourced):
     model: Id | None = Field(None, description="Catalog model it serves (open models)")
     quality: NonNegFloat | None = Field(None, description="Quality score when it serves no catalog model")
     quality_source: str | None = Field(None, description="Where the quality score comes from")
+    litellm_model: str | None = Field(
+        None,
+        min_length=1,
+        description="The model string LiteLLM's proxy calls it by (provider/model, as in its `source` key)",
+    )
     usd_per_1m_input_tokens: NonNegFloat = Field(description="USD per 1M input tokens")
     usd_per_1m_output_tokens: NonNegFloat = Field(description="USD per 1M output tokens")
     usd_per_1m_cached_input_tokens: NonNegFloat | None = Field(
