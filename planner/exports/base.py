@@ -141,6 +141,15 @@ def is_dns_label(text: str) -> bool:
     return len(text) <= DNS_LABEL_MAX and bool(_DNS_LABEL.match(text))
 
 
+def instance_type(offer: PriceOffer | None) -> str | None:
+    """The instance type an offer names: ``instance`` itself, or its first word before a remark in
+    parentheses (``p5en.48xlarge (spot)``); None for descriptions (``H100 SXM, Community Cloud``)."""
+    if offer is None or not offer.instance:
+        return None
+    match = re.fullmatch(r"(\S+)( \(.*\))?", offer.instance)
+    return match.group(1) if match and is_label_value(match.group(1)) else None
+
+
 def path_part(text: str) -> str:
     """A period or provider label as one safe path component (a hash suffix where it was changed)."""
     part = _SAFE_PART.sub("-", text).strip("-.") or "x"

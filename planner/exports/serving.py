@@ -13,7 +13,7 @@ from planner.exports.base import (
     ExportContext,
     ExportError,
     dns_label,
-    is_label_value,
+    instance_type,
     label_value,
 )
 from planner.plan import DeploymentLine, PeriodPlan, PlacementLine
@@ -158,9 +158,9 @@ def node_selector(
     """Labels a replica's node must carry: accelerator, provider's own labels, instance type, TPU shape."""
     selector = dict(spec.node_labels)
     selector.update(spec.provider_node_labels.get(pl.provider, {}))
-    offer = ctx.offer(acc.id, pl.provider, pl.tier)
-    if offer is not None and offer.instance and is_label_value(offer.instance):
-        selector["node.kubernetes.io/instance-type"] = offer.instance
+    instance = instance_type(ctx.offer(acc.id, pl.provider, pl.tier))
+    if instance is not None and spec.resource != "google.com/tpu":  # TPU offers are quoted per chip
+        selector["node.kubernetes.io/instance-type"] = instance
     selector.update(CAPACITY_LABELS.get((pl.provider, pl.tier), {}))
     if spec.resource == "google.com/tpu":
         topology = spec.tpu_topologies.get(pl.chips_per_replica)
