@@ -258,7 +258,7 @@ def test_procurement_usd_sums_to_the_plans_accelerator_cost_to_the_cent(name: st
 def test_procurement_warns_where_chips_do_not_fill_whole_instances(tmp_path: Path) -> None:
     _export(cloud_plan(), "procurement", tmp_path)
     rows = _csv_rows(tmp_path / "bom.csv")
-    partial = [r for r in rows if r["period"] == "2027-02" and r["accelerator"] == "h100-sxm"][0]
+    partial = next(r for r in rows if r["period"] == "2027-02" and r["accelerator"] == "h100-sxm")
     assert (partial["instances"], partial["chips_per_instance"], partial["instance_type"]) == (
         "2",
         "8",
@@ -266,7 +266,7 @@ def test_procurement_warns_where_chips_do_not_fill_whole_instances(tmp_path: Pat
     )
     assert float(partial["whole_instance_usd"]) == pytest.approx(16 * 6.88 * 730, abs=0.01)
     assert "6 of 2 x 8-chip instances unused" in partial["warning"]
-    full = [r for r in rows if r["period"] == "2027-01" and r["accelerator"] == "h100-sxm"][0]
+    full = next(r for r in rows if r["period"] == "2027-01" and r["accelerator"] == "h100-sxm")
     assert (full["whole_instance_usd"], full["warning"]) == ("", "")
 
 

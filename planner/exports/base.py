@@ -142,8 +142,10 @@ def is_dns_label(text: str) -> bool:
 
 
 def instance_type(offer: PriceOffer | None) -> str | None:
-    """The instance type an offer names: ``instance`` itself, or its first word before a remark in
-    parentheses (``p5en.48xlarge (spot)``); None for descriptions (``H100 SXM, Community Cloud``)."""
+    """The instance type an offer names, or None for a description (``H100 SXM, Community Cloud``).
+
+    ``instance`` itself, or its first word before a remark in parentheses (``p5en.48xlarge (spot)``).
+    """
     if offer is None or not offer.instance:
         return None
     match = re.fullmatch(r"(\S+)( \(.*\))?", offer.instance)
