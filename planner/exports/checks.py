@@ -8,7 +8,7 @@ one sentence per problem (empty: none found).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from planner.catalog.schema import LABEL_KEY, LABEL_VALUE
@@ -40,8 +40,11 @@ def _name(where: str, meta: Mapping[str, Any], pattern: re.Pattern[str]) -> Iter
         yield f"{where}: name {name!r} is not a DNS label of at most 63 characters"
 
 
-def _resources(where: str, resources: Mapping[str, Any]) -> Iterator[str]:
+def _resources(where: str, resources: Mapping[str, Any], extended: Collection[str] | None) -> Iterator[str]:
     requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+    for name in sorted(set(requests) | set(limits)):
+        if name not in NATIVE and extended is not None and name not in extended:
+            yield f"{where}: unknown extended resource {name!r} (known: {', '.join(sorted(extended))})"
     for kind, values in (("requests", requests), ("limits", limits)):
         for name, qty in values.items():
             text = str(qty)
@@ -60,7 +63,9 @@ def _resources(where: str, resources: Mapping[str, Any]) -> Iterator[str]:
             yield f"{where}: requests.{name} ({requests[name]}) must equal limits.{name} ({limits[name]})"
 
 
-def pod_problems(where: str, pod: Mapping[str, Any]) -> Iterator[str]:
+def pod_problems(
+    where: str, pod: Mapping[str, Any], extended: Collection[str] | None = None
+) -> Iterator[str]:
     """Problems of a pod spec: images, resources, node selector labels, volumes mounted."""
     containers = pod.get("containers") or []
     if not containers:
@@ -70,7 +75,7 @@ def pod_problems(where: str, pod: Mapping[str, Any]) -> Iterator[str]:
         cw = f"{where} container {c.get('name')!r}"
         if not c.get("image"):
             yield f"{cw}: no image"
-        yield from _resources(cw, c.get("resources") or {})
+        yield from _resources(cw, c.get("resources") or {}, extended)
         for mount in c.get("volumeMounts") or []:
             if mount.get("name") not in volumes:
                 yield f"{cw}: mounts volume {mount.get('name')!r}, which the pod does not have"
@@ -85,8 +90,11 @@ def _selector_problems(where: str, selector: Mapping[str, Any], labels: Mapping[
             yield f"{where}: selector {key}={value} does not match the pod template's labels"
 
 
-def manifest_problems(doc: Mapping[str, Any]) -> list[str]:
-    """Problems of one Deployment, Service or InferenceService document."""
+def manifest_problems(doc: Mapping[str, Any], extended: Collection[str] | None = None) -> list[str]:
+    """Problems of one Deployment, Service or InferenceService document.
+
+    ``extended``: the extended resource names the cluster offers (None: any name).
+    """
     kind = doc.get("kind")
     meta = doc.get("metadata") or {}
     where = f"{kind} {meta.get('name')!r}"
@@ -98,7 +106,7 @@ def manifest_problems(doc: Mapping[str, Any]) -> list[str]:
         labels = (template.get("metadata") or {}).get("labels") or {}
         out += _labels(f"{where} template", labels)
         out += _selector_problems(where, (spec.get("selector") or {}).get("matchLabels") or {}, labels)
-        out += pod_problems(where, template.get("spec") or {})
+        out += pod_problems(where, template.get("spec") or {}, extended)
         if not isinstance(spec.get("replicas"), int) or spec["replicas"] < 1:
             out.append(f"{where}: replicas must be a whole number >= 1")
     elif kind == "Service":
@@ -108,7 +116,7 @@ def manifest_problems(doc: Mapping[str, Any]) -> list[str]:
     elif kind == "InferenceService":
         out += _name(where, meta, _DNS_1035_LABEL)
         predictor = spec.get("predictor") or {}
-        out += pod_problems(where, predictor)
+        out += pod_problems(where, predictor, extended)
         if predictor.get("minReplicas") != predictor.get("maxReplicas"):
             out.append(f"{where}: minReplicas must equal maxReplicas (the plan's replicas)")
     return out
