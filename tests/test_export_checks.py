@@ -67,7 +67,7 @@ def _plan(case: str) -> tuple[Plan, list[Path]]:
 
 
 def _export(case: str, fmt: str, out: Path) -> list[Path]:
-    plan, catalogs = _plan(case)
+    plan, _ = _plan(case)
     return planner.export(plan, fmt, out, period="all", catalog_dirs=catalogs, namespace="inference")  # type: ignore[no-any-return]
 
 
@@ -336,7 +336,7 @@ def test_terraform_values_pass_the_closed_schema_and_terraform_plan(case: str, t
     code, text = _terraform(out)
     assert code == 0, text
     assert "No changes" in text
-    plan, catalogs = _plan(case)
+    plan, _ = _plan(case)
     pools = values["gke_node_pools"] + values["eks_node_groups"] + values["other_node_pools"]
     per_instance = [p.get("accelerator_count", p.get("accelerators_per_instance")) for p in pools]
     counts = [p.get("node_count") or p.get("desired_size") or p["instances"] for p in pools]
