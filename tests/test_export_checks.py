@@ -67,7 +67,7 @@ def _plan(case: str) -> tuple[Plan, list[Path]]:
 
 
 def _export(case: str, fmt: str, out: Path) -> list[Path]:
-    plan, _ = _plan(case)
+    plan, catalogs = _plan(case)
     return planner.export(plan, fmt, out, period="all", catalog_dirs=catalogs, namespace="inference")  # type: ignore[no-any-return]
 
 
