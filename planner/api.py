@@ -177,3 +177,17 @@ def export(
         period=period, namespace=namespace, image=image, hf_token_secret=hf_token_secret or None
     )
     return export_plan(loaded, to, out_dir, catalog_dirs=catalog_dirs, options=options)
+
+
+def report(plan: Plan | str | os.PathLike[str], output: str | os.PathLike[str]) -> Path:
+    """Write a plan (or a plan JSON file) as one self-contained HTML page; the path written."""
+    from planner.html_report import write_report
+    from planner.outputs import plan_format
+    from planner.verify import read_plan
+
+    loaded = plan if isinstance(plan, Plan) else read_plan(plan)
+    if Path(output).suffix.lower() not in (".html", ".htm"):
+        raise InputError("the report is an HTML file (.html)", Location(file=str(output)))
+    plan_format(Path(output).with_suffix(".json"))  # the folder must exist
+    write_report(loaded, output)
+    return Path(output)

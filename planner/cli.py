@@ -99,7 +99,7 @@ def main(debug: bool) -> None:
 def catalog_cmd(kind: str, catalog_dirs: tuple[str, ...], fmt: str) -> None:
     """List catalog entries (after any --catalog overlays)."""
     from planner.catalog.load import load_catalog
-    from planner.report import catalog_table
+    from planner.terminal import catalog_table
 
     catalog = load_catalog(catalog_dirs)
     entries = getattr(catalog, kind)
@@ -126,7 +126,7 @@ def catalog_cmd(kind: str, catalog_dirs: tuple[str, ...], fmt: str) -> None:
 def estimate_cmd(fmt: str, catalog_dirs: tuple[str, ...], **kwargs: Any) -> None:
     """Estimate what one replica sustains (performance model)."""
     from planner.api import estimate
-    from planner.report import estimate_table
+    from planner.terminal import estimate_table
 
     est = estimate(catalog_dirs=catalog_dirs, **kwargs)
     if fmt == "json":
@@ -207,7 +207,7 @@ def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], fmt: str, **flags: Any
     """Plan the cheapest fleet for DEMAND (a demand.csv, or a folder holding one)."""
     from planner.api import solve_from_cli
     from planner.outputs import plan_format, plan_json, write_plan
-    from planner.report import solve_report
+    from planner.terminal import solve_report
 
     started = time.monotonic()
     if flags.get("output"):
@@ -296,6 +296,20 @@ def export_cmd(
     else:
         for path in written:
             click.echo(str(path))
+
+
+@main.command("report")
+@click.argument("plan_file", type=click.Path())
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="The HTML file to write."
+)
+@handle_errors
+def report_cmd(plan_file: str, output: str) -> None:
+    """Write PLAN_FILE as one self-contained HTML page (charts inline, no network needed)."""
+    from planner.api import report
+
+    report(plan_file, output)
+    click.echo(output)
 
 
 __all__ = ["EXIT_INPUT", "main"]

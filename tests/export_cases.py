@@ -77,7 +77,7 @@ def _period(
             self_hosted_requests_per_s=served[w] - api[w],
             api_requests_per_s=api[w],
             unmet_requests_per_s=0.0,
-            marginal_usd_per_request_per_s=None,
+            marginal_usd_per_request_per_s=1234.5,
             short_run_marginal_usd_per_request_per_s=None,
             ttft_ms=None,
             tpot_ms=None,
