@@ -315,3 +315,25 @@ def test_a_plan_without_placements_is_placed_on_export(tmp_path: Path) -> None:
     _export(old, "kubernetes", tmp_path / "old")
     _export(plan, "kubernetes", tmp_path / "new")
     assert _tree(tmp_path / "old") == _tree(tmp_path / "new")
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_a_fresh_solve_of_each_example_exports_in_every_format_and_reports(name: str, tmp_path: Path) -> None:
+    from planner.placement import placement_problems
+
+    plan = planner.solve(ROOT / "examples" / name).plan
+    for p in plan.periods:
+        assert placement_problems(p.period, p.accelerators, p.deployments, p.placements) == []
+    for fmt in FORMATS:
+        assert _export(plan, fmt, tmp_path / fmt, period="all", catalog_dirs=example_catalogs(name))
+    assert planner.report(plan, tmp_path / "report.html").stat().st_size > 10_000
+
+
+def test_the_readme_shows_an_exported_manifest_and_bom_as_written() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    manifest = next((GOLDEN / "self-host-vs-api" / "kubernetes").rglob("*.yaml")).read_text(encoding="utf-8")
+    assert manifest.split("---\n")[0] in readme
+    bom = (GOLDEN / "chat-fleet" / "procurement" / "bom.csv").read_text(encoding="utf-8").splitlines()
+    assert "\n".join(bom[:5]) in readme
+    assert "](docs/report.png)" in readme
+    assert (ROOT / "docs" / "report.png").read_bytes()[:4] == b"\x89PNG"
