@@ -337,3 +337,13 @@ def test_the_readme_shows_an_exported_manifest_and_bom_as_written() -> None:
     assert "\n".join(bom[:5]) in readme
     assert "](docs/report.png)" in readme
     assert (ROOT / "docs" / "report.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_no_planner_submodule_shares_a_public_names_spelling() -> None:
+    import importlib.util
+
+    assert {"export", "report"} <= set(planner.__all__)
+    clashes = [name for name in planner.__all__ if importlib.util.find_spec(f"planner.{name}") is not None]
+    assert clashes == []
+    assert callable(planner.export)
+    assert callable(planner.report)
