@@ -170,9 +170,11 @@ def export(
     written when the format cannot express the plan.
     """
     from planner.exports import ExportOptions, export_plan
+    from planner.exports.base import check_options
     from planner.verify import read_plan
 
     loaded = plan if isinstance(plan, Plan) else read_plan(plan)
+    check_options(namespace=namespace, image=image, hf_token_secret=hf_token_secret or None)
     options = ExportOptions(
         period=period, namespace=namespace, image=image, hf_token_secret=hf_token_secret or None
     )

@@ -347,3 +347,13 @@ def test_no_planner_submodule_shares_a_public_names_spelling() -> None:
     assert clashes == []
     assert callable(planner.export)
     assert callable(planner.report)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("namespace", "Inference_NS"), ("image", "vllm/vllm-openai"), ("hf_token_secret", "HF token")],
+)
+def test_options_kubernetes_would_reject_are_input_errors(option: str, value: str, tmp_path: Path) -> None:
+    with pytest.raises(ExportError):
+        _export(cloud_plan(), "kubernetes", tmp_path / "out", **{option: value})
+    assert not (tmp_path / "out").exists()

@@ -86,6 +86,24 @@ class ExportContext:
         return select_periods(self.plan, self.options.period)
 
 
+def check_options(*, namespace: str | None, image: str | None, hf_token_secret: str | None) -> None:
+    """Options Kubernetes would reject: a namespace or Secret name that is not a DNS name, an untagged image."""
+    if namespace is not None and not (
+        len(namespace) <= DNS_LABEL_MAX and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", namespace)
+    ):
+        raise ExportError(f"namespace '{namespace}' is not a DNS-1123 label", Location(column="--namespace"))
+    if hf_token_secret is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", hf_token_secret):
+        raise ExportError(
+            f"secret name '{hf_token_secret}' is not a DNS name", Location(column="--hf-token-secret")
+        )
+    if image is not None and not re.fullmatch(
+        r"[a-z0-9][^\s:]*(:[0-9]+/[^\s:]+)?:[^\s:/]+(@sha256:[0-9a-f]{64})?", image
+    ):
+        raise ExportError(
+            f"image '{image}' needs a registry path and a tag (name:tag)", Location(column="--image")
+        )
+
+
 def select_periods(plan: Plan, which: str) -> tuple[PeriodPlan, ...]:
     """The periods ``which`` names (see ``ExportContext.periods``)."""
     if not plan.periods:
