@@ -87,7 +87,7 @@ class ExportContext:
 
 
 def check_options(*, namespace: str | None, image: str | None, hf_token_secret: str | None) -> None:
-    """Options Kubernetes would reject: a namespace or Secret name that is not a DNS name, an untagged image."""
+    """Reject options Kubernetes would: a namespace or Secret name not a DNS name, an untagged image."""
     if namespace is not None and not (
         len(namespace) <= DNS_LABEL_MAX and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", namespace)
     ):
