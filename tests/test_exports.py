@@ -357,3 +357,26 @@ def test_options_kubernetes_would_reject_are_input_errors(option: str, value: st
     with pytest.raises(ExportError):
         _export(cloud_plan(), "kubernetes", tmp_path / "out", **{option: value})
     assert not (tmp_path / "out").exists()
+
+
+def test_replicas_that_do_not_fit_one_providers_chips_are_exit_2(tmp_path: Path) -> None:
+    from planner.placement import place_period
+
+    plan = cloud_plan()
+    p = plan.periods[0]
+    # 8 H200 chips per line, but 9 single-chip replicas placed on the Spot line: one too many
+    moved = tuple(
+        pl.model_copy(update={"replicas": pl.replicas + 1})
+        if pl.provider == "aws" and pl.accelerator == "h200"
+        else pl.model_copy(update={"replicas": pl.replicas - 1})
+        if pl.accelerator == "h200"
+        else pl
+        for pl in p.placements
+    )
+    assert place_period(p.period, p.accelerators, p.deployments)[1] == ()
+    broken = plan.model_copy(
+        update={"periods": (p.model_copy(update={"placements": moved}), *plan.periods[1:])}
+    )
+    with pytest.raises(ExportError, match="9 chips placed on h200/aws/spot, which has 8"):
+        _export(broken, "kubernetes", tmp_path / "out")
+    assert not (tmp_path / "out").exists()

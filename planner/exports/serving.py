@@ -16,6 +16,7 @@ from planner.exports.base import (
     instance_type,
     label_value,
 )
+from planner.placement import placement_problems
 from planner.plan import DeploymentLine, PeriodPlan, PlacementLine
 
 PORT = 8000
@@ -69,6 +70,13 @@ class Serving:
 
 def servings(ctx: ExportContext, period: PeriodPlan) -> list[Serving]:
     """One Serving per placement of the period, in a stable order."""
+    problems = placement_problems(period.period, period.accelerators, period.deployments, period.placements)
+    if problems:
+        raise ExportError(
+            "the plan's replicas do not fit its chip lines one provider and tier at a time: "
+            + "; ".join(problems[:3]),
+            hint="re-plan with --whole-nodes or --max-spot-share 0, or buy the missing chips",
+        )
     deps = {d.id: d for d in period.deployments}
     return [_serving(ctx, period, deps[pl.deployment], pl) for pl in period.placements]
 
