@@ -169,8 +169,8 @@ def export(
     Formats: ``planner.exports.FORMATS``. Raises ``ExportError`` (an InputError, exit 2) with nothing
     written when the format cannot express the plan.
     """
-    from planner.exports import ExportOptions, export_plan
-    from planner.exports.base import check_options
+    from planner.exports.base import ExportOptions, check_options
+    from planner.exports.run import export_plan
     from planner.verify import read_plan
 
     loaded = plan if isinstance(plan, Plan) else read_plan(plan)

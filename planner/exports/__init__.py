@@ -1,6 +1,7 @@
 """``plan export``: the plan in the formats of the systems that apply it, one module per format.
 
-``FORMATS`` is the registry, in order of priority; ``export_plan`` renders one format completely
+``FORMATS`` is the registry, in order of priority (importing it loads nothing else, so ``plan
+--help`` stays fast); ``export_plan`` (``planner.exports.run``) renders one format completely
 in memory (a target that cannot express the plan raises ``ExportError``: exit 2, nothing written)
 and then writes its files atomically inside the output folder.
 """
@@ -8,12 +9,7 @@ and then writes its files atomically inside the output folder.
 from __future__ import annotations
 
 import importlib
-import os
-from collections.abc import Sequence
-from pathlib import Path
-
-from planner.exports.base import ExportContext, ExportError, ExportFile, ExportOptions, write_files
-from planner.plan import Plan
+from typing import Any
 
 #: name -> (module, one line for ``plan export --help``), in order of priority.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -28,53 +24,21 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 
 
-def render_files(fmt: str, ctx: ExportContext) -> list[ExportFile]:
-    """Render one format's files in memory."""
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown export format '{fmt}'", hint=f"valid: {', '.join(FORMATS)}")
-    module = importlib.import_module(FORMATS[fmt][0])
-    files: list[ExportFile] = (
-        module.render_format(ctx, fmt) if hasattr(module, "render_format") else module.render(ctx)
-    )
-    return files
+_LAZY = {
+    "ExportContext": "planner.exports.base",
+    "ExportError": "planner.exports.base",
+    "ExportFile": "planner.exports.base",
+    "ExportOptions": "planner.exports.base",
+    "export_plan": "planner.exports.run",
+    "render_files": "planner.exports.run",
+    "with_placements": "planner.exports.run",
+}
+
+__all__ = ["FORMATS", *sorted(_LAZY)]
 
 
-def export_plan(
-    plan: Plan,
-    fmt: str,
-    out_dir: str | os.PathLike[str],
-    *,
-    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
-    options: ExportOptions | None = None,
-) -> list[Path]:
-    """Export ``plan`` as ``fmt`` into ``out_dir``; the files written, in order."""
-    from planner.catalog.load import load_catalog
-
-    plan = with_placements(plan)
-    ctx = ExportContext(plan=plan, catalog=load_catalog(catalog_dirs), options=options or ExportOptions())
-    files = render_files(fmt, ctx)
-    return write_files(Path(out_dir), fmt, files)
-
-
-def with_placements(plan: Plan) -> Plan:
-    """The plan with placements in every period (a plan written before schema 1.2 has none)."""
-    from planner.placement import place_period
-
-    periods = tuple(
-        p
-        if p.placements or not p.deployments
-        else p.model_copy(update={"placements": place_period(p.period, p.accelerators, p.deployments)[0]})
-        for p in plan.periods
-    )
-    return plan.model_copy(update={"periods": periods})
-
-
-__all__ = [
-    "FORMATS",
-    "ExportContext",
-    "ExportError",
-    "ExportFile",
-    "ExportOptions",
-    "export_plan",
-    "render_files",
-]
+def __getattr__(name: str) -> Any:
+    """Import the heavier names on first use."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'planner.exports' has no attribute {name!r}")
