@@ -380,3 +380,11 @@ def test_replicas_that_do_not_fit_one_providers_chips_are_exit_2(tmp_path: Path)
     with pytest.raises(ExportError, match="9 chips placed on h200/aws/spot, which has 8"):
         _export(broken, "kubernetes", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_output_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.write_text("x", encoding="utf-8")
+    with pytest.raises(ExportError, match="not a folder"):
+        _export(cloud_plan(), "csv", target)
+    assert target.read_text(encoding="utf-8") == "x"

@@ -215,12 +215,19 @@ def _earlier_files(out_dir: Path, fmt: str) -> list[str]:
 def write_files(out_dir: Path, fmt: str, files: Sequence[ExportFile]) -> list[Path]:
     """Write rendered files atomically under ``out_dir``; remove what this format wrote there before."""
     check_paths(files)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError("the output is not a folder", Location(file=str(out_dir)))
     root = out_dir.resolve()
     targets = [(root / f.path, f) for f in files]
     for target, _ in targets:
         if root not in target.resolve().parents:
             raise ExportError(f"refusing to write '{target}': outside {root}")
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(
+            f"cannot create the output folder: {exc.strerror}", Location(file=str(out_dir))
+        ) from None
     written: list[Path] = []
     for target, f in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
