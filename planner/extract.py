@@ -26,11 +26,11 @@ from planner.plan import (
     Inputs,
     PeriodPlan,
     Plan,
-    PrecisionKind,
     RouteLine,
     SolverInfo,
     WorkloadLine,
 )
+from planner.plan_serving import planned_sizes, precision_kind, with_request_shapes
 
 _TINY = 1e-9
 
@@ -138,48 +138,6 @@ def deployment_frame(ctx: Context, acc_lines: pd.DataFrame, route: pd.DataFrame)
     rep["capacity"] = rep["n"] * per_replica
     rep["utilization"] = rep["busy"] / rep["n"]
     return rep
-
-
-def planned_sizes(ctx: Context, route: pd.DataFrame) -> dict[tuple[int, int], tuple[int | None, int]]:
-    """Per (period, option) with routed load: the largest batch it was sized for, the longest request.
-
-    The batch is the sized maximum (``max_batch``) over the request shapes routed to it (None when
-    only measured profiles size it); the context is the largest input + output tokens among them.
-    """
-    if route.empty:
-        return {}
-    cap = ctx.options.capacity.set_index(["shape", "option"])["max_batch"]
-    shape = ctx.model.index.cover["shape"].to_numpy(int)[route["d"].to_numpy(int)]
-    shapes = ctx.options.shapes.iloc[shape]
-    frame = pd.DataFrame(
-        {
-            "p": route["p"].to_numpy(int),
-            "o": route["o"].to_numpy(int),
-            "batch": cap.reindex(pd.MultiIndex.from_arrays([shape, route["o"].to_numpy(int)])).to_numpy(
-                float
-            ),
-            "tokens": (
-                shapes["input_tokens"].astype(float) + shapes["output_tokens"].astype(float)
-            ).to_numpy(),
-        }
-    )
-    worst = frame.groupby(["p", "o"]).agg(batch=("batch", "max"), tokens=("tokens", "max"))
-    return {
-        (int(p), int(o)): (int(b) if np.isfinite(b) and b >= 1 else None, int(np.ceil(t)))
-        for (p, o), b, t in zip(
-            worst.index, worst["batch"].to_numpy(), worst["tokens"].to_numpy(), strict=True
-        )
-    }
-
-
-def precision_kind(ctx: Context, model: str, precision: str) -> PrecisionKind | None:
-    """checkpoint: the model's own weights (first catalog precision) or a listed checkpoint of it."""
-    spec = ctx.catalog.models.get(model)
-    if spec is None:
-        return None
-    if precision == spec.precisions[0] or precision in spec.hf_checkpoints:
-        return "checkpoint"
-    return "quantized"
 
 
 def _deployment_lines(
@@ -294,36 +252,6 @@ def _workload_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> di
             _workload_line(workload, float(demand), d, self_hosted, api, cover, lp_dual, fixed_dual, lat)
         )
     return out
-
-
-def with_request_shapes(ctx: Context, lines: dict[int, list[WorkloadLine]]) -> dict[int, list[WorkloadLine]]:
-    """Each workload line with its demand row's mean input and output tokens."""
-    rows = ctx.options.rows
-    shapes = {
-        (int(p), str(w)): (float(i), float(o))
-        for p, w, i, o in zip(
-            rows["period_index"].to_numpy(),
-            rows["workload"].to_numpy(),
-            rows["input_tokens"].to_numpy(float),
-            rows["output_tokens"].to_numpy(float),
-            strict=True,
-        )
-    }
-    return {
-        p: [
-            line.model_copy(
-                update=dict(
-                    zip(
-                        ("input_tokens", "output_tokens"),
-                        shapes.get((p, line.workload), (None, None)),
-                        strict=True,
-                    )
-                )
-            )
-            for line in group
-        ]
-        for p, group in lines.items()
-    }
 
 
 def _workload_line(
