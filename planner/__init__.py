@@ -7,6 +7,8 @@ The Python API mirrors the CLI::
     est = planner.estimate("llama-3.1-8b", "h100-sxm", input_tokens=1000, output_tokens=200, tpot_ms=50)
     solved = planner.solve("examples/chat-fleet")      # a demand.csv or a folder holding one
     print(solved.plan.objective_usd)
+    planner.export(solved.plan, "kubernetes", "deploy/")  # or a plan JSON file; formats: planner.exports
+    planner.report(solved.plan, "report.html")
 
 Names are imported lazily so that ``plan --help`` stays fast.
 """
@@ -23,6 +25,8 @@ _EXPORTS = {
     "estimate": "planner.api",
     "solve": "planner.api",
     "make_settings": "planner.api",
+    "export": "planner.api",
+    "report": "planner.api",
     "verify_plan": "planner.verify",
     "verify_plan_file": "planner.api",
     "read_plan": "planner.planfile",

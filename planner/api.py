@@ -17,6 +17,7 @@ from planner.optionspec import api_where, settings_from, validate_options
 from planner.outputs import check_output_paths, write_plan
 from planner.perf import Estimate
 from planner.pipeline import Solved, load_problem, solve_problem
+from planner.plan import Plan
 from planner.settings import SolveSettings
 
 if TYPE_CHECKING:
@@ -217,3 +218,45 @@ def verify_plan_file(
     except InputError as exc:
         raise _relocated(exc, run.origins) from None
     return verify(plan, problem)
+
+
+def export(
+    plan: Plan | str | os.PathLike[str],
+    to: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    period: str = "peak",
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    namespace: str | None = None,
+    image: str | None = None,
+    hf_token_secret: str | None = "hf-token",
+) -> list[Path]:
+    """Export a plan (or a plan JSON file) as format ``to`` into ``out_dir``; the files written.
+
+    Formats: ``planner.exports.FORMATS``. Raises ``ExportError`` (an InputError, exit 2) with nothing
+    written when the format cannot express the plan.
+    """
+    from planner.exports.base import ExportOptions, check_options
+    from planner.exports.run import export_plan
+    from planner.planfile import read_plan
+
+    loaded = plan if isinstance(plan, Plan) else read_plan(plan)
+    check_options(namespace=namespace, image=image, hf_token_secret=hf_token_secret or None)
+    options = ExportOptions(
+        period=period, namespace=namespace, image=image, hf_token_secret=hf_token_secret or None
+    )
+    return export_plan(loaded, to, out_dir, catalog_dirs=catalog_dirs, options=options)
+
+
+def report(plan: Plan | str | os.PathLike[str], output: str | os.PathLike[str]) -> Path:
+    """Write a plan (or a plan JSON file) as one self-contained HTML page; the path written."""
+    from planner.html_report import write_report
+    from planner.outputs import plan_format
+    from planner.planfile import read_plan
+
+    loaded = plan if isinstance(plan, Plan) else read_plan(plan)
+    if Path(output).suffix.lower() not in (".html", ".htm"):
+        raise InputError("the report is an HTML file (.html)", Location(file=str(output)))
+    plan_format(Path(output).with_suffix(".json"))  # the folder must exist
+    write_report(loaded, output)
+    return Path(output)

@@ -104,7 +104,7 @@ def main(debug: bool) -> None:
 def catalog_cmd(kind: str, catalog_dirs: tuple[str, ...], fmt: str) -> None:
     """List catalog entries (after any --catalog overlays)."""
     from planner.catalog.load import load_catalog
-    from planner.report import catalog_table
+    from planner.terminal import catalog_table
 
     catalog = load_catalog(catalog_dirs)
     entries = getattr(catalog, kind)
@@ -131,7 +131,7 @@ def catalog_cmd(kind: str, catalog_dirs: tuple[str, ...], fmt: str) -> None:
 def estimate_cmd(fmt: str, catalog_dirs: tuple[str, ...], **kwargs: Any) -> None:
     """Estimate what one replica sustains (performance model)."""
     from planner.api import estimate
-    from planner.report import estimate_table
+    from planner.terminal import estimate_table
 
     est = estimate(catalog_dirs=catalog_dirs, **kwargs)
     if fmt == "json":
@@ -234,7 +234,7 @@ def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], **flags: Any) -> None:
     """
     from planner.api import prepare_solve
     from planner.outputs import plan_json
-    from planner.report import solve_report
+    from planner.terminal import solve_report
 
     started = time.monotonic()
     run = prepare_solve(demand, catalog_dirs, flag_values(flags))  # a bad -o fails now, not after the solve
@@ -274,6 +274,71 @@ def verify_cmd(plan_file: str, demand: str, catalog_dirs: tuple[str, ...], fmt: 
             click.echo(f"FAIL {problem.place}: {problem.message} [{problem.check}]")
         click.echo("plan verified" if report.ok else f"{len(report.problems)} problem(s)", err=not report.ok)
     sys.exit(EXIT_OK if report.ok else EXIT_UNMET)
+
+
+def _export_help() -> str:
+    from planner.exports import FORMATS
+
+    lines = "\n".join(f"  {name:<12} {summary}" for name, (_, summary) in FORMATS.items())
+    return (
+        "Export PLAN_FILE (a plan JSON) for the systems that apply it, into the folder -o DIR.\n\n"
+        "\b\nFormats (--to):\n" + lines + "\n\n"
+        "Per-period files go to DIR/<period>/<provider>/; --period picks peak (the period with the most "
+        "chips, the first on ties), one period, or all; terraform, procurement, csv and yaml cover every "
+        "period. Files of an earlier export of the same format in DIR are replaced, others left alone. "
+        "Exit 2 with nothing written when the format cannot express the plan."
+    )
+
+
+@main.command("export", help=_export_help())
+@click.argument("plan_file", type=click.Path())
+@click.option("--to", "fmt_to", required=True, help="Export format (listed above).")
+@click.option(
+    "-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
+@click.option("--period", default="peak", show_default=True, help="A period label, peak or all.")
+@click.option("--namespace", default=None, help="Kubernetes namespace of every resource.")
+@click.option("--image", default=None, help="vLLM image instead of the catalog's per accelerator.")
+@click.option(
+    "--hf-token-secret",
+    default="hf-token",
+    show_default=True,
+    help="Secret with the Hugging Face token (key 'token'; optional in the pod); '' for none.",
+)
+@catalog_option
+@format_option
+@handle_errors
+def export_cmd(
+    plan_file: str,
+    fmt_to: str,
+    out_dir: str,
+    catalog_dirs: tuple[str, ...],
+    fmt: str,
+    **options: Any,
+) -> None:
+    """Export a plan (help text built from the format registry)."""
+    from planner.api import export
+
+    written = export(plan_file, fmt_to, out_dir, catalog_dirs=catalog_dirs, **options)
+    if fmt == "json":
+        emit_json({"format": fmt_to, "files": [str(p) for p in written]})
+    else:
+        for path in written:
+            click.echo(str(path))
+
+
+@main.command("report")
+@click.argument("plan_file", type=click.Path())
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="The HTML file to write."
+)
+@handle_errors
+def report_cmd(plan_file: str, output: str) -> None:
+    """Write PLAN_FILE as one self-contained HTML page (charts inline, no network needed)."""
+    from planner.api import report
+
+    report(plan_file, output)
+    click.echo(output)
 
 
 __all__ = ["EXIT_INPUT", "main"]

@@ -17,6 +17,7 @@ from planner.formulation.index import HOURS_PER_TERM
 from planner.formulation.model import PlanningModel
 from planner.options import Options
 from planner.perf import estimate_grid
+from planner.placement import place_period
 from planner.plan import (
     AcceleratorLine,
     Baseline,
@@ -31,6 +32,7 @@ from planner.plan import (
     SolverInfo,
     WorkloadLine,
 )
+from planner.plan_serving import planned_sizes, precision_kind, with_request_shapes
 from planner.settings import SolveSettings
 
 _TINY = 1e-9
@@ -147,8 +149,11 @@ def deployment_frame(ctx: Context, acc_lines: pd.DataFrame, route: pd.DataFrame)
     return rep
 
 
-def _deployment_lines(ctx: Context, deps: pd.DataFrame) -> dict[int, list[DeploymentLine]]:
+def _deployment_lines(
+    ctx: Context, deps: pd.DataFrame, route: pd.DataFrame
+) -> dict[int, list[DeploymentLine]]:
     table = ctx.options.deployments
+    sizes = planned_sizes(ctx, route)
     out: dict[int, list[DeploymentLine]] = {}
     for p, o, n, capacity, utilization, usd in zip(
         deps["p"].to_numpy(),
@@ -160,6 +165,7 @@ def _deployment_lines(ctx: Context, deps: pd.DataFrame) -> dict[int, list[Deploy
         strict=True,
     ):
         d = table.iloc[int(o)]
+        batch, context = sizes.get((int(p), int(o)), (None, None))
         out.setdefault(int(p), []).append(
             DeploymentLine(
                 id=d["id"],
@@ -169,6 +175,9 @@ def _deployment_lines(ctx: Context, deps: pd.DataFrame) -> dict[int, list[Deploy
                 pipeline_parallel=int(d["pipeline_parallel"]),
                 precision=d["precision"],
                 replicas=int(n),
+                precision_kind=precision_kind(ctx, d["model"], d["precision"]),
+                max_num_seqs=batch,
+                max_model_len_tokens=context,
                 capacity_requests_per_s=_r(capacity),
                 utilization=_r(utilization, 4),
                 usd=_r(usd),
@@ -359,8 +368,8 @@ def extract_plan(
     acc = accelerator_lines(ctx)
     route = route_frame(ctx)
     deps = deployment_frame(ctx, acc, route)
-    dep_lines, route_lines = _deployment_lines(ctx, deps), _route_lines(ctx, route, deps)
-    workloads = _workload_lines(ctx, route, deps)
+    dep_lines, route_lines = _deployment_lines(ctx, deps, route), _route_lines(ctx, route, deps)
+    workloads = with_request_shapes(ctx, _workload_lines(ctx, route, deps))
     periods = tuple(_period(ctx, p, acc, dep_lines, route_lines, workloads) for p in range(len(ix.periods)))
     cost = _cost(ctx, acc, route_lines)
     r = ctx.result
@@ -376,7 +385,12 @@ def extract_plan(
     diagnostics = Diagnostics(
         unmet=explain_unmet(ctx.model, ctx.result, ctx.options, ctx.settings),
         unmet_share=unmet_share(periods),
-        warnings=(*ctx.demand.warnings, *plan_warnings(ctx.options), *_search_warnings(r)),
+        warnings=(
+            *ctx.demand.warnings,
+            *plan_warnings(ctx.options),
+            *_search_warnings(r),
+            *placement_warnings(periods),
+        ),
     )
     objective = cost.accelerators + cost.committed_beyond_horizon + cost.api + cost.unmet_penalty
     return Plan(
@@ -433,15 +447,23 @@ def _period(
         for a, pr, t, n, u in zip(*columns, strict=True)
     )
     api_usd = sum(r.usd for r in routes.get(p, []) if r.kind == "api")
+    period = ctx.model.index.periods[p]
+    placements, _ = place_period(period, lines, deps.get(p, []))
     return PeriodPlan(
-        period=ctx.model.index.periods[p],
+        period=period,
         hours=float(ctx.model.index.hours[p]),
         usd=_r(float(rows["usd"].sum()) + api_usd),
         accelerators=lines,
         deployments=tuple(deps.get(p, [])),
         routing=tuple(routes.get(p, [])),
         workloads=tuple(workloads.get(p, [])),
+        placements=placements,
     )
+
+
+def placement_warnings(periods: tuple[PeriodPlan, ...]) -> tuple[str, ...]:
+    """One warning per replica whose chips could not sit with a single provider and tier."""
+    return tuple(w for p in periods for w in place_period(p.period, p.accelerators, p.deployments)[1])
 
 
 def _cost(ctx: Context, acc: pd.DataFrame, api_lines: dict[int, list[RouteLine]]) -> CostUsd:

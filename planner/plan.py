@@ -38,6 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = "1.2"
 
 
+PrecisionKind = Literal["checkpoint", "quantized"]
+
+
 class Out(BaseModel):
     """Base of every plan record."""
 
@@ -112,12 +115,44 @@ class DeploymentLine(Out):
     pipeline_parallel: int
     precision: str
     replicas: int
+    precision_kind: PrecisionKind | None = Field(
+        None,
+        description="checkpoint: weights published in this precision; quantized: quantised on the fly "
+        "by the server at load time (added in 1.2)",
+    )
+    max_num_seqs: int | None = Field(
+        None,
+        ge=1,
+        description="Planned batch: the most concurrent sequences one replica was sized for over the "
+        "request shapes routed to it (None where only measured profiles size it; added in 1.2)",
+    )
+    max_model_len_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Planned context: the longest request shape (input + output tokens) routed to it "
+        "(added in 1.2)",
+    )
     capacity_requests_per_s: float = Field(description="What all replicas sustain at the target utilisation")
     utilization: float = Field(description="Routed load / what the replicas sustain at 100%")
     usd: float = Field(
         description="Allocation: this deployment's share (by chips) of its accelerator's cost in the "
         "period; part of cost_usd.accelerators, never added to it"
     )
+
+
+class PlacementLine(Out):
+    """Replicas of one deployment placed on one offer's chips (one provider, one tier).
+
+    Every replica's chips sit with one provider and tier, so per (accelerator, provider, tier) the
+    placed chips (replicas x chips per replica) never exceed the period's chip line.
+    """
+
+    deployment: str
+    accelerator: str
+    provider: str
+    tier: str
+    replicas: int = Field(ge=1)
+    chips_per_replica: int = Field(ge=1)
 
 
 class RouteLine(Out):
@@ -138,6 +173,8 @@ class WorkloadLine(Out):
 
     workload: str
     demand_requests_per_s: float
+    input_tokens: float | None = Field(None, description="Mean input tokens per request (added in 1.2)")
+    output_tokens: float | None = Field(None, description="Mean output tokens per request (added in 1.2)")
     self_hosted_requests_per_s: float
     api_requests_per_s: float
     unmet_requests_per_s: float
@@ -165,6 +202,9 @@ class PeriodPlan(Out):
     deployments: tuple[DeploymentLine, ...]
     routing: tuple[RouteLine, ...]
     workloads: tuple[WorkloadLine, ...]
+    placements: tuple[PlacementLine, ...] = Field(
+        (), description="Where each deployment's replicas run: provider and tier (added in 1.2)"
+    )
 
 
 class CommitmentLine(Out):

@@ -159,6 +159,7 @@ def test_catalog_accelerators_json(run_cli: Run, tiny: Path) -> None:
             "usd_per_chip_hour": 2.0,
             "instance": None,
             "sold_by_node": False,
+            "chips_per_instance": None,
         }
     ]
     assert {(p["tier"], p["usd_per_chip_hour"]) for p in by_id["tgpu-b"]["prices"]} == {

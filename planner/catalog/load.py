@@ -93,12 +93,18 @@ def _merge_prices(base: list[Any], overlay: list[Any]) -> list[Any]:
     return merged
 
 
+#: Mapping fields an overlay merges key by key (a one-line overlay changes one image or label).
+_MERGED_BLOCKS = ("kubernetes", "hf_checkpoints")
+
+
 def merge_entry(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
     """Merge one overlay entry over a base entry, field by field."""
     merged = dict(base)
     for key, value in overlay.items():
         if key == "prices" and isinstance(value, list) and isinstance(base.get("prices"), list):
             merged[key] = _merge_prices(base["prices"], value)
+        elif key in _MERGED_BLOCKS and isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = {**base[key], **value}
         else:
             merged[key] = value
     return merged

@@ -57,11 +57,85 @@ class PriceOffer(Sourced):
     usd_per_chip_hour: PositiveFloat = Field(description="USD per chip per hour")
     instance: str | None = Field(None, description="The instance or VM type the price is quoted for")
     sold_by_node: bool = Field(False, description="Sold only as whole nodes of chips_per_node chips")
+    chips_per_instance: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Chips in one instance of `instance`; default: chips_per_node when sold by the "
+        "node, else 1 (rented by the chip)",
+    )
 
     @property
     def key(self) -> str:
         """``provider.tier``: unique within an accelerator."""
         return f"{self.provider}.{self.tier.replace('_', '-')}"
+
+
+#: An extended resource name (``vendor.domain/name``) or a label key with an optional prefix.
+_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+RESOURCE_NAME = rf"^{_DNS_SUBDOMAIN}/{_LABEL_NAME}$"
+LABEL_KEY = rf"^({_DNS_SUBDOMAIN}/)?{_LABEL_NAME}$"
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
+LabelKey = Annotated[str, Field(pattern=LABEL_KEY, max_length=316)]
+LabelValue = Annotated[str, Field(pattern=LABEL_VALUE, max_length=63)]
+
+
+class Toleration(Record):
+    """A Kubernetes toleration of a node taint (``operator: Exists`` tolerates any value)."""
+
+    key: LabelKey
+    operator: Literal["Exists", "Equal"] = "Exists"
+    value: LabelValue | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = "NoSchedule"
+
+    @model_validator(mode="after")
+    def _value_with_equal(self) -> Toleration:
+        if (self.operator == "Equal") != (self.value is not None):
+            raise ValueError("a value goes with operator Equal, and only with it")
+        return self
+
+
+class KubernetesSpec(Sourced):
+    """How Kubernetes schedules the accelerator and which vLLM image serves on it.
+
+    Used by ``plan export``; a user's catalog may override any field (the block merges field by field).
+    """
+
+    resource: str = Field(pattern=RESOURCE_NAME, description="Extended resource name (nvidia.com/gpu, ...)")
+    node_labels: dict[LabelKey, LabelValue] = Field(
+        default_factory=dict, description="Node labels a pod selects on any platform (GFD product label, ...)"
+    )
+    provider_node_labels: dict[Id, dict[LabelKey, LabelValue]] = Field(
+        default_factory=dict, description="Extra node labels per price offer provider (gcp: GKE labels, ...)"
+    )
+    tolerations: tuple[Toleration, ...] = Field((), description="Taints the accelerator's node pools carry")
+    image: str = Field(
+        min_length=1, pattern=r"^[a-z0-9][^\s]*:[^\s]+$", description="vLLM image with its tag"
+    )
+    cores_per_chip: int = Field(
+        1, ge=1, le=16, description="vLLM tensor-parallel units per chip (NeuronCores on Neuron, else 1)"
+    )
+    tpu_topologies: dict[int, LabelValue] = Field(
+        default_factory=dict,
+        description="GKE TPU topology label value per chips of one replica (single-host slices)",
+    )
+    chart_accelerator_type: str | None = Field(
+        None, description="llm-d-modelservice accelerator.type (nvidia, amd, google); absent: none fits"
+    )
+    cpu_per_chip: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="vCPUs a replica requests per chip; the default 2 fits the smallest one-chip hosts "
+        "listed (4 vCPU, 16 GiB: g6.xlarge, g2-standard-4, inf2.xlarge) after kubelet reservations",
+    )
+    memory_gib_per_chip: int = Field(
+        12, ge=1, le=4096, description="Host memory (GiB) a replica requests per chip; default as for cpu"
+    )
+    runtime_class: str = Field(
+        "", description="Pod runtimeClassName the vLLM production-stack chart sets ('' for the default)"
+    )
 
 
 class Accelerator(Sourced):
@@ -101,6 +175,7 @@ class Accelerator(Sourced):
     )
     tdp_watts: PositiveFloat | None = Field(None, description="Thermal design power per chip, W")
     prices: tuple[PriceOffer, ...] = Field((), description="Price offers per chip-hour")
+    kubernetes: KubernetesSpec | None = Field(None, description="Scheduling and image for plan export")
 
     @model_validator(mode="before")
     @classmethod
@@ -187,6 +262,18 @@ class Model(Sourced):
         ("bf16",), min_length=1, description="Precisions it is served in"
     )
     open_weights: bool = Field(True, description="Weights can be downloaded and self-hosted")
+    hf_repo_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*$",
+        description="Hugging Face repository of the weights in the first listed precision",
+    )
+    hf_checkpoints: dict[
+        Precision, Annotated[str, Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*$")]
+    ] = Field(
+        default_factory=dict,
+        description="Published pre-quantised checkpoints by precision (served as checkpoints, not "
+        "quantised on the fly)",
+    )
     quality: NonNegFloat | None = Field(None, description="Quality score on the README's benchmark scale")
     quality_source: str | None = Field(None, description="Where the quality score comes from")
 
@@ -236,6 +323,11 @@ class ApiOffering(Sourced):
     model: Id | None = Field(None, description="Catalog model it serves (open models)")
     quality: NonNegFloat | None = Field(None, description="Quality score when it serves no catalog model")
     quality_source: str | None = Field(None, description="Where the quality score comes from")
+    litellm_model: str | None = Field(
+        None,
+        min_length=1,
+        description="The model string LiteLLM's proxy calls it by (provider/model, as in its `source` key)",
+    )
     usd_per_1m_input_tokens: NonNegFloat = Field(description="USD per 1M input tokens")
     usd_per_1m_output_tokens: NonNegFloat = Field(description="USD per 1M output tokens")
     usd_per_1m_cached_input_tokens: NonNegFloat | None = Field(
