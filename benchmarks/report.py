@@ -39,13 +39,46 @@ def plan_solve_s(r: dict[str, Any]) -> float:
 
 
 def _bound_over_lp(r: dict[str, Any]) -> float | None:
-    """How far the best proven bound is above the LP relaxation bound (an integrality gap floor)."""
+    """How far the plan's bound (``solver.bound_usd``) is above the LP relaxation bound."""
     lp = r.get("lp_bound_usd")
     return None if not lp else (r["bound_usd"] - lp) / lp
 
 
+def _stopped(r: dict[str, Any]) -> str:
+    """``solver.stopped_by`` (records from before it existed: not recorded)."""
+    return str(r.get("stopped_by") or "not recorded")
+
+
 def _gaps(r: dict[str, Any]) -> str:
-    return f"{_pct(r['gap_vs_lp'])} vs LP bound ({_pct(r['gap_reported'])} vs best proven bound)"
+    return (
+        f"gap {_pct(r['gap_reported'])} vs {_bound_name(r)}, {_pct(r['gap_vs_lp'])} vs LP bound; "
+        f"status {r['status']}, stopped by {_stopped(r)}"
+    )
+
+
+def _bound_name(r: dict[str, Any]) -> str:
+    """What ``bound_usd`` was: the valid bound since ``stopped_by`` exists, before that the pruned model's."""
+    return "valid bound" if r.get("stopped_by") else "the plan's bound (pruned model)"
+
+
+def current_digest(store: dict[str, Any]) -> str | None:
+    """The library digest of the newest stored run (by date): records with another digest are stale."""
+    dated = [(r.get("date", ""), r.get("library_digest")) for r in store.get("sizes", {}).values()]
+    dated = [d for d in dated if d[1]]
+    return max(dated)[1] if dated else None
+
+
+def stale_note(r: dict[str, Any], current: str | None) -> str:
+    """'' for a record of the current library; else what it is from."""
+    digest = r.get("library_digest")
+    if current is None or digest in (None, current):
+        return ""
+    env = r.get("environment") or {}
+    return (
+        f"previous library version (git {env.get('git', '?')}, digest `{digest}`, {r.get('date', '?')})"
+        + (f": {r['note']}" if r.get("note") else "")
+        + "; not re-measured"
+    )
 
 
 def targets(store: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
@@ -153,15 +186,32 @@ def size_table(r: dict[str, Any]) -> list[str]:
         f"| variables (integer) | {r['n_variables']:,} ({r['n_integer']:,}) |",
         f"| constraints | {r['n_constraints']:,} |",
         f"| variables by family | {', '.join(f'{k} {v:,}' for k, v in r['families'].items())} |",
-        f"| status / stage | {r['status']} / {r['stage']} |",
+        *(
+            [f"| constraints by family | {', '.join(f'{k} {v:,}' for k, v in r['rows_by_family'].items())} |"]
+            if r.get("rows_by_family")
+            else []
+        ),
+        *(
+            [
+                "| reductions (`solver.reductions`: rule, removed) | "
+                + ", ".join(
+                    f"{x['rule']} {x['removed']:,}" + ("" if x.get("applied", True) else " (off)")
+                    for x in r["reductions"]
+                )
+                + " |"
+            ]
+            if r.get("reductions")
+            else []
+        ),
+        f"| status / stage / stopped by (`solver.stopped_by`) | {r['status']} / {r['stage']} / {_stopped(r)} |",
         f"| objective | ${r['objective_usd']:,.0f} |",
         f"| LP bound | ${r['lp_bound_usd']:,.0f} |"
         if r.get("lp_bound_usd") is not None
         else "| LP bound | n/a |",
         f"| final gap vs LP bound | {_pct(r['gap_vs_lp'])} |",
-        f"| best proven lower bound (LP, or the MILP stage's bound) | ${r['bound_usd']:,.0f}: "
+        f"| plan's lower bound (`solver.bound_usd`: {_bound_name(r)}) | ${r['bound_usd']:,.0f}: "
         f"{_pct(_bound_over_lp(r))} above the LP bound |",
-        f"| gap the plan reports (vs the best proven bound) | {_pct(r['gap_reported'])} |",
+        f"| gap the plan reports (`solver.gap`, vs {_bound_name(r)}) | {_pct(r['gap_reported'])} |",
         f"| time limit; whole run + imports | {r['time_limit_s']:g} s; {plan_solve_s(r):.2f} s"
         f"{' (over the limit)' if plan_solve_s(r) > r['time_limit_s'] else ''} |",
         f"| unmet requests/s (summed over periods) | {r['unmet_requests']:.3g} |",
@@ -195,29 +245,31 @@ def size_table(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-def summary_table(sizes: dict[str, Any]) -> list[str]:
+def summary_table(sizes: dict[str, Any], current: str | None = None) -> list[str]:
     """One line per size."""
     head = (
         "| size | workloads x periods | vars | constraints | load | options | build | hand-off (all) | "
-        "LP solve | rounding | MILP | duals | extraction | write | whole run | gap vs LP | peak RSS | "
-        "direct LP | ratio |"
+        "LP solve | rounding | MILP | duals | extraction | write | whole run | status / stopped by | "
+        "gap vs bound | gap vs LP | peak RSS | direct LP | ratio |"
     )
-    lines = [head, "|---|---|" + "---:|" * 17]
+    lines = [head, "|---|---|" + "---:|" * 13 + "---|" + "---:|" * 5]
     for size in ORDER:
         r = sizes.get(size)
         if not r:
             continue
         if "total_s" not in r:
-            lines.append(f"| {size} | failed: see below |" + " |" * 17)
+            lines.append(f"| {size} | failed: see below |" + " |" * 19)
             continue
         inst, p = r["instance"], r["probe"]
         d = r.get("direct") or {}
+        label = f"{size} (previous library)" if stale_note(r, current) else size
         lines.append(
-            f"| {size} | {inst['workloads']} x {inst['periods']} | {r['n_variables']:,} | "
+            f"| {label} | {inst['workloads']} x {inst['periods']} | {r['n_variables']:,} | "
             f"{r['n_constraints']:,} | "
             f"{_s(r['load_s'])} | {_s(r['options_s'])} | {_s(r['build_s'])} | {_s(p['handoff_s'])} | "
             f"{_s(p['lp_highs_s'])} | {_s(r['rounding_s'])} | {_s(r['milp_s'])} | {_s(r['duals_s'])} | "
-            f"{_s(r['extract_s'])} | {_s(r['write_s'])} | {_s(r['total_s'])} | {_pct(r['gap_vs_lp'])} | "
+            f"{_s(r['extract_s'])} | {_s(r['write_s'])} | {_s(r['total_s'])} | "
+            f"{r['status']} / {_stopped(r)} | {_pct(r['gap_reported'])} | {_pct(r['gap_vs_lp'])} | "
             f"{r['peak_rss_gib']:.2f} GiB | {_s(d.get('run_s'))} | {_s(r.get('ratio_to_direct_lp'), 1)} |"
         )
     return lines
@@ -242,7 +294,10 @@ def _kept(doc: Path) -> dict[str, str]:
 def render(store: dict[str, Any], kept: dict[str, str]) -> str:
     """The whole document."""
     sizes = store.get("sizes", {})
-    envs = [r.get("environment") for r in sizes.values() if r.get("environment")]
+    current = current_digest(store)
+    envs = [
+        r.get("environment") for r in sizes.values() if r.get("environment") and not stale_note(r, current)
+    ]
     env = envs[0] if envs else (store.get("cli") or {}).get("environment", {})
     v = env.get("versions", {})
     out = [
@@ -300,7 +355,9 @@ def render(store: dict[str, Any], kept: dict[str, str]) -> str:
         "listed apart). Peak memory is the process's `ru_maxrss` after the run. The direct highspy figure "
         "reads the model written by `write_model` (what `--save-model` writes) in another fresh process and "
         'runs HiGHS with `solve_relaxation=True`. "Gap vs LP bound" = (plan objective - LP relaxation '
-        "objective) / plan objective.",
+        'objective) / plan objective; "gap vs bound" = `solver.gap` = (plan objective - `solver.bound_usd`) / '
+        "plan objective, where `solver.bound_usd` is the best valid lower bound of the problem as posed "
+        "(records with `stopped_by` \"not recorded\" predate it: their bound was the pruned model's).",
         "",
         "## Targets",
         "",
@@ -308,8 +365,12 @@ def render(store: dict[str, Any], kept: dict[str, str]) -> str:
         "|---|---|---|",
     ]
     for name, measured, met in targets(store):
+        size = name.split(":", 1)[0]
+        old = stale_note(sizes[size], current) if size in sizes and ":" in name else ""
+        if old and "**[" not in measured:
+            measured += f" **[{old}]**"
         out.append(f"| {name} | {measured} | {'met' if met else '**missed**'} |")
-    out += ["", "## Summary (seconds)", "", *summary_table(sizes), ""]
+    out += ["", "## Summary (seconds)", "", *summary_table(sizes, current), ""]
     for size in ORDER:
         r = sizes.get(size)
         if not r:
@@ -326,6 +387,9 @@ def render(store: dict[str, Any], kept: dict[str, str]) -> str:
             + ".",
             "",
         ]
+        old = stale_note(r, current)
+        if old:
+            out += [f"**From a {old}.**", ""]
         if "total_s" not in r:
             out += ["The run failed:", "", "```", r.get("error", "?"), "```", ""]
             continue

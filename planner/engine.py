@@ -30,7 +30,7 @@ import solvers
 from planner.errors import SolveError
 from planner.formulation.matrix import build_matrix, solve_whole
 from planner.formulation.model import FAMILIES, PlanningModel, duals, is_integral, read_values
-from planner.infeasible import explain_infeasible
+from planner.infeasible import explain_infeasible, lp_infeasible
 from planner.periods import Rebuilder, Search, improve_by_period, objective_of, restricted_pass
 from planner.plan import Reduction, StoppedBy
 from planner.rounding import fixed_lp, round_plan
@@ -150,7 +150,7 @@ def _solve(
 def solve_relaxation(m: PlanningModel, settings: SolveSettings) -> tuple[SolveResult, dict[str, np.ndarray]]:
     """Stage 1: the LP relaxation (always run to completion)."""
     result = _solve(m, settings, mip=False)
-    if result.status == "infeasible":
+    if result.status == "infeasible" or (not result.has_solution and lp_infeasible(m)):
         raise SolveError(explain_infeasible(m, settings))
     if not result.has_solution:
         raise SolveError(f"the LP relaxation has no solution ({result.detail}); no plan can be made")

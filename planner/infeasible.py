@@ -88,6 +88,17 @@ def _without(model: ArrayModel, rows: np.ndarray) -> ArrayModel:
     return dataclasses.replace(model, row_lower=lower, row_upper=upper)
 
 
+def lp_infeasible(m: PlanningModel) -> bool:
+    """True when the LP relaxation has no feasible point at all (checked with a zero objective).
+
+    With the unmet penalty's large costs, HiGHS's dual simplex can stop on an infeasible LP with an
+    error ("Not Set") instead of saying so; a feasibility LP has no such costs.
+    """
+    base = _current(_matrix(m))
+    zero = dataclasses.replace(base, cost=np.zeros(base.n_cols))
+    return solve_arrays(zero, mip=False).result.status == "infeasible"
+
+
 def _feasible(model: ArrayModel) -> bool | None:
     result = solve_arrays(model, mip=True, time_limit_s=AUX_TIME_LIMIT_S, mip_gap=1e-4).result
     if result.status == "infeasible":

@@ -143,7 +143,23 @@ def solve_arrays(
     if is_mip and (time_limit_s is not None or proven_at is not None):
         highs.cbMipInterrupt.subscribe(guard)
     highs.run()
+    if highs.modelStatusToString(highs.getModelStatus()) == "Not Set":
+        _rescaled_rerun(highs, model)
     return _solution(highs, is_mip, began, guard.reason)
+
+
+def _rescaled_rerun(highs: Any, model: ArrayModel) -> None:
+    """Run again with the objective scaled down by a power of two (results stay unscaled).
+
+    The unmet penalty's costs (up to ~1e10 USD per request/s over a long period) can make HiGHS's
+    dual simplex stop with an error ("excessive dual values") and no status; HiGHS's own advice is
+    ``user_objective_scale``, which brings the largest cost to about 2**20.
+    """
+    largest = float(np.max(np.abs(model.cost))) if model.n_cols else 0.0
+    if largest <= 2.0**20:
+        return
+    highs.setOptionValue("user_objective_scale", -int(np.ceil(np.log2(largest)) - 20))
+    highs.run()
 
 
 def _stop_reason(detail: str, guard_reason: str | None) -> str | None:
