@@ -62,20 +62,24 @@ def _bound_name(r: dict[str, Any]) -> str:
 
 
 def current_digest(store: dict[str, Any]) -> str | None:
-    """The library digest of the newest stored run (by date): records with another digest are stale."""
+    """The library digest of the newest stored run (by date)."""
     dated = [(r.get("date", ""), r.get("library_digest")) for r in store.get("sizes", {}).values()]
     dated = [d for d in dated if d[1]]
     return max(dated)[1] if dated else None
 
 
-def stale_note(r: dict[str, Any], current: str | None) -> str:
-    """'' for a record of the current library; else what it is from."""
-    digest = r.get("library_digest")
-    if current is None or digest in (None, current):
+def stale_note(r: dict[str, Any], current: str | None = None) -> str:
+    """'' for a record of the exact solver (it records ``stopped_by``); else what it is from.
+
+    A record without ``stopped_by`` comes from the library before exact reductions: its bound was
+    the pruned model's, not a valid bound of the problem as posed.
+    """
+    if r.get("stopped_by") or "total_s" not in r:
         return ""
     env = r.get("environment") or {}
     return (
-        f"previous library version (git {env.get('git', '?')}, digest `{digest}`, {r.get('date', '?')})"
+        f"previous library version (git {env.get('git', '?')}, digest `{r.get('library_digest', '?')}`, "
+        f"{r.get('date', '?')}; inexact pruning, bound of the pruned model)"
         + (f": {r['note']}" if r.get("note") else "")
         + "; not re-measured"
     )
@@ -203,7 +207,8 @@ def size_table(r: dict[str, Any]) -> list[str]:
             if r.get("reductions")
             else []
         ),
-        f"| status / stage / stopped by (`solver.stopped_by`) | {r['status']} / {r['stage']} / {_stopped(r)} |",
+        f"| status / stage / stopped by (`solver.stopped_by`) | {r['status']} / {r['stage']} / "
+        f"{_stopped(r)} |",
         f"| objective | ${r['objective_usd']:,.0f} |",
         f"| LP bound | ${r['lp_bound_usd']:,.0f} |"
         if r.get("lp_bound_usd") is not None
@@ -316,6 +321,15 @@ def render(store: dict[str, Any], kept: dict[str, str]) -> str:
         f"pandas {v.get('pandas')}, numpy {v.get('numpy')}, pydantic {v.get('pydantic')}",
         f"* library at git {env.get('git', '?')} (source digest `{env.get('library_digest', '?')}`: "
         "sha256 of planner/, solvers/, catalogs/ as run)",
+        *(
+            [
+                "* **the sizes ran on different library sources** (digest taken after each run): "
+                + ", ".join(f"{k} `{sizes[k].get('library_digest', '?')}`" for k in ORDER if k in sizes)
+            ]
+            if len({r.get("library_digest") for r in sizes.values()}) > 1
+            else []
+        ),
+        *([f"* note: {store['note']}"] if store.get("note") else []),
         "",
         "## Commands",
         "",
@@ -355,9 +369,10 @@ def render(store: dict[str, Any], kept: dict[str, str]) -> str:
         "listed apart). Peak memory is the process's `ru_maxrss` after the run. The direct highspy figure "
         "reads the model written by `write_model` (what `--save-model` writes) in another fresh process and "
         'runs HiGHS with `solve_relaxation=True`. "Gap vs LP bound" = (plan objective - LP relaxation '
-        'objective) / plan objective; "gap vs bound" = `solver.gap` = (plan objective - `solver.bound_usd`) / '
-        "plan objective, where `solver.bound_usd` is the best valid lower bound of the problem as posed "
-        "(records with `stopped_by` \"not recorded\" predate it: their bound was the pruned model's).",
+        'objective) / plan objective; "gap vs bound" = `solver.gap` = (plan objective - '
+        "`solver.bound_usd`) / plan objective, where `solver.bound_usd` is the best valid lower bound of "
+        "the problem as posed "
+        '(records with `stopped_by` "not recorded" predate it: their bound was the pruned model\'s).',
         "",
         "## Targets",
         "",

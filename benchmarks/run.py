@@ -300,6 +300,11 @@ def _record(run: dict[str, Any], probe: dict[str, Any], import_s: float, peak_ki
         "lp_bound_usd": lp_obj,
         "gap_vs_lp": gap_lp,
         "gap_reported": float(plan.solver.gap),
+        "stopped_by": getattr(plan.solver, "stopped_by", None),
+        "reductions": [
+            {"rule": x.rule, "applied": x.applied, "removed": x.removed, "reason": x.reason}
+            for x in getattr(plan.solver, "reductions", ())
+        ],
         "unmet_requests": float(plan.unmet_requests),
         "settings": run["settings"],
         "probe": probe,
@@ -545,6 +550,24 @@ def environment() -> dict[str, Any]:
     }
 
 
+def _library_version() -> dict[str, str]:
+    """The git hash and source digest now (after a size's run), as :func:`environment` words them."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "planner", "solvers", "catalogs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "git": commit + (" + uncommitted library changes" if dirty else ""),
+        "library_digest": library_digest(),
+    }
+
+
 def library_digest() -> str:
     """A short digest of the library's source as run (it changes while people work on it)."""
     import hashlib
@@ -630,7 +653,8 @@ def main(argv: list[str] | None = None) -> None:
             args.cli_runs if size == "S" else 0,
             args.top,
         )
-        rec.update({"command": command, "date": _now(), "environment": env})
+        # the library may change between sizes (others commit while a long run goes on): per size
+        rec.update({"command": command, "date": _now(), "environment": {**env, **_library_version()}})
         store["sizes"][size] = rec
         Path(args.results).write_text(json.dumps(store, indent=1, default=float) + "\n", encoding="utf-8")
     if args.doc:

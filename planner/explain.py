@@ -185,7 +185,7 @@ def explain_unmet(
             UnmetLine(
                 period=ix.periods[int(ix.cover["p"].to_numpy()[d])],
                 workload=ix.workloads[int(ix.cover["w"].to_numpy()[d])],
-                requests_per_s=round(float(unmet[d]), 6),
+                requests_per_s=round(float(unmet[d]), 12),
                 reason_code=codes[0],
                 reason_codes=codes,
                 reason="; ".join(c.text for c in causes),

@@ -42,6 +42,16 @@ def _r(x: float, digits: int = 6) -> float:
     return float(round(float(x), digits)) + 0.0
 
 
+#: Decimals of the requests/s a plan prints. Costs are priced from the printed rates, and the unmet
+#: penalty (about $8.6e7 per request/s over a 24 h period at the default $1,000 per request) makes
+#: 6 decimals cost up to $43 of round-off; 12 keep it below $0.0001.
+RATE_DIGITS = 12
+
+
+def _rate(x: float) -> float:
+    return _r(x, RATE_DIGITS)
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything extraction reads."""
@@ -208,7 +218,7 @@ def _route_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> dict[
                 workload=workload,
                 kind="deployment",
                 target=ids[int(o)],
-                requests_per_s=_r(x),
+                requests_per_s=_rate(x),
                 usd=_r(usd),
             )
         )
@@ -224,13 +234,13 @@ def _route_lines(ctx: Context, route: pd.DataFrame, deps: pd.DataFrame) -> dict[
         strict=True,
     ):
         workload = ix.workloads[int(cover_w[int(d)])]
-        usd = _r(y) * SECONDS_PER_HOUR * hours * usd_per_request  # priced as printed, so it re-prices exactly
+        usd = _rate(y) * SECONDS_PER_HOUR * hours * usd_per_request  # priced as printed: re-prices exactly
         out.setdefault(int(p), []).append(
             RouteLine(
                 workload=workload,
                 kind="api",
                 target=ix.apis[int(k)],
-                requests_per_s=_r(y),
+                requests_per_s=_rate(y),
                 usd=_r(usd),
             )
         )
@@ -277,7 +287,7 @@ def _workload_line(
     if d is None:
         return WorkloadLine(
             workload=workload,
-            demand_requests_per_s=_r(demand),
+            demand_requests_per_s=_rate(demand),
             self_hosted_requests_per_s=0.0,
             api_requests_per_s=0.0,
             unmet_requests_per_s=0.0,
@@ -289,10 +299,10 @@ def _workload_line(
     ttft, tpot = lat.get(d, (np.nan, np.nan))
     return WorkloadLine(
         workload=workload,
-        demand_requests_per_s=_r(demand),
-        self_hosted_requests_per_s=_r(self_hosted.get(d, 0.0)),
-        api_requests_per_s=_r(api.get(d, 0.0)),
-        unmet_requests_per_s=_r(cover["unmet"].to_numpy()[d]),
+        demand_requests_per_s=_rate(demand),
+        self_hosted_requests_per_s=_rate(self_hosted.get(d, 0.0)),
+        api_requests_per_s=_rate(api.get(d, 0.0)),
+        unmet_requests_per_s=_rate(cover["unmet"].to_numpy()[d]),
         marginal_usd_per_request_per_s=_opt(lp_dual[d]),
         short_run_marginal_usd_per_request_per_s=_opt(fixed_dual[d] if d < len(fixed_dual) else np.nan),
         ttft_ms=_opt(ttft),
@@ -482,7 +492,7 @@ def _cost(ctx: Context, acc: pd.DataFrame, api_lines: dict[int, list[RouteLine]]
     )
     api = float(sum(r.usd for lines in api_lines.values() for r in lines if r.kind == "api"))
     # priced at the unmet rates as printed (6 decimals), so the plan re-prices to the cent
-    printed = np.array([_r(u) for u in np.nan_to_num(vals["unmet"])], dtype=float)
+    printed = np.array([_rate(u) for u in np.nan_to_num(vals["unmet"])], dtype=float)
     unmet = float(np.sum(printed * ctx.model.cost["unmet"]))
     return CostUsd(
         accelerators=_r(float(acc["usd"].sum())),

@@ -155,7 +155,8 @@ def workload(draw: st.DrawFn, name: str, fleet_model: str) -> dict[str, Any]:
         **({only: True} if only else {}),
         "max_api_share": share,
         "target_utilization": draw(st.sampled_from((None, None, 0.5, 0.9))),
-        "min_replicas": draw(st.sampled_from((0, 0, 0, 1, 2))),
+        # api_only with a floor is refused as bad input (no replica is ever deployed for it)
+        "min_replicas": 0 if only == "api_only" else draw(st.sampled_from((0, 0, 0, 1, 2))),
     }
 
 
@@ -170,7 +171,7 @@ def demand_rows(draw: st.DrawFn) -> tuple[Row, ...]:
     for p in range(periods):
         for w in works:
             fields = {k: v for k, v in w.items() if k != "scale"}
-            if p and draw(st.booleans()):
+            if p and not fields.get("api_only") and draw(st.booleans()):
                 fields["min_replicas"] = draw(st.sampled_from((0, 1)))
             share = draw(st.sampled_from((0.0, 0.05, 0.3, 0.7, 1.0, 1.6, 2.5)))
             rate = round(share * w["scale"], 3)
