@@ -196,7 +196,7 @@ SOLVE_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "work-limit",
         "integer",
-        "Work limit per solver call (simplex iterations, and nodes): reruns agree whatever the load.",
+        "Per MILP: N nodes and 10,000 N simplex iterations; reruns then agree whatever the load.",
         "work_limit",
     ),
     OptionSpec(

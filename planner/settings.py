@@ -46,7 +46,7 @@ class SolveSettings(BaseModel):
     baselines: bool = True
     reductions: bool = Field(True, description="Apply the exact model reductions (--no-reductions: none)")
     work_limit: int | None = Field(
-        None, ge=1, description="Work limit per solver call (simplex iterations; branch-and-bound nodes)"
+        None, ge=1, description="Per MILP: N branch-and-bound nodes and 10,000 N simplex iterations"
     )
 
     @field_validator("max_chips")

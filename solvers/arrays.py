@@ -89,8 +89,13 @@ def _configure(
         highs.setOptionValue("threads", threads)
     if time_limit_s is not None:
         highs.setOptionValue("time_limit", float(time_limit_s))
-    if work_limit is not None:
+    if work_limit is not None:  # a MILP's work: N branch-and-bound nodes, 10,000 N simplex iterations
         highs.setOptionValue("mip_max_nodes", int(work_limit))
+        highs.setOptionValue("simplex_iteration_limit", SIMPLEX_ITERATIONS_PER_WORK_UNIT * int(work_limit))
+
+
+#: ``--work-limit N`` allows each MILP N nodes and this many simplex iterations per unit of N.
+SIMPLEX_ITERATIONS_PER_WORK_UNIT = 10_000
 
 
 @dataclass(eq=False)  # hashable: HiGHS keeps its callbacks in a set

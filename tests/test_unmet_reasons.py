@@ -168,3 +168,40 @@ def test_no_option_when_nothing_can_serve(make_case: CaseFactory) -> None:
     line = _only_line(plan)
     assert line.reason_codes == ("no_option",)
     assert "no allowed, priced accelerator can hold tmodel" in line.reason
+
+
+def test_api_only_with_no_api_serving_it(make_case: CaseFactory) -> None:
+    case = make_case(
+        accelerators=[accelerator("tgpu-a", 2.0)], rates={"tgpu-a": 10.0}, demand=[("p0", "chat", 5.0, HOURS)]
+    )
+    _with_columns(case, api_only="true")
+    plan = case.solve(accelerators=()).plan
+    line = _only_line(plan)
+    assert line.reason_codes[0] == "api_only"
+    assert "api_only is set and no allowed API offer serves it" in line.reason
+
+
+def test_token_rate_limit_binds(make_case: CaseFactory) -> None:
+    limited = {**api("tapi", 1.0, 1.0), "rate_limit_tokens_per_min": 60_000.0}  # 1,200 tokens a request
+    case = make_case(
+        accelerators=[accelerator("tgpu-a", 2.0)],
+        rates={"tgpu-a": 10.0},
+        apis=[limited],
+        demand=[("p0", "chat", 3.0, HOURS)],
+    )
+    plan = case.solve(accelerators=()).plan
+    line = _only_line(plan)
+    assert line.requests_per_s == pytest.approx(3.0 - 60_000.0 / 60 / 1200)
+    assert "the token-rate limit of API tapi is reached" in line.reason
+
+
+def test_a_plan_stopped_by_the_clock_says_so(make_case: CaseFactory) -> None:
+    from planner.extract import _search_warnings
+
+    class Stopped:
+        status, stopped_by, gap, bound_usd = "feasible", "time_limit", 0.05, 95.0
+
+    assert _search_warnings(Stopped()) == (  # type: ignore[arg-type]
+        "not proven optimal: the --time-limit stopped the search at a gap of 5.00% to the bound $95.00 "
+        "(give it more time, or a larger --work-limit)",
+    )
