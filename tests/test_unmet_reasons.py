@@ -205,3 +205,55 @@ def test_a_plan_stopped_by_the_clock_says_so(make_case: CaseFactory) -> None:
         "not proven optimal: the --time-limit stopped the search at a gap of 5.00% to the bound $95.00 "
         "(give it more time, or a larger --work-limit)",
     )
+
+
+def test_no_open_weight_model_meets_the_floor(make_case: CaseFactory) -> None:
+    case = make_case(
+        accelerators=[accelerator("tgpu-a", 2.0)],
+        rates={"tgpu-a": 10.0},
+        models=[{"id": "tmodel", "precisions": ["bf16"], "open_weights": False}],
+        demand=[("p0", "chat", 5.0, HOURS)],
+    )
+    plan = case.solve().plan
+    line = _only_line(plan)
+    assert line.reason_codes == ("no_option",)
+    assert "no open-weight model in the catalog meets its model or quality floor" in line.reason
+
+
+def test_no_option_fits_names_the_most_common_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 7 GiB chip holds Llama 3.1 8B's weights but not the KV cache of a 121k-token request."""
+    import planner.catalog.load as catalog_load
+
+    shipped = Path(str(importlib.resources.files("catalogs")))
+    monkeypatch.setattr(catalog_load, "shipped_catalog_dir", lambda: shipped)
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "accelerators.yaml").write_text(
+        "- {id: tiny, name: tiny, vendor: nvidia, kind: gpu, memory_gib: 7, memory_bandwidth_tb_per_s: 1.0,\n"
+        "   bf16_tflops: 100, fp8_tflops: 200, int8_tops: 200, chips_per_node: 1, scale_up_gb_per_s: 64,\n"
+        "   max_tensor_parallel: 1, source: test, as_of: 2026-01-01, on_demand_usd_per_chip_hour: 1.0}\n",
+        encoding="utf-8",
+    )
+    demand = tmp_path / "demand.csv"
+    demand.write_text(
+        "period,workload,requests_per_s,input_tokens,output_tokens,model,hours,ttft_ms\n"
+        "p1,long,1,120000,1000,llama-3.1-8b,10,600000\n",
+        encoding="utf-8",
+    )
+    plan = planner.solve(
+        demand, catalog_dirs=[catalog], accelerators=("tiny",), apis=(), no_baselines=True
+    ).plan
+    line = _only_line(plan)
+    assert line.reason_codes == ("no_option",)
+    assert "no self-hosted option fits (9 tried; most common: weights and KV cache for batch 1" in line.reason
+
+
+def test_a_plan_whose_search_ended_unproven_says_so() -> None:
+    from planner.extract import _search_warnings
+
+    class Ended:
+        status, stopped_by, gap, bound_usd = "feasible", "gap", 0.01, 99.0
+
+    assert _search_warnings(Ended())[0].startswith(  # type: ignore[arg-type]
+        "not proven optimal: the search ended without proving it at a gap of 1.00%"
+    )
