@@ -266,7 +266,7 @@ def _real(value: Any, what: str) -> float:
         try:
             return number(value.strip())
         except CellError as exc:
-            raise OptionError(f"expected {what}: {exc}") from None
+            raise OptionError(str(exc)) from None
     if isinstance(value, int):
         if abs(value) > 1e300:
             raise OptionError(f"the number {str(value)[:12]}... is too large")

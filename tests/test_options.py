@@ -290,3 +290,24 @@ def test_make_settings_reads_option_and_setting_names() -> None:
     assert make_settings(recorded) == SolveSettings(target_utilization=0.5, reductions=False)
     with pytest.raises(InputError, match="did you mean 'threads'"):
         make_settings({"thread": 2})
+
+
+SAMPLE_VALUES = {
+    "number": "0.5",
+    "integer": "2",
+    "flag": "true",
+    "ids": "[tgpu-a]",
+    "chips": "{tgpu-a: 4}",
+    "path": "profiles.csv",
+    "paths": "[catalog]",
+}
+
+
+@pytest.mark.parametrize("spec", SOLVE_OPTIONS, ids=lambda s: s.name)
+def test_every_long_option_is_accepted_in_options_yaml(tiny: Path, spec: Any) -> None:
+    value = spec.value_choices()[-1] if spec.kind == "choice" else SAMPLE_VALUES[spec.kind]
+    if spec.name in ("output", "save-model"):
+        value = "out.json" if spec.name == "output" else "model.lp"
+    (tiny / "options.yaml").write_text(f"{spec.name}: {value}\n", encoding="utf-8")
+    _, found = resolve_demand_path(tiny)
+    assert spec.key in found
