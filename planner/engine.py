@@ -28,10 +28,10 @@ import numpy as np
 
 import solvers
 from planner.errors import SolveError
-from planner.formulation.matrix import build_matrix, solve_whole
-from planner.formulation.model import FAMILIES, PlanningModel, duals, is_integral, read_values
+from planner.formulation.matrix import matrix_of, solve_whole
+from planner.formulation.model import INTEGER_FAMILIES, PlanningModel, duals, is_integral, read_values
 from planner.infeasible import explain_infeasible, lp_infeasible
-from planner.periods import Rebuilder, Search, improve_by_period, objective_of, restricted_pass
+from planner.periods import Rebuilder, Search, improve_by_period, objective_of, proven_bound, restricted_pass
 from planner.plan import Reduction, StoppedBy
 from planner.rounding import fixed_lp, round_plan
 from planner.settings import SolveSettings
@@ -122,11 +122,9 @@ def _solve(
     proven_at: float | None = None,
 ) -> SolveResult:
     """Solve the whole model at its current bounds (HiGHS on arrays, or PuLP's model for CBC)."""
-    if settings.solver == "highs" and m.matrix is None:
-        m.matrix = build_matrix(m)  # the one walk of the PuLP model (the first solve's hand-off)
-    if m.matrix is not None:
+    if settings.solver == "highs":
         return solve_whole(
-            m.matrix,
+            matrix_of(m),  # the one walk of the PuLP model (the first solve's hand-off)
             mip=mip,
             time_limit_s=time_limit_s,
             mip_gap=settings.mip_gap,
@@ -188,7 +186,7 @@ def _whole_milp(
     result = _solve(m, settings, mip=True, time_limit_s=left, proven_at=proven_at)
     if result.status == "infeasible":
         raise SolveError(explain_infeasible(m, settings))
-    search.raise_bound(result.bound if result.bound is not None else _cbc_bound(result, settings))
+    search.raise_bound(proven_bound(result, settings))
     search.note(result.stopped_by)
     if not result.has_solution:
         return best
@@ -197,13 +195,6 @@ def _whole_milp(
         return _Best(vals, "milp", objective_of(m, vals)) if is_integral(vals) else None
     best.offer(m, vals, "milp")
     return best
-
-
-def _cbc_bound(result: SolveResult, settings: SolveSettings) -> float | None:
-    """CBC reports no bound: a proven optimum within the gap gives one."""
-    if result.status == "optimal" and result.objective is not None:
-        return result.objective * (1 - settings.mip_gap)
-    return None
 
 
 def _coupled(m: PlanningModel, settings: SolveSettings) -> bool:
@@ -334,9 +325,8 @@ def _final_values(
     if not fixed.has_solution:
         return plan, {}
     vals = read_values(m)
-    for name in FAMILIES:  # integer families exactly as planned (the fixed LP holds them there)
-        if name in ("replicas", "supply", "commit"):
-            vals[name] = np.round(np.nan_to_num(plan[name]))
+    for name in INTEGER_FAMILIES:  # exactly as planned (the fixed LP holds them there)
+        vals[name] = np.round(np.nan_to_num(plan[name]))
     return vals, _duals(m)
 
 

@@ -13,8 +13,8 @@ import dataclasses
 
 import numpy as np
 
-from planner.formulation.matrix import Matrix, build_matrix
-from planner.formulation.model import FAMILIES, PlanningModel
+from planner.formulation.matrix import Matrix, current_model, matrix_of
+from planner.formulation.model import PlanningModel
 from planner.settings import SolveSettings
 from solvers.arrays import ArrayModel, solve_arrays
 
@@ -94,7 +94,7 @@ def lp_infeasible(m: PlanningModel) -> bool:
     With the unmet penalty's large costs, HiGHS's dual simplex can stop on an infeasible LP with an
     error ("Not Set") instead of saying so; a feasibility LP has no such costs.
     """
-    base = _current(_matrix(m))
+    base = current_model(matrix_of(m))
     zero = dataclasses.replace(base, cost=np.zeros(base.n_cols))
     return solve_arrays(zero, mip=False).result.status == "infeasible"
 
@@ -106,23 +106,10 @@ def _feasible(model: ArrayModel) -> bool | None:
     return True if result.has_solution else None
 
 
-def _matrix(m: PlanningModel) -> Matrix:
-    if m.matrix is None:
-        m.matrix = build_matrix(m)
-    return m.matrix
-
-
-def _current(mx: Matrix) -> ArrayModel:
-    from planner.formulation.matrix import bounds_of
-
-    lower, upper = bounds_of(mx.columns)
-    return dataclasses.replace(mx.model, lower=lower, upper=upper)
-
-
 def _joint_conflicts(m: PlanningModel, settings: SolveSettings) -> list[str]:
     """Which family of limits, dropped, leaves a plan: the floors conflict with it."""
-    mx = _matrix(m)
-    base, rows = _current(mx), _family_rows(m)
+    mx = matrix_of(m)
+    base, rows = current_model(mx), _family_rows(m)
     out: list[str] = []
     if "budget" in rows and settings.budget_usd is not None:
         needed = _least_budget(m, mx, base, rows["budget"])
@@ -155,4 +142,4 @@ def _least_budget(m: PlanningModel, mx: Matrix, base: ArrayModel, budget_rows: n
     return float(result.objective)
 
 
-__all__ = ["FAMILIES", "explain_infeasible", "floor_conflicts"]
+__all__ = ["explain_infeasible", "floor_conflicts", "lp_infeasible"]

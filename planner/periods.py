@@ -26,6 +26,7 @@ from planner.formulation.model import FAMILIES, PlanningModel, fix_values, is_in
 from planner.options import Options
 from planner.settings import SolveSettings
 from solvers.arrays import solve_arrays
+from solvers.base import SolveResult
 
 _EPS = 1e-6
 
@@ -201,7 +202,7 @@ def _solve_periods(
         if result.stopped_by in ("time_limit", "work_limit"):
             out.stops.add(result.stopped_by)
         out.optimal = out.optimal and result.status == "optimal" and result.values is not None
-        out.bounds += _proven_bound(result, settings)
+        out.bounds += proven_bound(result, settings)
         if result.values is not None:
             out.solutions.append((result.values, rows))
     return out
@@ -295,7 +296,7 @@ def objective_of(m: PlanningModel, vals: dict[str, np.ndarray]) -> float:
     return float(sum(np.nansum(m.cost[k] * vals[k]) for k in FAMILIES))
 
 
-def _proven_bound(result: PeriodResult, settings: SolveSettings) -> float:
+def proven_bound(result: PeriodResult | SolveResult, settings: SolveSettings) -> float:
     """A solver's proven bound; from a proven optimum within the gap when it reports none (CBC)."""
     if result.bound is not None:
         return result.bound

@@ -125,6 +125,19 @@ def _row_periods(model: ArrayModel, col_period: np.ndarray) -> np.ndarray:
     return np.where((high >= 0) & (low != high), SEVERAL_PERIODS, high)
 
 
+def matrix_of(m: PlanningModel) -> Matrix:
+    """The model's arrays, walked from PuLP on first use and kept on the model."""
+    if m.matrix is None:
+        m.matrix = build_matrix(m)
+    return m.matrix
+
+
+def current_model(mx: Matrix) -> ArrayModel:
+    """The arrays with the PuLP variables' current bounds (the engine fixes choices through them)."""
+    lower, upper = bounds_of(mx.columns)
+    return dataclasses.replace(mx.model, lower=lower, upper=upper)
+
+
 def solve_whole(
     mx: Matrix,
     *,
@@ -136,8 +149,7 @@ def solve_whole(
     proven_at: float | None = None,
 ) -> ArraySolution:
     """Solve the whole model at the PuLP variables' current bounds; write values and duals back."""
-    lower, upper = bounds_of(mx.columns)
-    model = dataclasses.replace(mx.model, lower=lower, upper=upper)
+    model = current_model(mx)
     solution = solve_arrays(
         model,
         mip=mip,
