@@ -91,6 +91,7 @@ class Probe:
         import highspy
 
         import planner.engine as engine
+        import planner.formulation.matrix as matrix
         import planner.periods as periods
         import solvers.arrays as arrays
 
@@ -102,7 +103,7 @@ class Probe:
             setattr(module, name, self._call(getattr(module, name)))
             self.patched.append(f"{module.__name__}.{name}")
         for owner, name, part in (
-            (engine, "build_matrix", "handoff_s"),
+            (matrix, "build_matrix", "handoff_s"),  # called by matrix_of, the engine's first solve
             (periods, "period_model", "handoff_s"),
             (arrays, "_configure", "handoff_s"),
             (arrays, "_highs_lp", "handoff_s"),
