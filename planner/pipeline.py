@@ -87,6 +87,13 @@ def check_settings(settings: SolveSettings, catalog: Catalog) -> None:
     ]
     checks += [("--apis", a, catalog.apis, "API offerings") for a in settings.apis or ()]
     checks += [("--max-chips", a, catalog.accelerators, "accelerators") for a in settings.max_chips]
+    kinds: dict[str, tuple[Mapping[str, object], str]] = {
+        "apis": (catalog.apis, "API offerings"),
+        "accelerators": (catalog.accelerators, "accelerators"),
+    }
+    checks += [
+        ("--price-trend", t.entry, *kinds[t.kind]) for t in settings.price_trends if t.entry is not None
+    ]
     for option, value, valid, what in checks:
         if value not in valid:
             errors.append(

@@ -23,6 +23,30 @@ DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_MIP_GAP = 0.001
 
 
+#: What a price trend may scale: every API or accelerator offer, or one catalog entry's.
+PRICE_TREND_TARGET = r"^(apis|accelerators)(\.[a-z0-9][a-z0-9.-]*)?$"
+
+
+class PriceTrend(BaseModel):
+    """A yearly price trend: ``target`` prices scale by ``(1 + rate_per_year) ** (days / 365.25)``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    target: str = Field(pattern=PRICE_TREND_TARGET, description="apis, accelerators or KIND.ID")
+    rate_per_year: float = Field(gt=-1, description="-0.9: a tenth of the price after a year")
+
+    @property
+    def kind(self) -> str:
+        """``apis`` or ``accelerators``."""
+        return self.target.split(".", 1)[0]
+
+    @property
+    def entry(self) -> str | None:
+        """The catalog id the trend applies to, or None for every entry of its kind."""
+        parts = self.target.split(".", 1)
+        return parts[1] if len(parts) == 2 else None
+
+
 class SolveSettings(BaseModel):
     """Options of a planning run (the long names of ``plan solve``'s flags, with ``_`` for ``-``)."""
 
@@ -45,6 +69,9 @@ class SolveSettings(BaseModel):
     threads: int | None = Field(None, ge=1, le=MAX_THREADS)
     baselines: bool = True
     reductions: bool = Field(True, description="Apply the exact model reductions (--no-reductions: none)")
+    price_trends: tuple[PriceTrend, ...] = Field(
+        (), description="Yearly price trends applied per period by its date (what-if changes)"
+    )
     work_limit: int | None = Field(
         None, ge=1, description="Per MILP: N branch-and-bound nodes and 10,000 N simplex iterations"
     )
