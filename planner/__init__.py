@@ -31,6 +31,8 @@ _EXPORTS = {
     "verify_plan_file": "planner.api",
     "read_plan": "planner.planfile",
     "load_demand": "planner.demand",
+    "load_forecast": "planner.demand.forecast",
+    "ForecastOptions": "planner.demand.forecast",
     "load_profiles": "planner.profiles",
     "load_problem": "planner.pipeline",
     "solve_problem": "planner.pipeline",

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.catalog.load import load_catalog
+from planner.demand.forecast import ForecastOptions, forecast_options
 from planner.errors import InputError, InputErrors, Location
 from planner.ids import unknown_id_hint
 from planner.optionsfile import resolve_demand_path
 from planner.optionspec import api_where, settings_from, validate_options
 from planner.outputs import check_output_paths, write_plan
 from planner.perf import Estimate
-from planner.pipeline import Solved, load_problem, solve_problem
+from planner.pipeline import Problem, Solved, load_problem, solve_problem
 from planner.plan import Plan
 from planner.settings import SolveSettings
 
@@ -102,15 +103,28 @@ class SolveRun:
     settings: SolveSettings
     origins: dict[str, Location]
 
-    def solve(self, started: float | None = None) -> Solved:
-        """Load and solve; write the plan to ``output`` when one is given."""
-        started = time.monotonic() if started is None else started
+    @property
+    def forecast(self) -> ForecastOptions | None:
+        """How the demand is read when it is a forecast (``--workloads``); None for a demand.csv."""
+        return forecast_options(self.options)
+
+    def load_problem(self) -> Problem:
+        """Load and check every input (catalogs, demand or forecast, profiles) as ``plan solve`` does."""
         try:
-            problem = load_problem(
-                self.demand_file, self.options.get("catalog", ()), self.options.get("profiles"), self.settings
+            return load_problem(
+                self.demand_file,
+                self.options.get("catalog", ()),
+                self.options.get("profiles"),
+                self.settings,
+                forecast=self.forecast,
             )
         except InputError as exc:
             raise _relocated(exc, self.origins) from None
+
+    def solve(self, started: float | None = None) -> Solved:
+        """Load and solve; write the plan to ``output`` when one is given."""
+        started = time.monotonic() if started is None else started
+        problem = self.load_problem()
         solved = solve_problem(problem, save_model=self.options.get("save_model"), started=started)
         if self.options.get("output"):
             write_plan(solved.plan, self.options["output"])
@@ -142,7 +156,11 @@ def prepare_solve(
     for key in given:
         origins.pop(key, None)
     settings = _settings(merged, origins)
-    inputs = [demand_file, merged.get("profiles"), options_file if folder else None]
+    try:
+        forecast_options(merged)
+    except InputError as exc:
+        raise _relocated(exc, origins) from None
+    inputs = [demand_file, merged.get("profiles"), merged.get("workloads"), options_file if folder else None]
     check_output_paths(merged.get("output"), merged.get("save_model"), [p for p in inputs if p])
     return SolveRun(demand_file, merged, settings, origins)
 
@@ -211,13 +229,7 @@ def verify_plan_file(
 
     plan = read_plan(plan_file)
     run = prepare_solve(demand, catalog_dirs, flags)
-    try:
-        problem = load_problem(
-            run.demand_file, run.options.get("catalog", ()), run.options.get("profiles"), run.settings
-        )
-    except InputError as exc:
-        raise _relocated(exc, run.origins) from None
-    return verify(plan, problem)
+    return verify(plan, run.load_problem())
 
 
 def export(
