@@ -271,10 +271,11 @@ def _prophet_value(header: _Header, options: ForecastOptions, prophet: set[str])
         quantile = quantiles[name]
         if quantile is not None and abs(quantile - wanted) < _SAME:
             return str(header.find(name)), quantile
-    has = ", ".join(f"{percent_label(q)} ({name})" for name in present if (q := quantiles[name]) is not None)
-    raise header.error(
+    known = sorted((q, name) for name in present if (q := quantiles[name]) is not None)
+    raise InputError(
         f"--provision-for p{wanted:g} is not in this forecast (--interval-width {options.interval_width:g})",
-        hint=f"it has {has}",
+        Location(file=header.file, column="--provision-for"),
+        "it has " + ", ".join(f"{percent_label(q)} ({name})" for q, name in known),
     )
 
 
@@ -302,10 +303,12 @@ def _nixtla(header: _Header, options: ForecastOptions) -> Selection:
     for candidate in mine:
         if candidate.quantile is not None and abs(candidate.quantile - wanted) < _SAME:
             return Selection("nixtla", series, candidate.column, candidate.quantile, model)
-    has = ", ".join(f"{percent_label(c.quantile)} ({c.column})" for c in mine if c.quantile is not None)
-    raise header.error(
+    known = sorted((c.quantile, c.column) for c in mine if c.quantile is not None)
+    has = ", ".join(f"{percent_label(q)} ({name})" for q, name in known) or "no quantile"
+    raise InputError(
         f"--provision-for p{wanted:g} is not in this forecast for model '{model}'",
-        hint=f"it has {has or 'no quantile'}; or name a column: --provision-for {mine[0].column}",
+        Location(file=header.file, column="--provision-for"),
+        f"it has {has}; or name a column: --provision-for {mine[0].column}",
     )
 
 
