@@ -647,3 +647,23 @@ def test_cli_bad_forecast_exits_2_with_nothing_written(
     assert result.stdout == ""
     assert not plan_file.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_price_trends_read_the_forecast_dates(tmp_path: Path) -> None:
+    """Period labels are ISO dates, so a --price-trend plays out over a monthly forecast."""
+    (tmp_path / "f.csv").write_text(
+        "unique_id,ds,M\nchat,2027-01-01,4\ncode,2027-01-01,1\nchat,2027-07-02,4\ncode,2027-07-02,1\n",
+        encoding="utf-8",
+    )
+    solved = planner.solve(
+        tmp_path / "f.csv",
+        catalog_dirs=[TINY / "catalog"],
+        profiles=TINY / "profiles.csv",
+        workloads=WORKLOADS,
+        price_trend=["accelerators=-0.5/yr"],
+        **SOLVE,
+    )
+    days = (182.0, 182.0)  # both periods last 182 days; the second starts 182 days in
+    factors = (1.0, 0.5 ** (days[0] / 365.25))
+    expected = sum(USD_PER_REPLICA_HOUR * factor * d * 24 for factor, d in zip(factors, days, strict=True))
+    assert solved.plan.objective_usd == pytest.approx(expected)  # one replica (5 req/s) per period
