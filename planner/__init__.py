@@ -9,6 +9,7 @@ The Python API mirrors the CLI::
     print(solved.plan.objective_usd)
     planner.export(solved.plan, "kubernetes", "deploy/")  # or a plan JSON file; formats: planner.exports
     planner.report(solved.plan, "report.html")
+    rows = planner.breakeven("qwen3-8b", "h100-sxm", shapes=["1000:200"])  # self-hosting vs the APIs
 
 Names are imported lazily so that ``plan --help`` stays fast.
 """
@@ -23,6 +24,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_catalog": "planner.catalog.load",
     "estimate": "planner.api",
+    "breakeven": "planner.break_even",
     "solve": "planner.api",
     "make_settings": "planner.api",
     "export": "planner.api",

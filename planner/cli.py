@@ -352,4 +352,8 @@ def report_cmd(plan_file: str, output: str) -> None:
     click.echo(output)
 
 
+from planner.cli_breakeven import breakeven_cmd  # noqa: E402 (needs the helpers above)
+
+main.add_command(breakeven_cmd)
+
 __all__ = ["EXIT_INPUT", "main"]
