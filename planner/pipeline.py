@@ -18,7 +18,7 @@ import numpy as np
 from planner.catalog.load import load_catalog
 from planner.catalog.schema import Catalog
 from planner.demand import Demand, load_demand
-from planner.demand.forecast import ForecastOptions, load_forecast
+from planner.demand.forecast import ForecastOptions, forecast_hint, load_forecast
 from planner.engine import EngineResult, run_engine
 from planner.errors import InputError, InputErrors, Location, SolveError
 from planner.extract import Context, extract_plan
@@ -81,11 +81,13 @@ def load_problem(
     catalog = load_catalog(catalog_dirs)
     settings = settings or SolveSettings()
     check_settings(settings, catalog)
-    demand = (
-        load_demand(demand_path, catalog)
-        if forecast is None
-        else load_forecast(demand_path, forecast, catalog)
-    )
+    if forecast is not None:
+        demand = load_forecast(demand_path, forecast, catalog)
+    else:
+        try:
+            demand = load_demand(demand_path, catalog)
+        except InputError as exc:
+            raise forecast_hint(exc, demand_path) from None
     for trend in settings.price_trends:  # a trend needs dated periods: say so before any solving
         period_days(demand.periods, f"--price-trend {trend.target}")
     profiles = load_profiles(profiles_path, catalog) if profiles_path else empty_profiles()

@@ -667,3 +667,17 @@ def test_price_trends_read_the_forecast_dates(tmp_path: Path) -> None:
     factors = (1.0, 0.5 ** (days[0] / 365.25))
     expected = sum(USD_PER_REPLICA_HOUR * factor * d * 24 for factor, d in zip(factors, days, strict=True))
     assert solved.plan.objective_usd == pytest.approx(expected)  # one replica (5 req/s) per period
+
+
+@pytest.mark.parametrize(("file", "tool"), [("prophet.csv", "Prophet"), ("nixtla.csv", "Nixtla")])
+def test_a_forecast_without_workloads_says_so(file: str, tool: str) -> None:
+    with pytest.raises(InputError) as info:
+        planner.solve(DATA / file, catalog_dirs=[TINY / "catalog"])
+    assert info.value.exit_code == EXIT_INPUT
+    assert f"this is a {tool} forecast, not a demand.csv: give --workloads too" in str(info.value)
+
+
+def test_a_plain_demand_error_is_unchanged(tmp_path: Path) -> None:
+    (tmp_path / "demand.csv").write_text("period,workload,requests_per_s\np1,chat,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing required column 'input_tokens'"):
+        planner.solve(tmp_path / "demand.csv", catalog_dirs=[TINY / "catalog"])

@@ -53,7 +53,14 @@ from planner.table.cells import MAX_HOURS, MAX_REQUESTS_PER_S, MIN_HOURS, MIN_RE
 from planner.table.log import MAX_REPORTED_ERRORS
 from planner.table.reader import decode, split_records
 
-__all__ = ["SECONDS_PER_UNIT", "WORKLOAD_COLUMNS", "ForecastOptions", "forecast_options", "load_forecast"]
+__all__ = [
+    "SECONDS_PER_UNIT",
+    "WORKLOAD_COLUMNS",
+    "ForecastOptions",
+    "forecast_hint",
+    "forecast_options",
+    "load_forecast",
+]
 
 #: Seconds per unit of ``--forecast-unit``.
 SECONDS_PER_UNIT: dict[str, float] = {
@@ -106,6 +113,24 @@ def forecast_options(options: Mapping[str, Any]) -> ForecastOptions | None:
         forecast_model=options.get("forecast_model"),
         interval_width=options.get("interval_width"),
         unit=options.get("forecast_unit") or "requests_per_s",
+    )
+
+
+def forecast_hint(error: InputError, path: str | os.PathLike[str]) -> InputError:
+    """The demand reader's ``error``, or a clearer one for a forecast given without --workloads."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(4096).decode("utf-8-sig", errors="replace")
+    except OSError:
+        return error
+    names = {name.strip().lower() for name in first.split(",")}
+    if "ds" not in names or not names & {"yhat", "unique_id"}:
+        return error
+    tool = "Prophet" if "yhat" in names else "Nixtla"
+    return InputError(
+        f"this is a {tool} forecast, not a demand.csv: give --workloads too (the series' attributes)",
+        Location(file=os.fspath(path), row=1),
+        "plan solve FORECAST.csv --workloads workloads.csv [--provision-for p90]",
     )
 
 
