@@ -38,7 +38,7 @@ import pandas as pd
 from planner.catalog.load import load_catalog
 from planner.catalog.schema import TIERS, Catalog, PriceOffer
 from planner.demand import Demand
-from planner.demand._rows import _frame
+from planner.demand._rows import build_frame
 from planner.demand._spec import COLUMNS, DEFAULT_TPOT_MS, DEFAULT_TTFT_MS
 from planner.errors import InputError, InputErrors, Location
 from planner.ids import unknown_id_hint
@@ -225,7 +225,7 @@ def _steady_demand(model: str, sizes: list[tuple[float, float]], targets: tuple[
         )
         for index, size in enumerate(sizes)
     ]
-    frame: pd.DataFrame = _frame(rows, {"steady": 1.0})
+    frame: pd.DataFrame = build_frame(rows, {"steady": 1.0})
     return Demand("breakeven", "", ("steady",), {"steady": 1.0}, frame)
 
 

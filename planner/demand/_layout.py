@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from planner.demand._options import ForecastOptions
 from planner.errors import InputError, Location
 from planner.ids import close_matches
 
@@ -64,38 +65,6 @@ _QUANTILE = re.compile(r"^(?P<model>.+)-q-(?P<q>\d+(?:\.\d+)?)$")
 _MEDIAN = re.compile(r"^(?P<model>.+)-median$")
 _PNN = re.compile(r"^[pP](\d+(?:\.\d+)?)$")
 _SAME = 1e-9
-
-
-@dataclass(frozen=True)
-class ForecastOptions:
-    """How a forecast file is read (the ``plan solve`` options of the same names).
-
-    Attributes:
-        workloads: the CSV of each series' static attributes.
-        series_column: the column naming the series (default: Prophet's only non-Prophet column,
-            Nixtla's ``unique_id``).
-        provision_for: a column as written, or ``pNN`` (a quantile in percent).
-        forecast_model: the Nixtla model to plan for, of several.
-        interval_width: Prophet's ``interval_width``, which the file does not record.
-        unit: ``requests_per_s``, ``requests_per_hour`` or ``requests_per_day``.
-    """
-
-    workloads: str
-    series_column: str | None = None
-    provision_for: str = "p50"
-    forecast_model: str | None = None
-    interval_width: float | None = None
-    unit: str = "requests_per_s"
-
-    def selection(self) -> dict[str, Any]:
-        """The options that select what is read (the workloads file enters by its bytes)."""
-        return {
-            "series_column": self.series_column,
-            "provision_for": self.provision_for,
-            "forecast_model": self.forecast_model,
-            "interval_width": self.interval_width,
-            "unit": self.unit,
-        }
 
 
 @dataclass(frozen=True)

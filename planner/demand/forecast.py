@@ -42,13 +42,18 @@ import pandas as pd
 
 from planner.catalog.schema import Catalog
 from planner.demand import Demand
-from planner.demand._check import check_rows
-from planner.demand._layout import ForecastOptions, Selection, percent_label, select_columns
-from planner.demand._rows import _check_row, _frame, missing_rows
-from planner.demand._spec import COLUMNS, FRAME_DTYPES, TARGET_COLUMNS
-from planner.errors import InputError, InputErrors, Location
+from planner.demand._layout import Selection, percent_label, select_columns
+from planner.demand._options import (
+    SECONDS_PER_UNIT,
+    ForecastOptions,
+    forecast_hint,
+    forecast_options,
+)
+from planner.demand._rows import build_frame, missing_rows
+from planner.demand._workloads import WORKLOAD_COLUMNS, Workload, read_workloads
+from planner.errors import InputError, InputErrors
 from planner.ids import unknown_id_hint
-from planner.table import ErrorLog, Row, TableSpec, cells, parse_rows, read_bytes, read_table
+from planner.table import ErrorLog, Row, TableSpec, cells, read_bytes
 from planner.table.cells import MAX_HOURS, MAX_REQUESTS_PER_S, MIN_HOURS, MIN_REQUESTS_PER_S, CellError
 from planner.table.log import MAX_REPORTED_ERRORS
 from planner.table.reader import decode, split_records
@@ -62,76 +67,9 @@ __all__ = [
     "load_forecast",
 ]
 
-#: Seconds per unit of ``--forecast-unit``.
-SECONDS_PER_UNIT: dict[str, float] = {
-    "requests_per_s": 1.0,
-    "requests_per_hour": 3600.0,
-    "requests_per_day": 86400.0,
-}
-#: The columns of ``workloads.csv``: the demand columns other than the period and the rate.
-WORKLOAD_COLUMNS: tuple[str, ...] = tuple(
-    name for name in COLUMNS if name not in ("period", "requests_per_s")
-)
-WORKLOADS_SPEC = TableSpec(
-    "workloads file",
-    {name: COLUMNS[name] for name in WORKLOAD_COLUMNS},
-    ("workload", "input_tokens", "output_tokens"),
-    TARGET_COLUMNS,
-)
 #: The columns named in messages about a file that is no forecast at all.
 _FORECAST_SPEC = TableSpec("forecast file", {}, ())
-#: The options that only mean something with ``--workloads``.
-FORECAST_KEYS: tuple[str, ...] = (
-    "series_column",
-    "provision_for",
-    "forecast_model",
-    "interval_width",
-    "forecast_unit",
-)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def forecast_options(options: Mapping[str, Any]) -> ForecastOptions | None:
-    """The forecast options among ``plan solve``'s (by Python name); None without ``workloads``.
-
-    Raises:
-        InputError: a forecast option is given without ``--workloads``.
-    """
-    given = [key for key in FORECAST_KEYS if options.get(key) is not None]
-    if options.get("workloads") is None:
-        if given:
-            flag = "--" + given[0].replace("_", "-")
-            raise InputError(
-                f"{flag} reads a forecast: give --workloads too (the series' attributes)",
-                Location(column=flag),
-            )
-        return None
-    return ForecastOptions(
-        workloads=str(options["workloads"]),
-        series_column=options.get("series_column"),
-        provision_for=options.get("provision_for") or "p50",
-        forecast_model=options.get("forecast_model"),
-        interval_width=options.get("interval_width"),
-        unit=options.get("forecast_unit") or "requests_per_s",
-    )
-
-
-def forecast_hint(error: InputError, path: str | os.PathLike[str]) -> InputError:
-    """The demand reader's ``error``, or a clearer one for a forecast given without --workloads."""
-    try:
-        with open(path, "rb") as handle:
-            first = handle.readline(4096).decode("utf-8-sig", errors="replace")
-    except OSError:
-        return error
-    names = {name.strip().lower() for name in first.split(",")}
-    if "ds" not in names or not names & {"yhat", "unique_id"}:
-        return error
-    tool = "Prophet" if "yhat" in names else "Nixtla"
-    return InputError(
-        f"this is a {tool} forecast, not a demand.csv: give --workloads too (the series' attributes)",
-        Location(file=os.fspath(path), row=1),
-        "plan solve FORECAST.csv --workloads workloads.csv [--provision-for p90]",
-    )
 
 
 @dataclass(frozen=True)
@@ -144,14 +82,6 @@ class _Point:
     rate: float
 
 
-@dataclass(frozen=True)
-class _Workload:
-    """One workloads.csv row: its number and the demand cells it gives."""
-
-    row: int
-    values: dict[str, Any]
-
-
 def load_forecast(path: str | os.PathLike[str], options: ForecastOptions, catalog: Catalog) -> Demand:
     """Load a forecast and its workloads file as a checked :class:`Demand`.
 
@@ -162,7 +92,7 @@ def load_forecast(path: str | os.PathLike[str], options: ForecastOptions, catalo
     data = read_bytes(file, "forecast file")
     workloads_data = read_bytes(options.workloads, "workloads file")
     forecast_log, workloads_log = ErrorLog(file), ErrorLog(options.workloads, WORKLOAD_COLUMNS)
-    workloads = _read_workloads(workloads_data, catalog, workloads_log)
+    workloads = read_workloads(workloads_data, catalog, workloads_log)
     selection, points, warnings = _read_points(data, options, forecast_log)
     _raise_all(forecast_log, workloads_log)
     _match_series(points, workloads, selection, forecast_log, workloads_log)
@@ -195,40 +125,6 @@ def _raise_all(*logs: ErrorLog) -> None:
         raise errors[0]
     if errors:
         raise InputErrors(errors)
-
-
-# --- workloads.csv --------------------------------------------------------------------------------
-
-
-def _read_workloads(data: bytes, catalog: Catalog, log: ErrorLog) -> dict[str, _Workload]:
-    """The rows of workloads.csv by workload id; errors are logged (file errors raised)."""
-    try:
-        table = read_table(data, WORKLOADS_SPEC, log)
-    except InputError as exc:
-        log.errors.append(exc)
-        return {}
-    found: dict[str, _Workload] = {}
-    for row in parse_rows(table, WORKLOADS_SPEC, log):
-        ok = _check_row(row.values, row.number, log) and row.ok
-        workload = row.values.get("workload")
-        if workload is None:
-            continue
-        if workload in found:
-            message = f"workload '{workload}' appears twice: rows {found[workload].row} and {row.number}"
-            log.add(message, row.number, "workload")
-        elif ok:
-            found[workload] = _Workload(row.number, row.values)
-    references = pd.DataFrame(
-        {
-            "source_row": pd.Series([w.row for w in found.values()], dtype="int64"),
-            **{
-                name: pd.Series([w.values[name] for w in found.values()], dtype=FRAME_DTYPES[name])
-                for name in ("model", "min_quality", "input_tokens", "output_tokens")
-            },
-        }
-    )
-    check_rows(references, catalog, log)
-    return found
 
 
 # --- the forecast file ----------------------------------------------------------------------------
@@ -387,7 +283,7 @@ def _clamp_warnings(file: str, selection: Selection | None, clamped: dict[str, l
 
 def _match_series(
     points: list[_Point],
-    workloads: Mapping[str, _Workload],
+    workloads: Mapping[str, Workload],
     selection: Selection | None,
     forecast_log: ErrorLog,
     workloads_log: ErrorLog,
@@ -424,7 +320,7 @@ def _labels(whens: list[dt.datetime]) -> dict[dt.datetime, str]:
 def _hours(
     whens: list[dt.datetime],
     labels: Mapping[dt.datetime, str],
-    workloads: Mapping[str, _Workload],
+    workloads: Mapping[str, Workload],
     forecast_log: ErrorLog,
     workloads_log: ErrorLog,
 ) -> dict[str, float]:
@@ -463,7 +359,7 @@ def _hours(
 
 def _demand_frame(
     points: list[_Point],
-    workloads: Mapping[str, _Workload],
+    workloads: Mapping[str, Workload],
     labels: Mapping[dt.datetime, str],
     hours: dict[str, float],
 ) -> pd.DataFrame:
@@ -478,4 +374,4 @@ def _demand_frame(
         )
         for point in ordered
     ]
-    return _frame(rows, hours)
+    return build_frame(rows, hours)
