@@ -247,6 +247,16 @@ def test_python_api_solves_a_forecast() -> None:
     )
     assert solved.plan.objective_usd == pytest.approx(expected_cost(DATA / "prophet.csv", "yhat_upper", 24.0))
     assert [p.period for p in solved.plan.periods] == ["2027-01-01", "2027-01-02", "2027-01-03"]
+    low = planner.solve(
+        DATA / "prophet.csv",
+        catalog_dirs=[TINY / "catalog"],
+        profiles=TINY / "profiles.csv",
+        workloads=WORKLOADS,
+        provision_for="yhat_lower",
+        **SOLVE,
+    )
+    assert low.plan.objective_usd == pytest.approx(expected_cost(DATA / "prophet.csv", "yhat_lower", 24.0))
+    assert any("'yhat_lower' are negative: planned as 0" in w for w in low.plan.diagnostics.warnings)
 
 
 @pytest.fixture
