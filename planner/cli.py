@@ -239,7 +239,7 @@ def _joined_trends(parts: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
 @click_option(BY_KEY["format"])
 @handle_errors
 def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], **flags: Any) -> None:
-    """Plan the cheapest fleet for DEMAND (a demand.csv, or a folder holding one).
+    """Plan the cheapest fleet for DEMAND (a demand.csv, a folder holding one, or a forecast + --workloads).
 
     Every option may also be given in the folder's options.yaml by its long name; flags win.
     """
