@@ -691,3 +691,15 @@ def test_a_plain_demand_error_is_unchanged(tmp_path: Path) -> None:
     (tmp_path / "demand.csv").write_text("period,workload,requests_per_s\np1,chat,1\n", encoding="utf-8")
     with pytest.raises(InputError, match="missing required column 'input_tokens'"):
         planner.solve(tmp_path / "demand.csv", catalog_dirs=[TINY / "catalog"])
+
+
+def test_nixtla_series_column_other_than_unique_id(tmp_path: Path) -> None:
+    (tmp_path / "f.csv").write_text(
+        "unique_id,service,ds,M\n0,chat,2027-01-01,5\n1,code,2027-01-01,1\n", encoding="utf-8"
+    )
+    (tmp_path / "w.csv").write_text(
+        "workload,input_tokens,output_tokens,model,hours\nchat,1000,200,tmodel,2\ncode,1000,200,tmodel,\n",
+        encoding="utf-8",
+    )
+    demand = load(tmp_path / "f.csv", workloads=tmp_path / "w.csv", series_column="service")
+    assert rates(demand) == {("2027-01-01", "chat"): 5.0, ("2027-01-01", "code"): 1.0}

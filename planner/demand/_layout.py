@@ -285,7 +285,7 @@ def _nixtla_columns(header: _Header, series: str) -> list[_Candidate]:
     """Every forecast column with its model and quantile (the point column is p50 without a median)."""
     found: list[_Candidate] = []
     for name in header.names:
-        if name == series or name.lower() == "ds":
+        if name == series or name.lower() in ("ds", NIXTLA_ID):
             continue
         if name.lower() in NIXTLA_NOT_FORECASTS:
             raise header.error(
