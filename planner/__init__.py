@@ -9,6 +9,8 @@ The Python API mirrors the CLI::
     print(solved.plan.objective_usd)
     planner.export(solved.plan, "kubernetes", "deploy/")  # or a plan JSON file; formats: planner.exports
     planner.report(solved.plan, "report.html")
+    planner.import_profiles(["bench.json"], "profiles.csv", accelerator=["h100-sxm"])  # benchmark results
+    planner.check_profiles("profiles.csv").flagged      # rows more than 2x off the model
 
 Names are imported lazily so that ``plan --help`` stays fast.
 """
@@ -32,6 +34,8 @@ _EXPORTS = {
     "read_plan": "planner.planfile",
     "load_demand": "planner.demand",
     "load_profiles": "planner.profiles",
+    "import_profiles": "planner.profiles.imports",
+    "check_profiles": "planner.profiles.check",
     "load_problem": "planner.pipeline",
     "solve_problem": "planner.pipeline",
     "write_plan": "planner.outputs",
