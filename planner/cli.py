@@ -341,8 +341,8 @@ def report_cmd(plan_file: str, output: str) -> None:
     click.echo(output)
 
 
-from planner.cli_profiles import profiles as _profiles  # noqa: E402 (needs the helpers above)
+from planner.cli_profiles import profiles_group  # noqa: E402 (its commands use the helpers above)
 
-main.add_command(_profiles)
+main.add_command(profiles_group())
 
 __all__ = ["EXIT_INPUT", "main"]
