@@ -120,9 +120,10 @@ def import_profiles(
 ) -> ImportResult:
     """Turn benchmark result files into a measured-profiles CSV (written to ``output`` if given).
 
-    ``model`` and ``accelerator`` take catalog ids (``ID`` for every run, ``NAME=ID`` for runs whose
-    file names ``NAME``); ``tensor_parallel``, ``pipeline_parallel`` and ``replicas`` apply where a
-    file does not say. The rules are in the module docstring.
+    ``model`` and ``accelerator`` take catalog ids: ``NAME=ID`` for the runs whose file names
+    ``NAME``, or ``ID`` for the runs whose file names nothing the catalog matches
+    (:mod:`planner.profiles.mapping`); ``tensor_parallel``, ``pipeline_parallel`` and ``replicas``
+    apply where a file does not say. The rules are in the module docstring.
 
     Raises:
         InputError: A bad file or option, a model or accelerator that maps to no catalog id, or no
