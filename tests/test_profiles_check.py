@@ -7,6 +7,7 @@ the tests do not depend on the model's calibration.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 import planner
 from planner.catalog.load import load_catalog
+from planner.catalog.schema import Catalog
 from planner.errors import InputError
 from planner.perf import estimate_grid
 from planner.profiles import FRAME_COLUMNS, load_profiles
@@ -28,11 +30,19 @@ from planner.profiles.imports import Point, _beats, _select, profiles_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "catalogs"
+
+
+@functools.cache
+def shipped() -> Catalog:
+    """The shipped catalog, read once (as a --catalog folder: the tests hide the built-in one)."""
+    return load_catalog([SHIPPED])
+
+
 ROW = {"model": "llama-3.1-8b", "accelerator": "h100-sxm", "tensor_parallel": 1, "pipeline_parallel": 1}
 
 
 def model_rate(input_tokens: float, output_tokens: float, tpot_ms: float) -> float:
-    catalog = load_catalog([SHIPPED])
+    catalog = shipped()
     case = pd.DataFrame(
         [{**ROW, "precision": "bf16", "input_tokens": input_tokens, "output_tokens": output_tokens,
           "ttft_ms": math.nan, "tpot_ms": tpot_ms}]
@@ -122,7 +132,7 @@ def test_package_modules_stay_small() -> None:
 
 
 def test_source_column_round_trips_through_the_reader(tmp_path: Path) -> None:
-    catalog = load_catalog([SHIPPED])
+    catalog = shipped()
     point = Point("llama-3.1-8b", "h100-sxm", 2, 1, "fp8", 136.9, 44.2, 9.364124289561836, 44.16, math.nan,
                   "runs/a b,c.json#2", "vllm", "request_rate inf", "(137, 44)")  # fmt: skip
     path = tmp_path / "p.csv"
@@ -173,3 +183,50 @@ def test_targets_select_the_fastest_run_meeting_them(
     assert kept.requests_per_s == max(p.requests_per_s for p in meeting)
     assert kept.ttft_ms <= ttft
     assert kept.tpot_ms <= tpot
+
+
+# --- Mapping names to the shipped catalog's ids -----------------------------------------------------
+
+
+def test_every_shipped_model_is_found_by_its_hugging_face_ids() -> None:
+    from planner.profiles.mapping import match_model
+
+    catalog = shipped()
+    for model in catalog.models.values():
+        if model.hf_repo_id:
+            assert match_model([model.hf_repo_id.upper()], catalog) == (model, None), model.id
+        for precision, repo in model.hf_checkpoints.items():
+            assert match_model([repo], catalog) == (model, precision), repo
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("llama-3-2-3b", ("llama-3.2-3b", None)),  # a served alias, dots as dashes
+        ("neuralmagic/Meta-Llama-3.1-8B-FP8", ("llama-3.1-8b", "fp8")),
+        ("/root/.cache/hub/Qwen3-32B-AWQ", ("qwen3-32b", "int4")),  # a local path
+        ("acme/Unknown-7B", None),
+    ],
+)
+def test_model_names_from_files(name: str, expected: tuple[str, str | None] | None) -> None:
+    from planner.profiles.mapping import match_model
+
+    found = match_model([name], shipped())
+    assert (None if found is None else (found[0].id, found[1])) == expected
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("4xNVIDIA_L40S", ("l40s", 4, [])),
+        ("NVIDIA H200", ("h200", None, [])),
+        ("H100-80GB-SXM", ("h100-sxm", None, [])),
+        ("8 x MI300X", ("mi300x", 8, [])),
+        ("A100", (None, None, ["a100-40gb", "a100-80gb"])),
+        ("Ascend 910B", (None, None, [])),
+    ],
+)
+def test_hardware_labels_from_files(label: str, expected: tuple[str | None, int | None, list[str]]) -> None:
+    from planner.profiles.mapping import match_accelerator
+
+    assert match_accelerator(label, shipped()) == expected

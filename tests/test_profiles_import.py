@@ -516,21 +516,37 @@ BAD_FILES: dict[str, BadCase] = {
 }
 
 
+OPTION_NAMES = {"--model": "model", "--tp": "tensor_parallel"}
+
+
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_bad_files_give_one_message_exit_2_and_write_nothing(
+def test_bad_files_give_one_error_and_write_nothing(tmp_path: Path, catalog_dir: Path, case: str) -> None:
+    file, extra, message = BAD_FILES[case](tmp_path)
+    options: dict[str, Any] = {}
+    for flag, value in zip(extra[::2], extra[1::2], strict=True):
+        options[OPTION_NAMES[flag]] = [value] if flag == "--model" else int(value)
+    out = tmp_path / "profiles.csv"
+    out.write_text("kept\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        import_profiles([file], out, catalog_dirs=[catalog_dir], **options)
+    assert message in caught.value.render()
+    assert out.read_text(encoding="utf-8") == "kept\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+@pytest.mark.parametrize("case", ["wrong JSON", "unmappable model", "layout conflict"])
+def test_cli_bad_files_exit_2_with_one_message(
     run_cli: Callable[..., Any], tmp_path: Path, catalog_dir: Path, case: str
 ) -> None:
     file, extra, message = BAD_FILES[case](tmp_path)
     out = tmp_path / "profiles.csv"
-    out.write_text("kept\n", encoding="utf-8")
     result = run_cli("profiles", "import", file, *extra, "-o", out, "--catalog", catalog_dir)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
-    assert out.read_text(encoding="utf-8") == "kept\n"
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert not out.exists()
 
 
 def test_cli_import_json_is_one_document_and_writes_the_file(
