@@ -450,7 +450,7 @@ def test_every_file_is_detected_as_its_tool() -> None:
         "llmperf": "llmperf",
     }
     files = [f for f in sorted(BENCH.rglob("*")) if f.is_file() and f.name != "README.md"]
-    assert len(files) == 16
+    assert {f.parent.name for f in files} == set(folders)  # a new tool's folder needs an importer
     for file in files:
         assert importer_for(read_document(file)).tool == folders[file.parent.name], file
     assert importer_for(read_document(BENCH.parent / "melange_llama2_7b_max_tput.csv")).tool == "melange"

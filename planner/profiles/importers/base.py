@@ -43,12 +43,11 @@ class Document:
         """The ``source`` text of record ``index``: the file, with ``#n`` when it holds several."""
         return self.path if len(self.records) <= 1 else f"{self.path}#{index + 1}"
 
-    def fail(
-        self, message: str, index: int | None = None, key: str | None = None, hint: str | None = None
-    ) -> InputError:
-        """An error about this file (record ``index`` counted from 1 in the message, ``key`` named)."""
-        entry = None if index is None or len(self.records) <= 1 else f"record {index + 1}"
-        return InputError(message, Location(file=self.path, entry=entry, key=key), hint)
+    def fail(self, message: str, index: int | None = None, hint: str | None = None) -> InputError:
+        """An error about this file; ``record n:`` leads the message for record ``index`` of several."""
+        if index is not None and len(self.records) > 1:
+            message = f"record {index + 1}: {message}"
+        return InputError(message, Location(file=self.path), hint)
 
 
 @dataclass(frozen=True)
@@ -223,7 +222,6 @@ def whole(value: Any) -> int | None:
     return int(number) if number.is_integer() and number >= 1 else None
 
 
-#: An importer: its tool name, a content test, and a reader returning the file's runs.
 @dataclass(frozen=True)
 class Importer:
     """One benchmark tool's reader.
