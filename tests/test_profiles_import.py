@@ -563,3 +563,22 @@ def test_cli_import_json_is_one_document_and_writes_the_file(
     assert [p["source"] for p in data["points"]] == [
         line.rsplit(",", 1)[1] for line in out.read_text(encoding="utf-8").splitlines()[1:]
     ]
+
+
+def test_a_sweep_may_span_files_and_replicas_divide_the_rate(tmp_path: Path, catalog_dir: Path) -> None:
+    base = records("vllm_bench_serve/er0080_v0.25.1_sweep_opt125m_run0.json")[0]
+    rate, ttft, tpot = base["request_throughput"], base["mean_ttft_ms"], base["mean_tpot_ms"]
+    faster = {**base, "max_concurrency": 4, "request_throughput": rate * 1.5, "mean_ttft_ms": ttft * 2}
+    files = [_write(tmp_path / f"run={i}.json", json.dumps(r)) for i, r in enumerate([base, faster])]
+    options: dict[str, Any] = {"accelerator": ["rtx-3090"], "replicas": 2, "catalog_dirs": [catalog_dir]}
+    both = import_profiles(
+        files, **options
+    )  # one sweep (the same requested 32/16 shape), no run beats the other
+    assert [p.requests_per_s for p in both.points] == [rate / 2, rate * 1.5 / 2]
+    assert {p.tpot_ms for p in both.points} == {tpot}
+    (quick,) = import_profiles(files, ttft_ms=ttft * 1.5, **options).points
+    assert quick.source == str(files[0])
+    (fast,) = import_profiles(files, ttft_ms=ttft * 3, **options).points
+    assert fast.source == str(files[1])
+    with pytest.raises(InputError, match="no run meets the latency targets"):
+        import_profiles(files, ttft_ms=1.0, **options)
