@@ -10,6 +10,8 @@ The Python API mirrors the CLI::
     planner.export(solved.plan, "kubernetes", "deploy/")  # or a plan JSON file; formats: planner.exports
     planner.report(solved.plan, "report.html")
     rows = planner.breakeven("qwen3-8b", "h100-sxm", shapes=["1000:200"])  # self-hosting vs the APIs
+    planner.import_profiles(["bench.json"], "profiles.csv", accelerator=["h100-sxm"])  # benchmark results
+    planner.check_profiles("profiles.csv").flagged      # rows more than 2x off the model
 
 Names are imported lazily so that ``plan --help`` stays fast.
 """
@@ -36,6 +38,8 @@ _EXPORTS = {
     "load_forecast": "planner.demand.forecast",
     "ForecastOptions": "planner.demand.forecast",
     "load_profiles": "planner.profiles",
+    "import_profiles": "planner.profiles.imports",
+    "check_profiles": "planner.profiles.check",
     "load_problem": "planner.pipeline",
     "solve_problem": "planner.pipeline",
     "write_plan": "planner.outputs",

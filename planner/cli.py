@@ -355,5 +355,8 @@ def report_cmd(plan_file: str, output: str) -> None:
 from planner.cli_breakeven import breakeven_cmd  # noqa: E402 (needs the helpers above)
 
 main.add_command(breakeven_cmd)
+from planner.cli_profiles import profiles_group  # noqa: E402 (its commands use the helpers above)
+
+main.add_command(profiles_group())
 
 __all__ = ["EXIT_INPUT", "main"]
