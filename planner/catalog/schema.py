@@ -174,6 +174,11 @@ class Accelerator(Sourced):
         "max_tensor_parallel (Neuron and TPU list theirs)",
     )
     tdp_watts: PositiveFloat | None = Field(None, description="Thermal design power per chip, W")
+    default_engine: Id | None = Field(
+        None,
+        description="Serving engine planning assumes and the exports write (vllm, sglang, sglang-jax, "
+        "jetstream, tensorrt-llm, transformers-neuronx); absent: vllm",
+    )
     prices: tuple[PriceOffer, ...] = Field((), description="Price offers per chip-hour")
     kubernetes: KubernetesSpec | None = Field(None, description="Scheduling and image for plan export")
 
@@ -198,6 +203,12 @@ class Accelerator(Sourced):
             raise ValueError("max_tensor_parallel cannot exceed chips_per_node")
         if self.tensor_parallel_sizes and max(self.tensor_parallel_sizes) > self.chips_per_node:
             raise ValueError("tensor_parallel_sizes cannot exceed chips_per_node")
+        if self.default_engine is not None:
+            from planner.perf.profiles import unknown_engine  # the profiles import this module
+
+            problem = unknown_engine(self, self.default_engine)
+            if problem:
+                raise ValueError(f"default_engine: {problem}")
         return self
 
     def allowed_tensor_parallel(self) -> tuple[int, ...]:
