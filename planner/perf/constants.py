@@ -127,62 +127,71 @@ TPU = EfficiencyProfile(
 # Fitted profiles (``python -m planner.perf.calibration --fit`` prints them; the priors above are
 # the starting points and the pull, see planner/perf/fit.py and docs/performance-model.md section 6).
 #: AMD Instinct with ROCm vLLM (fitted on the vLLM MI300X verification run).
-AMD_VLLM = replace(AMD, bandwidth_efficiency=0.65, kv_bandwidth_efficiency=0.65, step_overhead_s=2.54e-3)
+AMD_VLLM = replace(
+    AMD,
+    bandwidth_efficiency=0.652,
+    compute_efficiency=0.35,
+    step_overhead_s=0.00257,
+    kv_bandwidth_efficiency=0.652,
+)
 #: AMD Instinct with SGLang (fitted on SGLang's Gemma-4-31B MI300X sweep).
 AMD_SGLANG = replace(
     AMD,
     engine="sglang",
-    bandwidth_efficiency=0.515,
-    kv_bandwidth_efficiency=0.515,
+    bandwidth_efficiency=0.527,
     compute_efficiency=0.139,
-    step_overhead_s=2.19e-3,
+    step_overhead_s=0.00244,
+    kv_bandwidth_efficiency=0.527,
 )
 #: AWS Neuron with vLLM (optimum-neuron / vllm-neuron on NxD Inference).
 NEURON_VLLM = replace(
     NEURON,
-    bandwidth_efficiency=0.579,
-    kv_bandwidth_efficiency=0.579,
-    compute_efficiency=0.111,
-    step_overhead_s=4.07e-3,
-    allreduce_latency_s=84.2e-6,
-    tp_scaling_exponent=0.794,
+    bandwidth_efficiency=0.85,
+    compute_efficiency=0.132,
+    step_overhead_s=0.0106,
+    allreduce_latency_s=4.78e-05,
+    tp_scaling_exponent=0.719,
+    kv_bandwidth_efficiency=0.85,
 )
 #: AWS Neuron with transformers-neuronx (the Neuron SDK's older inference library).
 NEURON_TNX = replace(
     NEURON,
     engine="transformers-neuronx",
-    bandwidth_efficiency=0.527,
-    kv_bandwidth_efficiency=0.527,
-    step_overhead_s=2.29e-3,
-    allreduce_latency_s=38.7e-6,
+    bandwidth_efficiency=0.528,
+    compute_efficiency=0.45,
+    step_overhead_s=0.00317,
+    allreduce_latency_s=2.85e-05,
+    tp_scaling_exponent=1.0,
+    kv_bandwidth_efficiency=0.528,
 )
 #: Google TPUs with vLLM-TPU.
 TPU_VLLM = replace(
     TPU,
-    bandwidth_efficiency=0.398,
-    kv_bandwidth_efficiency=0.194,
-    step_overhead_s=1.28e-3,
-    allreduce_latency_s=17.2e-6,
+    bandwidth_efficiency=0.665,
+    kv_bandwidth_efficiency=0.182,
+    compute_efficiency=0.835,
+    step_overhead_s=0.00229,
+    allreduce_latency_s=2.74e-05,
 )
 #: Google TPUs with SGLang-JAX.
 TPU_SGLANG_JAX = replace(
     TPU,
     engine="sglang-jax",
-    bandwidth_efficiency=0.518,
-    kv_bandwidth_efficiency=0.447,
-    compute_efficiency=0.226,
-    step_overhead_s=1.35e-3,
-    allreduce_latency_s=13.2e-6,
+    bandwidth_efficiency=0.85,
+    kv_bandwidth_efficiency=0.748,
+    compute_efficiency=0.139,
+    step_overhead_s=0.0038,
+    allreduce_latency_s=1.47e-05,
 )
 #: Google TPUs with JetStream (static decode slots).
 TPU_JETSTREAM = replace(
     TPU,
     engine="jetstream",
-    bandwidth_efficiency=0.526,
-    kv_bandwidth_efficiency=0.177,
-    compute_efficiency=0.264,
-    step_overhead_s=2.13e-3,
-    allreduce_latency_s=16.2e-6,
+    bandwidth_efficiency=0.85,
+    kv_bandwidth_efficiency=0.146,
+    compute_efficiency=0.391,
+    step_overhead_s=0.00226,
+    allreduce_latency_s=1.83e-05,
 )
 
 #: Every profile by (family, engine); the first engine listed per family is its default.
