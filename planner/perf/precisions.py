@@ -57,7 +57,11 @@ def precision_source(model: Model, precision: str) -> PrecisionSource:
 
 
 def served_precisions(model: Model, accelerator: Accelerator) -> tuple[str, ...]:
-    """The model's listed precisions, then the on-the-fly ones the accelerator adds.
+    """The model's listed precisions that run here, then the on-the-fly ones the accelerator adds.
+
+    A listed precision without a checkpoint is quantised at load time: on GPUs vLLM does that for
+    every listed format (FP8 weight-only on chips without FP8 units, bitsandbytes INT4), on TPU and
+    Neuron only for the accelerator's own on-the-fly formats.
 
     Args:
         model: Catalog model.
@@ -66,8 +70,13 @@ def served_precisions(model: Model, accelerator: Accelerator) -> tuple[str, ...]
     Returns:
         Precisions in that order, without repeats.
     """
-    extra = tuple(p for p in on_the_fly_precisions(accelerator) if p not in model.precisions)
-    return (*model.precisions, *extra)
+    fly = on_the_fly_precisions(accelerator)
+    listed = tuple(
+        p
+        for p in model.precisions
+        if accelerator.kind == "gpu" or p in fly or precision_source(model, p) == "checkpoint"
+    )
+    return (*listed, *(p for p in fly if p not in listed))
 
 
 def compute_precision(model: Model, accelerator: Accelerator, precision: str) -> str:
