@@ -9,6 +9,7 @@ result, without a catalog listing:
 * ``int8`` weight-only: on TPU (vLLM ``--quantization tpu_int8``) and Neuron
   (vLLM ``--quantization neuron_quant``); the maths stays in BF16.
 
+Only models released in BF16/FP16 get them (vLLM does not re-quantise an FP8 or MXFP4 release).
 Checkpoint-only formats (``mxfp4``, a vendor's ``int4``) stay gated by the model entry.
 """
 
@@ -19,6 +20,9 @@ from typing import Literal
 from planner.catalog.schema import Accelerator, Model
 
 PrecisionSource = Literal["checkpoint", "on_the_fly"]
+#: Native weight precisions an engine quantises from at load time (a model released in FP8 or MXFP4
+#: gets no on-the-fly formats: vLLM does not re-quantise a quantised checkpoint).
+HALF_PRECISIONS = ("bf16", "fp16")
 #: vLLM arguments that quantise at load time, per (accelerator kind, precision).
 ON_THE_FLY_FLAGS: dict[tuple[str, str], tuple[str, ...]] = {
     ("gpu", "fp8"): ("--quantization", "fp8"),
@@ -61,7 +65,8 @@ def served_precisions(model: Model, accelerator: Accelerator) -> tuple[str, ...]
 
     A listed precision without a checkpoint is quantised at load time: on GPUs vLLM does that for
     every listed format (FP8 weight-only on chips without FP8 units, bitsandbytes INT4), on TPU and
-    Neuron only for the accelerator's own on-the-fly formats.
+    Neuron only for the accelerator's own on-the-fly formats. Models released in BF16/FP16 also get
+    the accelerator's on-the-fly formats unlisted.
 
     Args:
         model: Catalog model.
@@ -70,7 +75,7 @@ def served_precisions(model: Model, accelerator: Accelerator) -> tuple[str, ...]
     Returns:
         Precisions in that order, without repeats.
     """
-    fly = on_the_fly_precisions(accelerator)
+    fly = on_the_fly_precisions(accelerator) if model.precisions[0] in HALF_PRECISIONS else ()
     listed = tuple(
         p
         for p in model.precisions
