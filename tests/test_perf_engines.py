@@ -19,7 +19,7 @@ from planner.perf import estimate
 from planner.perf import reference as ref
 from planner.perf.constants import ENGINES, PROFILES
 from planner.perf.precisions import precision_source, served_precisions
-from planner.perf.profiles import default_engine, engines_for, profile_for
+from planner.perf.profiles import default_engine, profile_for
 from tests.conftest import CLI_BOOT, SHIPPED_ENV
 from tests.export_cases import tpu_neuron_plan
 
@@ -59,7 +59,8 @@ def test_engines_differ_on_tpu_as_measured() -> None:
     args = {"tensor_parallel": 4, "input_tokens": 1024, "output_tokens": 1024, "batch": 64}
     sglang = estimate(ref.QWEN3_8B, ref.TPU_V6E, engine="sglang-jax", **args)
     vllm = estimate(ref.QWEN3_8B, ref.TPU_V6E, engine="vllm", **args)
-    assert sglang.decode_tokens_per_s and vllm.decode_tokens_per_s
+    assert sglang.decode_tokens_per_s
+    assert vllm.decode_tokens_per_s
     assert 1.3 < sglang.decode_tokens_per_s / vllm.decode_tokens_per_s < 2.2
 
 
@@ -72,7 +73,8 @@ def test_kv_reads_cost_more_than_weight_reads_on_tpu() -> None:
 
 def test_decode_step_is_the_step_without_prefill() -> None:
     e = estimate(ref.LLAMA31_8B, ref.H100, input_tokens=2000, output_tokens=100, batch=32)
-    assert e.decode_step_ms is not None and e.tpot_ms is not None
+    assert e.decode_step_ms is not None
+    assert e.tpot_ms is not None
     assert e.decode_step_ms < e.tpot_ms
     # with one prompt token per request the prefill share is tiny: the two nearly agree
     short = estimate(ref.LLAMA31_8B, ref.H100, input_tokens=1, output_tokens=1000, batch=32)
@@ -95,13 +97,17 @@ def test_on_the_fly_precisions_need_no_catalog_listing() -> None:
     assert precision_source(ref.LLAMA31_8B, "fp8") == "on_the_fly"
     int8 = estimate(ref.LLAMA2_7B, ref.TPU_V6E, tensor_parallel=4, precision="int8", batch=8)
     bf16 = estimate(ref.LLAMA2_7B, ref.TPU_V6E, tensor_parallel=4, precision="bf16", batch=8)
-    assert int8.fits and int8.precision_source == "on_the_fly"
-    assert int8.tpot_ms is not None and bf16.tpot_ms is not None and int8.tpot_ms < bf16.tpot_ms
+    assert int8.fits
+    assert int8.precision_source == "on_the_fly"
+    assert int8.tpot_ms is not None
+    assert bf16.tpot_ms is not None
+    assert int8.tpot_ms < bf16.tpot_ms
 
 
 def test_checkpoint_only_precisions_stay_gated() -> None:
     gated = estimate(ref.LLAMA31_8B, ref.H100, precision="mxfp4")
-    assert not gated.fits and "not served in mxfp4" in (gated.reason or "")
+    assert not gated.fits
+    assert "not served in mxfp4" in (gated.reason or "")
     catalog = planner.load_catalog()
     gpt_oss = catalog.models["gpt-oss-20b"]
     assert "fp8" not in served_precisions(gpt_oss, catalog.accelerators["h100-sxm"])
@@ -111,7 +117,8 @@ def test_api_estimate_checks_engine_and_precision() -> None:
     est = planner.estimate(
         "llama-3.1-8b", "tpu-v6e", tensor_parallel=4, precision="int8", engine="sglang-jax"
     )
-    assert est.engine == "sglang-jax" and est.precision_source == "on_the_fly"
+    assert est.engine == "sglang-jax"
+    assert est.precision_source == "on_the_fly"
     with pytest.raises(InputError, match="engine 'trt'") as bad:
         planner.estimate("llama-3.1-8b", "tpu-v6e", tensor_parallel=4, engine="trt")
     assert "vllm, sglang-jax, jetstream" in str(bad.value.hint)
@@ -138,14 +145,17 @@ def test_cli_estimate_engine_and_decode_step() -> None:
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
-    assert data["engine"] == "sglang-jax" and data["precision_source"] == "on_the_fly"
+    assert data["engine"] == "sglang-jax"
+    assert data["precision_source"] == "on_the_fly"
     assert 0 < data["decode_step_ms"] <= data["tpot_ms"]
     bad = _plan_cli("estimate", "--model", "qwen3-8b", "--accelerator", "trainium2", "--engine", "sglang-jax")
     assert bad.returncode == 2
     assert "valid engines for trainium2: vllm, transformers-neuronx" in bad.stderr
     assert "Traceback" not in bad.stderr
     table = _plan_cli("estimate", "--model", "qwen3-8b", "--accelerator", "h100-sxm")
-    assert table.returncode == 0 and "decode_step_ms" in table.stdout and "precision_source" in table.stdout
+    assert table.returncode == 0
+    assert "decode_step_ms" in table.stdout
+    assert "precision_source" in table.stdout
 
 
 def test_exports_pass_the_on_the_fly_flag(tmp_path: Path) -> None:

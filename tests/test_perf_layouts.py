@@ -125,7 +125,8 @@ def test_does_not_fit_answers():
     assert not unoffered.fits
     assert "not served in mxfp4" in (unoffered.reason or "")
     on_the_fly = estimate(ref.LLAMA2_7B, ref.H100, precision="fp8")
-    assert on_the_fly.fits and on_the_fly.precision_source == "on_the_fly"
+    assert on_the_fly.fits
+    assert on_the_fly.precision_source == "on_the_fly"
     assert not estimate(ref.LLAMA2_7B, ref.TPU_V6E, tensor_parallel=4, precision="fp8").fits
 
 

@@ -493,7 +493,9 @@ def test_unsupported_schema_versions_are_refused(spot: Solved, version: str) -> 
 
 @pytest.mark.parametrize("version", ["1.0", "1.1", "1.2", "1.3"])
 def test_supported_schema_versions_are_read(spot: Solved, version: str) -> None:
-    assert plan_from_data({**spot.data, "schema_version": version}, "plan.json").schema_version == SCHEMA_VERSION
+    assert (
+        plan_from_data({**spot.data, "schema_version": version}, "plan.json").schema_version == SCHEMA_VERSION
+    )
 
 
 def test_a_1_1_plan_is_upgraded_with_its_obligation(horizon: Solved) -> None:

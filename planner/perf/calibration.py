@@ -25,7 +25,7 @@ HELD_OUT_TARGETS = {"nvidia": 0.15, "amd": 0.25, "neuron": 0.25, "tpu": 0.25}
 #: Every case: the published ones and, where the shared peer data is present, the measured ones.
 CASES: tuple[Case, ...] = PUBLISHED + measured_cases()
 
-__all__ = ["CASES", "ERROR_BOUND", "calibration_table", "predict", "summary", "markdown"]
+__all__ = ["CASES", "ERROR_BOUND", "calibration_table", "markdown", "predict", "summary"]
 
 
 def calibration_table(cases: tuple[Case, ...] = CASES) -> pd.DataFrame:

@@ -25,7 +25,9 @@ TRTLLM = "NVIDIA TensorRT-LLM docs/source/performance/perf-overview.md @00f3768 
 NEURON_TRN1 = "aws-neuron/aws-neuron-sdk about-neuron/benchmarks/trn1/latency_data_decoder.csv"
 VLLM_MI300X = "vllm-project/recipes PR #431 (MI300X verification, vllm bench serve, mean TPOT)"
 #: Where the shared peer data lives (``FLEETPLAN_PEER_DATA`` overrides).
-PEER_DATA = Path(os.environ.get("FLEETPLAN_PEER_DATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "peer_data"))
+PEER_DATA = Path(
+    os.environ.get("FLEETPLAN_PEER_DATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "peer_data")
+)
 MEASUREMENTS = "nonnvidia_measurements.csv"
 #: ShareGPT request lengths assumed where a publication gives none (JetStream's v5e table): the
 #: mean prompt of the tpu-recipes ShareGPT run in the same file (224 tokens) and the mean ShareGPT
@@ -83,7 +85,9 @@ def _trt(name: str, model: Model, accel: Accelerator, tp: int, shape: tuple[int,
 
 def _neuron(name: str, model: Model, row: str, shape: tuple[int, int], tpot_ms: float) -> Case:
     """A Neuron trn1.32xlarge batch-1 case (32 NeuronCores = 16 chips); tokens/s = 1000 / TPOT."""
-    source = f"{NEURON_TRN1} @7c165a3 (SDK 2.18, TPOT P50), row {row} {shape[0]}/{shape[1]}: TPOT {tpot_ms} ms"
+    source = (
+        f"{NEURON_TRN1} @7c165a3 (SDK 2.18, TPOT P50), row {row} {shape[0]}/{shape[1]}: TPOT {tpot_ms} ms"
+    )
     return Case(
         name,
         model,
@@ -206,7 +210,12 @@ def batch_and_replicas(text: str) -> tuple[int | None, int] | None:
     replicas = re.match(r"^([0-9]+) replica\(s\) x static batch ([0-9]+)", text)
     if replicas:
         return int(replicas.group(2)), int(replicas.group(1))
-    for pattern in (r"server static batch ([0-9]+)", r"concurrency ([0-9]+)", r"^batch ([0-9]+)", r"^([0-9]+)\b"):
+    for pattern in (
+        r"server static batch ([0-9]+)",
+        r"concurrency ([0-9]+)",
+        r"^batch ([0-9]+)",
+        r"^([0-9]+)\b",
+    ):
         found = re.search(pattern, text)
         if found:
             return int(found.group(1)), 1

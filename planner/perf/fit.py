@@ -172,8 +172,11 @@ def _unit(prior: EfficiencyProfile) -> EfficiencyProfile:
 
 @dataclass(frozen=True)
 class Prepared:
-    """Cases of one group as arrays: replicas at unit efficiency, compiled and running batches,
-    request lengths and published rates."""
+    """Cases of one group as arrays: unit-efficiency replicas, batches, lengths, published rates.
+
+    ``batch`` is the batch a step runs at (the compiled one where larger), ``running`` the
+    sequences that emit tokens.
+    """
 
     replicas: Replicas
     batch: FloatArray
@@ -233,18 +236,18 @@ def prepare(cases: Sequence[Case], prior: EfficiencyProfile) -> Prepared:
 
 
 def _document_weights(cases: Sequence[Case]) -> FloatArray:
-    """Per-case weights so that every publication counts the same (mean weight 1)."""
+    """Per-case weights ``n_doc ** -DOCUMENT_WEIGHT_POWER``, scaled to a mean of 1."""
     counts: dict[str, int] = {}
     for case in cases:
         counts[case.document] = counts.get(case.document, 0) + 1
     if not cases:
         return np.zeros(0)
     raw = np.array([counts[c.document] ** -DOCUMENT_WEIGHT_POWER for c in cases], dtype=np.float64)
-    return raw * len(cases) / raw.sum()
+    return np.asarray(raw * len(cases) / raw.sum(), dtype=np.float64)
 
 
 def _with(p: EfficiencyProfile, group: Group, name: str, value: float) -> EfficiencyProfile:
-    changed = replace(p, **{name: value})
+    changed = replace(p, **{name: value})  # type: ignore[arg-type]
     if name == "bandwidth_efficiency" and "kv_bandwidth_efficiency" not in group.free:
         changed = replace(changed, kv_bandwidth_efficiency=value)
     return changed

@@ -160,7 +160,9 @@ def configure(
     reason = missing_spec(model, accelerator)
     if reason is None and precision not in served_precisions(model, accelerator):
         served = ", ".join(served_precisions(model, accelerator))
-        reason = f"model {model.id} is not served in {precision} on {accelerator.id} (its precisions: {served})"
+        reason = (
+            f"model {model.id} is not served in {precision} on {accelerator.id} (its precisions: {served})"
+        )
     if reason is None:
         reason = layout_problem(model, accelerator, tp, pp, precision)
     if reason is not None:

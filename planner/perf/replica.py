@@ -142,7 +142,10 @@ def _hardware_values(
     return {
         "chip_bandwidth": bandwidth * profile.bandwidth_efficiency,
         "chip_kv_bandwidth": bandwidth * profile.kv_bandwidth_efficiency,
-        "chip_flops": (accelerator.peak_tflops(precision) or 0.0) * 1e12 * profile.compute_efficiency * scaling,
+        "chip_flops": (accelerator.peak_tflops(precision) or 0.0)
+        * 1e12
+        * profile.compute_efficiency
+        * scaling,
         "usable_bytes_per_chip": (accelerator.memory_gib or 0.0) * GIB * profile.memory_utilization,
         "overhead_bytes_per_chip": profile.overhead_gib_per_chip * GIB,
         "allreduce_latency": profile.allreduce_latency_s,
