@@ -4,9 +4,10 @@ A *deployment option* is (model, accelerator, tensor-parallel degree, pipeline-p
 precision): the precisions are the model's listed ones that run on the accelerator plus those the
 engine produces on the fly there (``planner.perf.precisions``). For every *request shape* (a
 workload's model or quality floor, tokens in and out and latency targets) the performance model,
-or a measured profile, gives the requests/s one replica of an option sustains. Only pairs that fit and meet the targets are kept, and options that are
-dominated for every shape that may use them (same accelerator, no fewer chips, costlier per
-request) are dropped. API offers are paired with the shapes they may serve.
+or a measured profile, gives the requests/s one replica of an option sustains. Only pairs that fit
+and meet the targets are kept, and options that are dominated for every shape that may use them
+(same accelerator, no fewer chips, costlier per request) are dropped. API offers are paired with
+the shapes they may serve.
 """
 
 from __future__ import annotations
