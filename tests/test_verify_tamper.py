@@ -323,6 +323,12 @@ SPOT_TAMPERS: list[tuple[str, Callable[[Data], None], str, str]] = [
         "deployment",
     ),
     ("deployment listed twice", _duplicate_deployment, "periods[0].deployments[1].id", "deployment"),
+    (
+        "precision source contradicts the catalog",
+        _set("periods[0].deployments[0].precision_source", "on_the_fly"),
+        "periods[0].deployments[0].precision_source",
+        "deployment",
+    ),
     ("max_api_share exceeded", _batch_to_api, "periods[0].routing[1].requests_per_s", "api_share"),
     (
         "API rate limit exceeded",
