@@ -54,6 +54,7 @@ def test_the_bound_check_can_fail(table):
     assert calibration.bound_violations(table, bound=0.001)
 
 
+@needs_peer_data
 def test_docs_show_the_current_table(table):
     text = DOC.read_text(encoding="utf-8")
     assert "python -m planner.perf.calibration" in text
