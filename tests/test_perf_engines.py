@@ -13,11 +13,11 @@ import yaml
 
 import planner
 from planner.catalog import load as catalog_load
-from planner.catalog.schema import Accelerator
+from planner.catalog.schema import ENGINES, Accelerator
 from planner.errors import InputError
 from planner.perf import estimate
 from planner.perf import reference as ref
-from planner.perf.constants import ENGINES, PROFILES
+from planner.perf.constants import PROFILES
 from planner.perf.precisions import precision_source, served_precisions
 from planner.perf.profiles import default_engine, profile_for
 from tests.conftest import CLI_BOOT, SHIPPED_ENV
@@ -35,6 +35,7 @@ def test_every_family_lists_vllm_first_and_has_a_profile_per_engine() -> None:
     for family, engines in ENGINES.items():
         assert engines[0] == "vllm"
         assert all((family, e) in PROFILES for e in engines)
+    assert set(PROFILES) == {(f, e) for f, engines in ENGINES.items() for e in engines}
     assert default_engine(ref.TPU_V6E) == "vllm"
     assert profile_for(ref.TPU_V6E, "sglang-jax").engine == "sglang-jax"
     with pytest.raises(ValueError, match="valid: vllm, sglang-jax, jetstream"):

@@ -210,7 +210,3 @@ PROFILES: dict[tuple[str, str], EfficiencyProfile] = {
         TPU_JETSTREAM,
     )
 }
-#: Serving engines per accelerator family, the default (vLLM) first.
-ENGINES: dict[str, tuple[str, ...]] = {
-    family: tuple(e for f, e in PROFILES if f == family) for family in ("nvidia", "amd", "neuron", "tpu")
-}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from planner.catalog.schema import Accelerator, Model
-from planner.perf.constants import ENGINES, PROFILES, EfficiencyProfile
+from planner.catalog.schema import ENGINES, Accelerator, Model
+from planner.perf.constants import PROFILES, EfficiencyProfile
 
 
 def family_for(accelerator: Accelerator) -> str:
-    """The accelerator family whose efficiency profiles apply: by kind, then (for GPUs) by vendor.
+    """The accelerator family whose efficiency profiles apply (``Accelerator.family``).
 
     Args:
         accelerator: Catalog accelerator.
@@ -19,11 +19,7 @@ def family_for(accelerator: Accelerator) -> str:
         ``neuron`` for kind ``neuron``, ``tpu`` for kind ``tpu``, ``amd`` for GPUs whose vendor is
         ``amd``, otherwise ``nvidia``.
     """
-    if accelerator.kind in ("neuron", "tpu"):
-        return accelerator.kind
-    if (accelerator.vendor or "").lower() == "amd":
-        return "amd"
-    return "nvidia"
+    return accelerator.family
 
 
 def engines_for(accelerator: Accelerator) -> tuple[str, ...]:
