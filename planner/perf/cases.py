@@ -185,11 +185,9 @@ def engine_id(engine: str) -> str:
 
 
 def _model(name: str) -> Model | None:
-    key = name.lower()
-    for prefix, model in MODELS.items():
-        if key.startswith(prefix):
-            return model
-    return None
+    """The reference model of a measured model name (its -Instruct/-Chat/-hf/-it/-RL variant too)."""
+    key = re.sub(r"-(instruct|chat|hf|it|rl)$", "", name.lower().split(" ")[0])
+    return MODELS.get(key)
 
 
 def tokens(text: str) -> int | None:
