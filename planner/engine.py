@@ -39,8 +39,9 @@ from planner.settings import SolveSettings
 from solvers.base import SolveResult
 
 _EPS = 1e-6
-#: Share of the engine's time a sifted LP relaxation may take before it stops adding columns.
-LP_TIME_SHARE = 0.5
+#: Share of the engine's time a sifted LP relaxation may take before it stops adding columns (its
+#: bound is the foundation of the gap: a sift stopped early reports a weak Lagrangian one).
+LP_TIME_SHARE = 0.8
 #: Share of the MILP time for the restricted per-period MILPs (stage 2b); the rest goes to the full ones.
 RESTRICTED_SHARE = 0.6
 #: Share of the MILP time the per-period proposals get on coupled models before the whole MILP.

@@ -33,52 +33,58 @@ def use_sifting(m: PlanningModel, settings: SolveSettings) -> bool:
     return settings.solver == "highs" and len(m.index.route) >= SIFT_MIN_ROUTES
 
 
-def route_cost_proxy(m: PlanningModel) -> np.ndarray:
-    """Per route: chips x cheapest per-period price of its accelerator / (requests/s x utilisation)."""
+def route_cost_proxy(m: PlanningModel, rows: np.ndarray) -> np.ndarray:
+    """Per route: chips x cheapest per-period price of its accelerator / (requests/s x utilisation).
+
+    ``rows`` is each route's row of ``index.replica``; an accelerator with only committed offers
+    is priced at the cheapest committed price.
+    """
     ix = m.index
-    route, replica = ix.route, ix.replica
-    key = replica.set_index(["p", "o"])
-    pairs = list(zip(route["p"].to_numpy(int), route["o"].to_numpy(int), strict=True))
-    chips = key["chips"].reindex(pairs).to_numpy(float)
-    acc = key["a"].reindex(pairs).to_numpy(int)
+    chips = ix.replica["chips"].to_numpy(float)[rows]
+    acc = ix.replica["a"].to_numpy(np.int64)[rows]
+    p = ix.route["p"].to_numpy(np.int64)
+    n_a = len(ix.accelerators) or 1
+    unit = np.full(len(ix.periods) * n_a, np.inf)
     supply = ix.supply
-    unit = (supply["usd_per_chip_hour"] * supply["multiplier"]).groupby([supply["p"], supply["a"]])
-    price = unit.min().reindex(list(zip(route["p"].to_numpy(int), acc, strict=True))).to_numpy(float)
+    key = supply["p"].to_numpy(np.int64) * n_a + supply["a"].to_numpy(np.int64)
+    np.minimum.at(unit, key, (supply["usd_per_chip_hour"] * supply["multiplier"]).to_numpy(float))
     committed = float(ix.commit["usd_per_chip_hour"].min()) if len(ix.commit) else np.inf
-    price = np.where(np.isnan(price), committed, price)
-    proxy: np.ndarray = chips * price / (route["r"].to_numpy(float) * route["util"].to_numpy(float))
+    price = unit[p * n_a + acc]
+    price = np.where(np.isfinite(price), price, committed)
+    proxy: np.ndarray = chips * price / (ix.route["r"].to_numpy(float) * ix.route["util"].to_numpy(float))
     return proxy
 
 
-def forced_zero_routes(m: PlanningModel, upper: np.ndarray, family_start: dict[str, int]) -> np.ndarray:
+def forced_zero_routes(
+    m: PlanningModel, upper: np.ndarray, family_start: dict[str, int], rows: np.ndarray
+) -> np.ndarray:
     """Per route: True when its bounds force it to 0 (its own, or its replicas' upper bound is 0).
 
     Such routes are 0 in every feasible solution (the capacity row ``x_do / (r util) <= n_po``),
     so sifting never needs them: the rounding and final LPs, which fix the replicas, solve over
-    the routes of staffed options only.
+    the routes of staffed options only. ``rows``: each route's row of ``index.replica``.
     """
-    ix = m.index
-    rows = replica_rows(ix, ix.route["p"].to_numpy(int), ix.route["o"].to_numpy(int))
     start = family_start["route"]
-    own = upper[start : start + len(ix.route)]
+    own = upper[start : start + len(m.index.route)]
     forced: np.ndarray = (upper[family_start["replicas"] + rows] <= 0) | (own <= 0)
     return forced
 
 
 def initial_routes(
-    m: PlanningModel, forced: np.ndarray, per_accelerator: int = ROUTES_PER_ACCELERATOR
+    m: PlanningModel, rows: np.ndarray, forced: np.ndarray, per_accelerator: int = ROUTES_PER_ACCELERATOR
 ) -> np.ndarray:
     """Route positions of the first working set: the cheapest per (demand row, accelerator).
 
-    Routes forced to 0 are left out (and never enter).
+    Routes forced to 0 are left out (and never enter); ties go to the lower option position.
     """
     route = m.index.route
-    acc = m.index.replica.set_index(["p", "o"])["a"].reindex(
-        list(zip(route["p"].to_numpy(int), route["o"].to_numpy(int), strict=True))
-    )
-    ranked = route.assign(a=acc.to_numpy(int), proxy=route_cost_proxy(m), j=np.arange(len(route)))
-    ranked = ranked[~forced].sort_values(["d", "a", "proxy", "o"], kind="stable")
-    return np.sort(ranked.groupby(["d", "a"], sort=False).head(per_accelerator)["j"].to_numpy(np.int64))
+    acc = m.index.replica["a"].to_numpy(np.int64)[rows]
+    order = np.lexsort((route["o"].to_numpy(), route_cost_proxy(m, rows), acc, route["d"].to_numpy()))
+    order = order[~forced[order]]
+    d, a = route["d"].to_numpy(np.int64)[order], acc[order]
+    group_start = np.concatenate([[True], (d[1:] != d[:-1]) | (a[1:] != a[:-1])])
+    rank = np.arange(len(order)) - np.maximum.accumulate(np.where(group_start, np.arange(len(order)), 0))
+    return np.sort(order[rank < per_accelerator])
 
 
 def sift_relaxation(
@@ -89,10 +95,12 @@ def sift_relaxation(
     model = current_model(mx)
     start = mx.family_start["route"]
     routes = slice(start, start + len(m.route))
-    forced = forced_zero_routes(m, model.upper, mx.family_start)
+    ix = m.index
+    rows = replica_rows(ix, ix.route["p"].to_numpy(np.int64), ix.route["o"].to_numpy(np.int64))
+    forced = forced_zero_routes(m, model.upper, mx.family_start, rows)
     initial = np.ones(model.n_cols, dtype=bool)
     initial[routes] = False
-    initial[start + initial_routes(m, forced)] = True
+    initial[start + initial_routes(m, rows, forced)] = True
     upper = np.full(model.n_cols, np.inf)
     rate = m.index.cover["rate"].to_numpy(float)
     upper[routes] = np.where(forced, 0.0, rate[m.index.route["d"].to_numpy(int)])  # x_do <= R_d
