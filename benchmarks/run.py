@@ -60,13 +60,13 @@ class Probe:
     """Times every solver call of the engine, by engine stage, in this process only.
 
     Patches (this process only, never the library's files): the engine's stage functions, to know
-    which stage a solver call belongs to; the two solve entry points for each call's total
-    (``planner.engine._solve`` for whole-model solves, ``planner.periods.solve_arrays`` for a
-    period's MILP); the hand-off parts (``build_matrix``, the one walk of the PuLP model, made in
-    the first solve; ``period_model``, a period's slice; ``solvers.arrays._configure`` and
-    ``_highs_lp``; ``highspy.Highs.passModel``); and ``highspy.Highs.run`` (HiGHS's run). The rest
-    of a call (the read-back: values into arrays, and for whole-model solves into PuLP) is the
-    read-back.
+    which stage a solver call belongs to; the solve entry points for each call's total
+    (``planner.engine._solve`` for whole-model solves, ``planner.engine.sift_relaxation`` for a
+    sifted relaxation, ``planner.periods.solve_arrays`` for a period's MILP); the hand-off parts
+    (``build_matrix``, the one walk of the PuLP model, made in the first solve; ``period_model``, a
+    period's slice; ``solvers.arrays._configure`` and ``_highs_lp``; ``highspy.Highs.passModel``
+    and ``addCols``); and ``highspy.Highs.run`` (HiGHS's run). The rest of a call (the read-back:
+    values into arrays, and for whole-model solves into PuLP) is the read-back.
     """
 
     #: engine function -> stage (the outermost one running decides); calls outside them: "other",
@@ -99,7 +99,8 @@ class Probe:
             if hasattr(engine, name):
                 setattr(engine, name, self._staged(getattr(engine, name), stage))
                 self.patched.append(f"planner.engine.{name}")
-        for module, name in ((engine, "_solve"), (periods, "solve_arrays")):
+        # the sifted relaxation is a solver call of its own; inside _solve it is part of that call
+        for module, name in ((engine, "_solve"), (engine, "sift_relaxation"), (periods, "solve_arrays")):
             setattr(module, name, self._call(getattr(module, name)))
             self.patched.append(f"{module.__name__}.{name}")
         for owner, name, part in (
@@ -108,6 +109,7 @@ class Probe:
             (arrays, "_configure", "handoff_s"),
             (arrays, "_highs_lp", "handoff_s"),
             (highspy.Highs, "passModel", "handoff_s"),
+            (highspy.Highs, "addCols", "handoff_s"),  # sifting's columns
             (highspy.Highs, "run", "highs_s"),
         ):
             setattr(owner, name, self._part(getattr(owner, name), part))
@@ -128,6 +130,8 @@ class Probe:
 
     def _call(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if self.current is not None:  # nested (a sift inside _solve): part of the outer call
+                return fn(*args, **kwargs)
             mip = bool(kwargs.get("mip"))
             stage = self.stack[0] if self.stack else ("milp" if mip else "other")
             rec: dict[str, Any] = {
