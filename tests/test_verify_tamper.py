@@ -16,6 +16,7 @@ import pytest
 from verify_cases import Solved, solve_case
 
 from planner.errors import InputError
+from planner.plan import SCHEMA_VERSION
 from planner.planfile import plan_from_data
 
 Data = dict[str, Any]
@@ -483,16 +484,17 @@ def test_an_unmet_line_removed_is_caught(unmet: Solved) -> None:
     )
 
 
-@pytest.mark.parametrize("version", ["9.0", "2.0", "1.3", "x", "1", "1.2.0", ""])
+@pytest.mark.parametrize("version", ["9.0", "2.0", "1.4", "x", "1", "1.2.0", ""])
 def test_unsupported_schema_versions_are_refused(spot: Solved, version: str) -> None:
     data = {**spot.data, "schema_version": version}
     with pytest.raises(InputError, match="schema_version"):
         plan_from_data(data, "plan.json")
 
 
-@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2", "1.3"])
 def test_supported_schema_versions_are_read(spot: Solved, version: str) -> None:
-    assert plan_from_data({**spot.data, "schema_version": version}, "plan.json").schema_version == "1.2"
+    read = plan_from_data({**spot.data, "schema_version": version}, "plan.json")
+    assert read.schema_version == SCHEMA_VERSION
 
 
 def test_a_1_1_plan_is_upgraded_with_its_obligation(horizon: Solved) -> None:

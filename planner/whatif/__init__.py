@@ -1,8 +1,14 @@
 """What-if runs: one vocabulary of changes (:mod:`planner.whatif.changes`), applied to a problem.
 
-``plan whatif`` solves a base and a changed case and compares them (:mod:`planner.whatif.compare`);
-``plan diff`` compares two written plans; sensitivity ranges come from :mod:`planner.whatif.sensitivity`.
+``planner.whatif(demand, changes, **options)`` (the package is callable: it is
+:func:`planner.api.whatif`) and ``plan whatif`` solve a base and a changed case and compare them
+(:mod:`planner.whatif.compare`); ``plan diff`` compares two written plans; price ranges come from
+:mod:`planner.whatif.sensitivity`.
 """
+
+import sys
+import types
+from typing import Any
 
 from planner.whatif.changes import (
     ALL,
@@ -14,3 +20,15 @@ from planner.whatif.changes import (
 )
 
 __all__ = ["ALL", "ChangeSet", "apply_changes", "changes_from_flags", "changes_from_mapping", "flag_where"]
+
+
+class _CallableModule(types.ModuleType):
+    """``planner.whatif(...)`` runs a what-if (:func:`planner.api.whatif`); the package stays importable."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from planner.api import whatif
+
+        return whatif(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
