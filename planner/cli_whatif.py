@@ -107,7 +107,7 @@ def diff_cmd(first: str, second: str, fmt: str) -> None:
     else:
         from planner.whatif.table import comparison_report
 
-        comparison_report(a, b, labels=(first, second))
+        comparison_report(a, b, labels=("A", "B"), title=f"A: {first}\nB: {second} (differences: B - A)")
 
 
 def register(group: click.Group) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from planner.plan import Plan, Sensitivity
-from planner.terminal import _num, _table, _usd, console
+from planner.terminal import _num, _usd, console
 from planner.whatif.compare import COST_PARTS, Comparison, compare
 
 _COST_NAMES = {
@@ -14,6 +14,19 @@ _COST_NAMES = {
     "api": "API",
     "unmet_penalty": "unmet penalty",
 }
+
+
+_LEFT = frozenset(
+    {"quantity", "accelerator", "provider", "tier", "id", "change", "workload", "target", "in plan"}
+)
+
+
+def _table(title: str, columns: list[str]) -> Table:
+    """A table whose long cells fold rather than being cut (ids, paths, routing notes)."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in columns:
+        table.add_column(col, justify="left" if col in _LEFT else "right", overflow="fold")
+    return table
 
 
 def _signed_usd(x: float) -> str:
@@ -138,12 +151,15 @@ def _routing_change(c: Comparison, workload: str) -> str:
 
 
 def comparison_report(
-    base: Plan, changed: Plan, labels: tuple[str, str] = ("base", "changed"), title: str | None = None
+    base: Plan,
+    changed: Plan,
+    labels: tuple[str, str] = ("base", "changed"),
+    title: str | None = None,
 ) -> None:
     """Print two plans side by side with the difference of each figure."""
     c = compare(base, changed)
     if title:
-        console.print(title)
+        console.print(title, markup=False)
     for table in (_totals(c, labels, base, changed), _split(c, labels), _chips(c, labels)):
         console.print(table)
     for table in (_deployments(c, labels), _workloads(c, labels)):
@@ -154,8 +170,9 @@ def comparison_report(
             sensitivity_report(plan.sensitivity, f"Price ranges ({name}) over which its fleet stays the same")
 
 
-def _factor_usd(factor: float, usd: float, end: bool) -> str:
-    return f"{_usd(factor * usd)} ({factor:.3g}x{', end of search' if end else ''})"
+def _end(factor: float, usd: float, sign: str) -> str:
+    """A range end: the price and factor; at the end of the searched range, ``<=`` or ``>=`` it."""
+    return f"{sign}{_usd(factor * usd)} ({factor:.3g}x)"
 
 
 def _beyond(text: str | None, searched: bool, budget_out: bool) -> str:
@@ -169,17 +186,17 @@ def _beyond(text: str | None, searched: bool, budget_out: bool) -> str:
 def sensitivity_report(
     section: Sensitivity, title: str = "Price ranges over which the fleet stays the same"
 ) -> None:
-    """Print the price ranges of a plan's sensitivity section."""
-    table = _table(title, ["target", "in plan", "price", "same from", "same to", "below that", "above that"])
+    """Print the price ranges of a plan's sensitivity section (``<=``/``>=``: the search's end)."""
+    table = _table(title, ["target", "price", "same from", "same to", "below that", "above that"])
     low_limit, high_limit = section.searched_factors
     for r in section.ranges:
         target = f"{r.accelerator}/{r.provider}/{r.tier}" if r.kind == "offer" else f"API {r.api}"
+        unit = "/chip-h" if r.kind == "offer" else "/1M out"
         table.add_row(
-            target,
-            "yes" if r.in_plan else "no",
-            _usd(r.usd) + ("/chip-h" if r.kind == "offer" else "/1M out"),
-            _factor_usd(r.low_factor, r.usd, r.low_factor <= low_limit),
-            _factor_usd(r.high_factor, r.usd, r.high_factor >= high_limit),
+            target + ("" if r.in_plan else " (unused)"),
+            _usd(r.usd) + unit,
+            _end(r.low_factor, r.usd, "<=" if r.low_factor <= low_limit else ""),
+            _end(r.high_factor, r.usd, ">=" if r.high_factor >= high_limit else ""),
             _beyond(r.below, True, "lower end" in r.note),
             _beyond(r.above, r.in_plan, "upper end" in r.note),
         )
