@@ -79,13 +79,15 @@ def whatif_cmd(demand: str, catalog_dirs: tuple[str, ...], fmt: str, **flags: An
     else:
         from planner.whatif.table import comparison_report
 
-        comparison_report(result.base.plan, result.changed.plan, title=_title(result.changes.describe()))
+        comparison_report(result.base.plan, result.changed.plan, title=_title(result.changes.columns()))
     sys.exit(EXIT_UNMET if result.unmet else EXIT_OK)
 
 
-def _title(described: dict[str, Any]) -> str:
-    parts = [f"{key}: {json.dumps(value)}" for key, value in described.items()]
-    return "What if " + ("; ".join(parts) if parts else "nothing changes") + "?"
+def _title(columns: dict[str, Any]) -> str:
+    parts = [
+        f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}" for key, value in columns.items()
+    ]
+    return "What if " + (", ".join(parts) if parts else "nothing changes") + "?"
 
 
 @click.command("diff")

@@ -81,7 +81,7 @@ def test_whatif_table_and_output_file(run_cli: Run, tiny: Path) -> None:
         "Workloads",
     ):
         assert title in result.stdout
-    assert "What if scale-demand" in result.stdout
+    assert "What if scale-demand=2?" in result.stdout
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["difference"]["split"]["requests"] == pytest.approx(
         data["base"]["periods"][0]["hours"] * 3600 * 40

@@ -17,7 +17,7 @@ _COST_NAMES = {
 
 
 _LEFT = frozenset(
-    {"quantity", "accelerator", "provider", "tier", "id", "change", "workload", "target", "in plan"}
+    {"quantity", "accelerator", "provider", "tier", "id", "change", "workload", "target", "routing change"}
 )
 
 
@@ -40,7 +40,9 @@ def _signed(x: float, digits: int = 0) -> str:
 
 def _status(plan: Plan) -> str:
     unmet = f", {plan.diagnostics.unmet_share:.2%} UNMET" if plan.diagnostics.unmet else ""
-    return f"{plan.status} ({plan.solver.stopped_by}, gap {plan.solver.gap:.2%}){unmet}"
+    proven = plan.solver.stopped_by == "proven"
+    stop = "proven" if proven else f"{plan.solver.stopped_by}, gap {plan.solver.gap:.2%}"
+    return f"{plan.status} ({stop}){unmet}"
 
 
 def _totals(c: Comparison, labels: tuple[str, str], base: Plan, changed: Plan) -> Table:
@@ -147,7 +149,7 @@ def _routing_change(c: Comparison, workload: str) -> str:
         delta = (after.get(key, 0.0) - before.get(key, 0.0)) / total
         if abs(delta) >= 0.005:
             parts.append(f"{key[1]} {delta * 100:+.0f}%")
-    return ", ".join(parts) or "same"
+    return "\n".join(parts) or "same"
 
 
 def comparison_report(
