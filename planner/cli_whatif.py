@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 
 import click
 
-from planner.cli import catalog_option, emit_json, flag_values, format_option, handle_errors, solve_flags
+from planner.cli import catalog_option, click_option, emit_json, flag_values, format_option, handle_errors
 from planner.errors import EXIT_OK, EXIT_UNMET
+from planner.optionspec import SOLVE_OPTIONS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +33,20 @@ CHANGE_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("demand-trend", "[WORKLOAD=]RATE", "Yearly demand trend per period by its date: +3/yr."),
     ("change", "OPTION=VALUE", "A plan solve option in the changed case only: commitment-cost=horizon."),
 )
+
+
+#: ``plan solve``'s flags on ``plan whatif``: all but ``--price-trend``, which is a change there (the
+#: changed case only; a trend for both cases goes in the folder's options.yaml).
+WHATIF_SOLVE_FLAGS = [
+    click_option(spec) for spec in SOLVE_OPTIONS if spec.name not in ("catalog", "format", "price-trend")
+]
+
+
+def whatif_solve_flags(func: F) -> F:
+    """Every option of ``plan solve`` but ``--price-trend`` (``--catalog`` and ``--format`` come apart)."""
+    for flag in reversed(WHATIF_SOLVE_FLAGS):
+        func = flag(func)
+    return func
 
 
 def change_flags(func: F) -> F:
@@ -60,14 +75,15 @@ def _changes(flags: dict[str, Any]) -> Any:
 @click.argument("demand", type=click.Path())
 @change_flags
 @catalog_option
-@solve_flags
+@whatif_solve_flags
 @format_option
 @handle_errors
 def whatif_cmd(demand: str, catalog_dirs: tuple[str, ...], fmt: str, **flags: Any) -> None:
     """Solve DEMAND as it is and with the changes, and print both side by side with the differences.
 
     The plan solve options (flags, and the DEMAND folder's options.yaml) apply to both cases;
-    --change OPTION=VALUE changes one in the changed case only. -o FILE.json writes the JSON
+    --change OPTION=VALUE changes one in the changed case only, and --price-trend is a change (a
+    trend for both cases goes in options.yaml). -o FILE.json writes the JSON
     document. Exit codes: 0 both cases meet all demand; 1 either leaves some unmet; 2 bad input.
     """
     from planner.whatif.run import run_whatif

@@ -22,12 +22,12 @@ from tests.conftest import Case, accelerator, api, build_case
 PRICE_PATH = "accelerators.tgpu-a.prices.tp.on_demand.usd_per_chip_hour"
 
 
-def _case(folder: Path, rates: tuple[float, float], api_out: float = 6.0) -> Case:
+def _case(folder: Path, rates: tuple[float, float], api_out: float = 6.0, api_in: float = 1.0) -> Case:
     return build_case(
         folder,
         accelerators=[accelerator("tgpu-a", 2.0), accelerator("tgpu-b", 1.3)],
         rates={"tgpu-a": 10.0, "tgpu-b": 4.0},
-        apis=[api("tapi", 1.0, api_out)],
+        apis=[api("tapi", api_in, api_out)],
         demand=[
             ("2027-01", "chat", rates[0], 100),
             ("2027-02", "chat", rates[1], 100),
@@ -192,3 +192,18 @@ def test_sensitivity_is_deterministic_and_survives_the_plan_file(tmp_path: Path)
     assert first.sensitivity == second.sensitivity
     read: Plan = planner.read_plan(tmp_path / "p.json")
     assert read.sensitivity == first.sensitivity
+
+
+def test_a_falling_api_price_trend_lowers_the_changed_case_alone(tmp_path: Path) -> None:
+    case = _case(tmp_path / "c", (12, 20), api_out=0.01, api_in=0.01)  # the API is the cheapest
+    run = _whatif(case, {"price-trend": {"apis": "-0.9/yr"}})
+    base_api = [r.usd for p in run.base.plan.periods for r in p.routing if r.kind == "api"]
+    assert sum(base_api) > 0
+    assert run.base.plan.objective_usd == pytest.approx(case.solve().plan.objective_usd)
+    # the second period starts 31 days in: API prices there are 0.1 ** (31 / 365.25) of the first's
+    assert run.changed.plan.objective_usd < run.base.plan.objective_usd
+    assert run.comparison.difference()["cost_usd"]["api"] < 0
+    for p, factor in ((0, 1.0), (1, 0.1 ** (31 / 365.25))):
+        before = sum(r.usd for r in run.base.plan.periods[p].routing if r.kind == "api")
+        after = sum(r.usd for r in run.changed.plan.periods[p].routing if r.kind == "api")
+        assert after == pytest.approx(before * factor, rel=1e-6)

@@ -137,6 +137,7 @@ def test_description_reads_back_as_the_same_changes(
         ({"price-trend": {"apis": "fast"}}, "price-trend", "not a yearly rate"),
         ({"demand-trend": True}, "demand-trend", "expected a yearly rate"),
         ({"change": {"output": "x.json"}}, "change", "not a solve setting"),
+        ({"change": {"price-trend": "apis=-0.9"}}, "change", "a change of its own"),
         ({"change": {"time-limt": 3}}, "change", "did you mean 'time-limit'"),
         ({"change": {"time-limit": -3}}, "change", "must be above 0"),
         ({"demand": 3}, "demand", "expected the path"),

@@ -356,7 +356,11 @@ def _price_trend(value: Any) -> dict[str, float]:
     return out
 
 
-_SOLVE_NAMES = [spec.name for spec in SOLVE_OPTIONS if spec.setting is not None]
+#: Settings a ``change`` may not set: they have a change of their own.
+_OWN_CHANGE = {"price-trend": "give it as the price-trend change"}
+_SOLVE_NAMES = [
+    spec.name for spec in SOLVE_OPTIONS if spec.setting is not None and spec.name not in _OWN_CHANGE
+]
 
 
 def _change(value: Any) -> dict[str, Any]:
@@ -369,6 +373,8 @@ def _change(value: Any) -> dict[str, Any]:
     errors: list[str] = []
     for raw, item in value.items():
         key = str(raw).strip().replace("_", "-")
+        if key in _OWN_CHANGE:
+            raise _BadChangeError(f"change: '{raw}' is a change of its own", _OWN_CHANGE[key])
         spec = BY_KEY.get(key.replace("-", "_"))
         if spec is None or spec.setting is None:
             why = "not a solve setting" if spec is not None else "unknown option"
