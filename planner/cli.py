@@ -276,13 +276,11 @@ def verify_cmd(plan_file: str, demand: str, catalog_dirs: tuple[str, ...], fmt: 
     """
     from planner.api import verify_plan_file
 
-    for name, flag in (
-        ("output", "-o/--output"),
-        ("save_model", "--save-model"),
-        ("sensitivity", "--sensitivity"),
-    ):
+    for name, flag in (("output", "-o/--output"), ("save_model", "--save-model")):
         if flags.get(name):
             raise click.UsageError(f"plan verify writes no file: drop {flag}")
+    if flags.get("sensitivity"):
+        raise click.UsageError("plan verify solves nothing: drop --sensitivity")
     report = verify_plan_file(plan_file, demand, catalog_dirs, flag_values(flags))
     if fmt == "json":
         emit_json(report.model_dump(mode="json"))

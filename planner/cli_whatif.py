@@ -14,7 +14,7 @@ import click
 
 from planner.cli import catalog_option, click_option, emit_json, flag_values, format_option, handle_errors
 from planner.errors import EXIT_OK, EXIT_UNMET
-from planner.optionspec import SOLVE_OPTIONS
+from planner.optionspec import BY_KEY, SOLVE_OPTIONS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,9 +76,9 @@ def _changes(flags: dict[str, Any]) -> Any:
 @change_flags
 @catalog_option
 @whatif_solve_flags
-@format_option
+@click_option(BY_KEY["format"])
 @handle_errors
-def whatif_cmd(demand: str, catalog_dirs: tuple[str, ...], fmt: str, **flags: Any) -> None:
+def whatif_cmd(demand: str, catalog_dirs: tuple[str, ...], **flags: Any) -> None:
     """Solve DEMAND as it is and with the changes, and print both side by side with the differences.
 
     The plan solve options (flags, and the DEMAND folder's options.yaml) apply to both cases;
@@ -90,7 +90,7 @@ def whatif_cmd(demand: str, catalog_dirs: tuple[str, ...], fmt: str, **flags: An
 
     changes = _changes(flags)
     result = run_whatif(demand, changes, catalog_dirs=catalog_dirs, options=flag_values(flags))
-    if fmt == "json":
+    if (result.options.get("format") or "table") == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         from planner.whatif.table import comparison_report

@@ -295,3 +295,18 @@ def test_scaled_demand_over_the_limit_is_an_error(problem: Problem) -> None:
         apply_changes(problem, changes_from_flags(scale_demand=["1e6"]))
     with pytest.raises(InputError, match="option --scale-demand: unknown workload 'chta'"):
         apply_changes(problem, changes_from_flags(scale_demand=["chta=2"]))
+
+
+def test_a_whole_number_is_the_same_change_from_a_flag_and_a_scenario() -> None:
+    path = "accelerators.tgpu-a.chips_per_node"
+    from_flag = changes_from_flags(set=[f"{path}=4"])
+    from_yaml = changes_from_mapping({"set": {path: 4}})
+    assert from_flag == from_yaml
+    assert from_flag.sha256() == from_yaml.sha256()
+
+
+def test_a_whole_number_sets_an_integer_and_a_text_field(problem: Problem) -> None:
+    changed = apply_changes(problem, changes_from_flags(set=["accelerators.tgpu-a.chips_per_node=4"]))
+    assert changed.catalog.accelerators["tgpu-a"].chips_per_node == 4
+    named = apply_changes(problem, changes_from_mapping({"set": {"apis.tapi.name": 2027}}))
+    assert named.catalog.apis["tapi"].name == "2027"

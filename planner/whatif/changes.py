@@ -302,7 +302,8 @@ def _set(value: Any) -> dict[str, Scalar]:
                 f"set: unknown catalog '{kind}' in '{path}'",
                 _valid_hint(kind, ("accelerators", "models", "apis")),
             )
-        out[path.strip()] = item
+        # one spelling per value: 2 (YAML) and '2' (a flag) are both 2.0, and hash the same
+        out[path.strip()] = float(item) if isinstance(item, int) and not isinstance(item, bool) else item
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,14 @@ class WhatIf:
     """A what-if run: the base and the changed case, solved.
 
     ``base.plan`` and ``changed.plan`` are plans as ``plan solve`` writes them (with a
-    ``sensitivity`` section when it was asked for).
+    ``sensitivity`` section when it was asked for); ``options`` are the run's ``plan solve`` options
+    (flags over the folder's options.yaml).
     """
 
     changes: ChangeSet
     base: Solved
     changed: Solved
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def comparison(self) -> Comparison:
@@ -96,7 +98,7 @@ def run_whatif(
     changed_problem = apply_changes(problem, change_set, base_dir, where)
     base = solve_case(problem, sensitivity=sensitivity, started=time.monotonic())
     changed = solve_case(changed_problem, sensitivity=sensitivity, started=time.monotonic())
-    result = WhatIf(change_set, base, changed)
+    result = WhatIf(change_set, base, changed, run.options)
     if run.options.get("output"):
         import json
 
