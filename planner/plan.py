@@ -337,6 +337,9 @@ class Sensitivity(Out):
     work_limit: int = Field(description="The work limit of every re-solve")
     max_resolves: int
     resolves: int
+    resolves_stopped_by_time: int = Field(
+        0, description="Re-solves the time limit stopped before the work limit (then load-dependent)"
+    )
     ranges: tuple[PriceRange, ...]
 
 

@@ -169,6 +169,7 @@ def test_sensitivity_finds_the_hand_computed_break_even(tmp_path: Path) -> None:
     section = plan.sensitivity
     assert section is not None
     assert section.resolves <= section.max_resolves
+    assert section.resolves_stopped_by_time == 0
     assert [r.path for r in section.ranges] == [PRICE_PATH]
     (offer,) = section.ranges
     assert offer.in_plan

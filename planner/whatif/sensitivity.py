@@ -237,6 +237,7 @@ class _Search:
     reference: Fleet
     budget: int
     spent: int = 0
+    clock_stopped: int = 0
 
     def fleet_at(self, candidate: Candidate, factor: float) -> Plan | None:
         """The plan at ``factor`` times the candidate's price; None when the budget is spent."""
@@ -244,7 +245,9 @@ class _Search:
             return None
         self.spent += 1
         changed = apply_changes(self.problem, _price_change(candidate, self.problem, factor))
-        return solve_problem(changed, relaxations=False).plan
+        plan = solve_problem(changed, relaxations=False).plan
+        self.clock_stopped += plan.solver.stopped_by == "time_limit"
+        return plan
 
 
 def _search_end(
@@ -337,6 +340,11 @@ def sensitivity(problem: Problem, solved: Solved, *, max_resolves: int = MAX_RES
             search.reference = fleet_of(reference)
     ranges = tuple(_range(search, c, solved.plan) for c in candidates(problem, solved))
     low, high = FACTOR_RANGE
+    if search.clock_stopped:
+        note += (
+            f"; {search.clock_stopped} re-solves stopped on --time-limit before the work limit, so "
+            "these ranges may differ on a busier or faster machine (give a smaller --work-limit)"
+        )
     method = (
         f"re-solves (no baselines, work limit {work_limit} each, at most {max_resolves}) from the LP "
         f"relaxation's cost ranging, stepping x2 and bisecting {BISECTIONS} times at each end, over "
@@ -348,6 +356,7 @@ def sensitivity(problem: Problem, solved: Solved, *, max_resolves: int = MAX_RES
         work_limit=work_limit,
         max_resolves=max_resolves,
         resolves=search.spent,
+        resolves_stopped_by_time=search.clock_stopped,
         ranges=ranges,
     )
 
