@@ -44,7 +44,7 @@ def _whatif(case: Case, changes: dict[str, Any]) -> Any:
 
 
 _rates = st.tuples(st.floats(1, 40).map(lambda x: round(x, 1)), st.floats(1, 40).map(lambda x: round(x, 1)))
-_slow = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_slow = settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_slow

@@ -100,12 +100,9 @@ def test_whatif_exits_1_when_the_changed_case_leaves_demand_unmet(run_cli: Run, 
     ("args", "text"),
     [
         (["--set", "accelerators.tgpu-c.memory_gib=80"], "unknown accelerator 'tgpu-c'"),
-        (["--set", "accelerators.tgpu-a.prices.user.spot.usd_per_chip_hour=1"], "valid tiers: on_demand"),
         (["--set", "models.tmodel.qualty=1"], "did you mean 'quality'"),
-        (["--scale-demand", "chta=2"], "did you mean 'chat'"),
         (["--without", "tgpu-z"], "unknown id 'tgpu-z'"),
         (["--price-trend", "apis=-0.9/yr"], "period 'p1' is not a date"),
-        (["--change", "time-limt=3"], "did you mean 'time-limit'"),
         (["--demand", "missing.csv"], "missing.csv"),
         (["-o", "out.yaml"], "give a .json file"),
     ],
@@ -202,16 +199,13 @@ def test_report_of_two_plans_side_by_side(run_cli: Run, two_plans: tuple[Path, P
 
 def test_solve_with_sensitivity_prints_and_writes_the_ranges(run_cli: Run, tiny: Path) -> None:
     plan_file = tiny.parent / "p.json"
-    result = run_cli(
-        "solve", tiny, "--sensitivity", "--work-limit", "200", "-o", plan_file, "--format", "json"
-    )
+    result = run_cli("solve", tiny, "--sensitivity", "--work-limit", "200", "-o", plan_file)
     assert result.returncode == 0, result.stderr
-    section = json.loads(result.stdout)["sensitivity"]
+    section = json.loads(plan_file.read_text(encoding="utf-8"))["sensitivity"]
     assert section["work_limit"] == 200
     assert {r["path"] for r in section["ranges"]} >= {PRICE}
     for r in section["ranges"]:
         assert r["low_factor"] <= 1 <= r["high_factor"]
-    assert json.loads(plan_file.read_text(encoding="utf-8"))["sensitivity"] == section
-    table = run_cli("solve", tiny, "--sensitivity", "--work-limit", "200")
-    assert "Price ranges over which the fleet stays the same" in table.stdout
-    assert "tgpu-a/" in table.stdout
+    assert "Price ranges over which the fleet stays the same" in result.stdout
+    assert "tgpu-a/" in result.stdout
+    assert f"{section['resolves']} re-solves" in result.stdout
