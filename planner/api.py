@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.catalog.load import load_catalog
+from planner.demand.forecast import ForecastOptions, forecast_options
 from planner.errors import InputError, InputErrors, Location
 from planner.ids import unknown_id_hint
 from planner.optionsfile import resolve_demand_path
@@ -105,11 +106,20 @@ class SolveRun:
     settings: SolveSettings
     origins: dict[str, Location]
 
-    def load(self) -> Problem:
-        """Load and check the inputs (errors name options.yaml's key where an option came from there)."""
+    @property
+    def forecast(self) -> ForecastOptions | None:
+        """How the demand is read when it is a forecast (``--workloads``); None for a demand.csv."""
+        return forecast_options(self.options)
+
+    def load_problem(self) -> Problem:
+        """Load and check every input (catalogs, demand or forecast, profiles) as ``plan solve`` does."""
         try:
             return load_problem(
-                self.demand_file, self.options.get("catalog", ()), self.options.get("profiles"), self.settings
+                self.demand_file,
+                self.options.get("catalog", ()),
+                self.options.get("profiles"),
+                self.settings,
+                forecast=self.forecast,
             )
         except InputError as exc:
             raise _relocated(exc, self.origins) from None
@@ -121,7 +131,7 @@ class SolveRun:
         (:mod:`planner.whatif.sensitivity`).
         """
         started = time.monotonic() if started is None else started
-        problem = self.load()
+        problem = self.load_problem()
         solved = solve_problem(problem, save_model=self.options.get("save_model"), started=started)
         if self.options.get("sensitivity"):
             from planner.whatif.sensitivity import with_sensitivity
@@ -157,7 +167,11 @@ def prepare_solve(
     for key in given:
         origins.pop(key, None)
     settings = _settings(merged, origins)
-    inputs = [demand_file, merged.get("profiles"), options_file if folder else None]
+    try:
+        forecast_options(merged)
+    except InputError as exc:
+        raise _relocated(exc, origins) from None
+    inputs = [demand_file, merged.get("profiles"), merged.get("workloads"), options_file if folder else None]
     check_output_paths(merged.get("output"), merged.get("save_model"), [p for p in inputs if p])
     return SolveRun(demand_file, merged, settings, origins)
 
@@ -225,7 +239,8 @@ def verify_plan_file(
     from planner.verify import verify
 
     plan = read_plan(plan_file)
-    return verify(plan, prepare_solve(demand, catalog_dirs, flags).load())
+    run = prepare_solve(demand, catalog_dirs, flags)
+    return verify(plan, run.load_problem())
 
 
 def export(

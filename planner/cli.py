@@ -239,7 +239,7 @@ def _joined_trends(parts: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
 @click_option(BY_KEY["format"])
 @handle_errors
 def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], **flags: Any) -> None:
-    """Plan the cheapest fleet for DEMAND (a demand.csv, or a folder holding one).
+    """Plan the cheapest fleet for DEMAND (a demand.csv, a folder holding one, or a forecast + --workloads).
 
     Every option may also be given in the folder's options.yaml by its long name; flags win.
     """
@@ -362,6 +362,12 @@ def report_cmd(plan_file: str, other_plan: str | None, output: str) -> None:
     click.echo(output)
 
 
+from planner.cli_breakeven import breakeven_cmd  # noqa: E402 (needs the helpers above)
+
+main.add_command(breakeven_cmd)
+from planner.cli_profiles import profiles_group  # noqa: E402 (its commands use the helpers above)
+
+main.add_command(profiles_group())
 from planner.cli_whatif import register as _register_whatif  # noqa: E402 (needs the helpers above)
 
 _register_whatif(main)

@@ -94,7 +94,7 @@ def run_whatif(
     sensitivity = bool(given.pop("sensitivity", False))
     run = prepare_solve(demand, catalog_dirs, given)
     sensitivity = sensitivity or bool(run.options.get("sensitivity"))
-    problem = run.load()
+    problem = run.load_problem()
     changed_problem = apply_changes(problem, change_set, base_dir, where)
     base = solve_case(problem, sensitivity=sensitivity, started=time.monotonic())
     changed = solve_case(changed_problem, sensitivity=sensitivity, started=time.monotonic())
