@@ -11,13 +11,13 @@ import types
 from typing import Any
 
 from planner.whatif.changes import (
-    ALL,
     ChangeSet,
     apply_changes,
     changes_from_flags,
     changes_from_mapping,
     flag_where,
 )
+from planner.whatif.readers import ALL
 
 __all__ = ["ALL", "ChangeSet", "apply_changes", "changes_from_flags", "changes_from_mapping", "flag_where"]
 

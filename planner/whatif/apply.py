@@ -33,7 +33,8 @@ from planner.settings import PriceTrend, SolveSettings
 from planner.table.cells import MAX_REQUESTS_PER_S, MAX_TOKENS
 from planner.trends import period_days, period_factors
 from planner.whatif.catalog_path import KIND_MODELS, PathError, changed_entry, resolve
-from planner.whatif.changes import ALL, ChangeSet, Where, resolve_path
+from planner.whatif.changes import ChangeSet, Where, resolve_path
+from planner.whatif.readers import ALL
 
 
 def apply_to_problem(

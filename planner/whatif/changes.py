@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,11 +37,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner.errors import InputError, InputErrors, Location
-from planner.ids import close_matches, is_valid_id
-from planner.optionspec import BY_KEY, SOLVE_OPTIONS, validate_options
-from planner.settings import PRICE_TREND_TARGET
 from planner.table.cells import CellError, number
-from planner.trends import parse_rate
+from planner.whatif.readers import ALL, READERS, BadChangeError, Scalar, type_name, valid_hint
 
 if TYPE_CHECKING:
     from planner.pipeline import Problem
@@ -51,8 +46,6 @@ if TYPE_CHECKING:
 #: Where a change key is, for messages: ``Location(column="--set")`` on the command line, the
 #: scenario file and key in a sweep.
 Where = Callable[[str], Location]
-#: The key that stands for every workload in ``scale-demand`` and ``demand-trend``.
-ALL = "*"
 #: The change keys, as the flags' long names, in the order they are applied.
 KEYS: tuple[str, ...] = (
     "demand",
@@ -64,22 +57,6 @@ KEYS: tuple[str, ...] = (
     "price-trend",
     "change",
 )
-#: What ``without`` may name, and the plural spellings accepted for each.
-WITHOUT_KINDS: dict[str, str] = {
-    "accelerator": "accelerator",
-    "accelerators": "accelerator",
-    "api": "api",
-    "apis": "api",
-    "provider": "provider",
-    "providers": "provider",
-    "model": "model",
-    "models": "model",
-}
-TOKEN_SIDES = ("input", "output")
-#: Largest factor a scale change takes (demand rates and tokens have their own bounds too).
-MAX_FACTOR = 1e6
-
-Scalar = bool | int | float | str | None
 
 
 def flag_where(key: str) -> Location:
@@ -175,241 +152,6 @@ def resolve_path(path: str, base_dir: str | os.PathLike[str] | None) -> Path:
     return given if given.is_absolute() or base_dir is None else Path(base_dir) / given
 
 
-# ---------------------------------------------------------------------------------------------
-# One parser: mapping values (typed, from YAML or Python) or flag texts, per key.
-
-
-class _BadChangeError(ValueError):
-    """A change value is wrong: the message, and a hint."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message, self.hint = message, hint
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return repr(value)
-
-
-def _real(value: Any, what: str) -> float:
-    """A finite number from a number or number text (never a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _BadChangeError(f"{what}: expected a number, got {_type_name(value)}")
-    if isinstance(value, str):
-        try:
-            return number(value.strip())
-        except CellError as exc:
-            raise _BadChangeError(f"{what}: {exc}") from None
-    result = float(value)
-    if not math.isfinite(result):
-        raise _BadChangeError(f"{what}: NaN and infinity are not allowed, got {value!r}")
-    return result
-
-
-def _factor(value: Any, what: str, *, positive: bool) -> float:
-    result = _real(value, what)
-    low_ok = result > 0 if positive else result >= 0
-    if not low_ok or result > MAX_FACTOR:
-        low = "above 0" if positive else "at least 0"
-        raise _BadChangeError(f"{what}: a factor must be {low} and at most {MAX_FACTOR:g}, got {value!r}")
-    return result
-
-
-def _rate(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _BadChangeError(f"{what}: expected a yearly rate such as -0.9/yr, got {_type_name(value)}")
-    try:
-        rate = parse_rate(str(value)) if isinstance(value, str) else float(value)
-    except ValueError as exc:
-        raise _BadChangeError(f"{what}: {exc}") from None
-    if not math.isfinite(rate) or rate <= -1.0:
-        raise _BadChangeError(f"{what}: a yearly rate must be a number above -1 (-100 %/yr), got {value!r}")
-    return rate
-
-
-def _workload_key(key: Any, what: str) -> str:
-    if not isinstance(key, str) or not (key.strip() == ALL or is_valid_id(key.strip())):
-        raise _BadChangeError(f"{what}: '{key}' is not a workload id (or {ALL} for every workload)")
-    return key.strip()
-
-
-def _per_workload(value: Any, what: str, read: Callable[[Any, str], float]) -> dict[str, float]:
-    """``F`` (every workload) or ``{WORKLOAD or *: F}``."""
-    if isinstance(value, Mapping):
-        if not value:
-            raise _BadChangeError(f"{what}: the mapping is empty")
-        return {_workload_key(k, what): read(v, f"{what} '{k}'") for k, v in value.items()}
-    return {ALL: read(value, what)}
-
-
-def _scale_demand(value: Any) -> dict[str, float]:
-    return _per_workload(value, "scale-demand", lambda v, w: _factor(v, w, positive=False))
-
-
-def _demand_trend(value: Any) -> dict[str, float]:
-    return _per_workload(value, "demand-trend", _rate)
-
-
-def _token_key(key: Any) -> str:
-    text = key.strip() if isinstance(key, str) else ""
-    workload, _, side = text.rpartition(".")
-    if side not in TOKEN_SIDES or (workload and not is_valid_id(workload)):
-        raise _BadChangeError(
-            f"scale-tokens: '{key}' is not input, output, WORKLOAD.input or WORKLOAD.output",
-            "for example: output=3 or code-assist.output=0.35",
-        )
-    return text
-
-
-def _scale_tokens(value: Any) -> dict[str, float]:
-    if not isinstance(value, Mapping) or not value:
-        raise _BadChangeError(
-            f"scale-tokens: expected a mapping of [WORKLOAD.]input|output to factors, got "
-            f"{_type_name(value)}",
-            "for example: {output: 3}",
-        )
-    return {_token_key(k): _factor(v, f"scale-tokens '{k}'", positive=True) for k, v in value.items()}
-
-
-def _set(value: Any) -> dict[str, Scalar]:
-    if not isinstance(value, Mapping) or not value:
-        raise _BadChangeError(
-            f"set: expected a mapping of catalog field paths to values, got {_type_name(value)}",
-            "for example: {accelerators.h100-sxm.prices.aws.on_demand.usd_per_chip_hour: 2.0}",
-        )
-    out: dict[str, Scalar] = {}
-    for path, item in value.items():
-        if not isinstance(path, str) or path.count(".") < 2:
-            raise _BadChangeError(
-                f"set: '{path}' is not a catalog field path (KIND.ID.FIELD)",
-                "for example: apis.together-llama-3.3-70b.usd_per_1m_output_tokens",
-            )
-        if item is not None and not isinstance(item, bool | int | float | str):
-            raise _BadChangeError(
-                f"set '{path}': expected one value (a number, text, true or false), got {_type_name(item)}"
-            )
-        if isinstance(item, float) and not math.isfinite(item):
-            raise _BadChangeError(f"set '{path}': NaN and infinity are not allowed")
-        kind = path.split(".", 1)[0]
-        if kind not in ("accelerators", "models", "apis"):
-            raise _BadChangeError(
-                f"set: unknown catalog '{kind}' in '{path}'",
-                _valid_hint(kind, ("accelerators", "models", "apis")),
-            )
-        # one spelling per value: 2 (YAML) and '2' (a flag) are both 2.0, and hash the same
-        out[path.strip()] = float(item) if isinstance(item, int) and not isinstance(item, bool) else item
-    return out
-
-
-def _demand_file(value: Any) -> str:
-    if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    if not isinstance(value, str) or not value.strip():
-        raise _BadChangeError(f"demand: expected the path of a demand file, got {_type_name(value)}")
-    return value
-
-
-def _without_entry(item: Any) -> str:
-    if not isinstance(item, str) or not item.strip():
-        raise _BadChangeError(f"without: expected [KIND:]ID, got {_type_name(item)}")
-    kind, sep, entry = item.strip().rpartition(":")
-    if sep and kind not in WITHOUT_KINDS:
-        raise _BadChangeError(
-            f"without: unknown kind '{kind}' in '{item}'",
-            _valid_hint(kind, ("accelerator", "api", "provider", "model")),
-        )
-    if not is_valid_id(entry):
-        raise _BadChangeError(f"without: '{entry}' is not an id (ids match ^[a-z0-9][a-z0-9.-]*$)")
-    return f"{WITHOUT_KINDS[kind]}:{entry}" if sep else entry
-
-
-def _without(value: Any) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not items:
-        raise _BadChangeError(f"without: expected a list of [KIND:]ID, got {_type_name(value)}")
-    out = tuple(_without_entry(item) for item in items)
-    twice = sorted({item for item in out if out.count(item) > 1})
-    if twice:
-        raise _BadChangeError(f"without: '{twice[0]}' is given twice")
-    return out
-
-
-def _price_trend(value: Any) -> dict[str, float]:
-    if not isinstance(value, Mapping) or not value:
-        raise _BadChangeError(
-            f"price-trend: expected a mapping of targets to yearly rates, got {_type_name(value)}",
-            "for example: {apis: -0.9/yr} or {accelerators.h100-sxm: -0.2/yr}",
-        )
-    out = {}
-    for target, rate in value.items():
-        if not isinstance(target, str) or not re.match(PRICE_TREND_TARGET, target.strip()):
-            raise _BadChangeError(
-                f"price-trend: '{target}' is not a target",
-                "valid: apis, accelerators, apis.ID or accelerators.ID",
-            )
-        out[target.strip()] = _rate(rate, f"price-trend '{target}'")
-    return out
-
-
-#: Settings a ``change`` may not set: they have a change of their own.
-_OWN_CHANGE = {"price-trend": "give it as the price-trend change"}
-_SOLVE_NAMES = [
-    spec.name for spec in SOLVE_OPTIONS if spec.setting is not None and spec.name not in _OWN_CHANGE
-]
-
-
-def _change(value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not value:
-        raise _BadChangeError(
-            f"change: expected a mapping of plan solve options to values, got {_type_name(value)}",
-            "for example: {commitment-cost: horizon}",
-        )
-    out: dict[str, Any] = {}
-    errors: list[str] = []
-    for raw, item in value.items():
-        key = str(raw).strip().replace("_", "-")
-        if key in _OWN_CHANGE:
-            raise _BadChangeError(f"change: '{raw}' is a change of its own", _OWN_CHANGE[key])
-        spec = BY_KEY.get(key.replace("-", "_"))
-        if spec is None or spec.setting is None:
-            why = "not a solve setting" if spec is not None else "unknown option"
-            raise _BadChangeError(f"change: '{raw}': {why}", _valid_hint(key, _SOLVE_NAMES))
-        try:
-            checked = validate_options({spec.key: item}, lambda _name: Location(), none_is_default=False)
-        except InputError as exc:
-            errors.append(f"change '{raw}': {exc.message}")
-            continue
-        out[spec.name] = checked[spec.key]
-    if errors:
-        raise _BadChangeError("; ".join(errors))
-    return out
-
-
-def _valid_hint(value: str, valid: Sequence[str]) -> str:
-    matches = close_matches(value, valid)
-    if matches:
-        return "did you mean " + " or ".join(repr(m) for m in matches) + "?"
-    return "valid: " + ", ".join(valid)
-
-
-_READERS: dict[str, Callable[[Any], Any]] = {
-    "set": _set,
-    "scale-demand": _scale_demand,
-    "scale-tokens": _scale_tokens,
-    "demand": _demand_file,
-    "without": _without,
-    "price-trend": _price_trend,
-    "demand-trend": _demand_trend,
-    "change": _change,
-}
-
-
 def changes_from_mapping(mapping: Mapping[str, Any], where: Where = flag_where) -> ChangeSet:
     """The changes of a mapping keyed by the flags' long names (``set``, ``scale-demand``, ...).
 
@@ -421,20 +163,20 @@ def changes_from_mapping(mapping: Mapping[str, Any], where: Where = flag_where) 
         InputErrors: every bad key and value together, each naming its key.
     """
     if not isinstance(mapping, Mapping):
-        raise InputError(f"expected a mapping of changes, got {_type_name(mapping)}", where(""))
+        raise InputError(f"expected a mapping of changes, got {type_name(mapping)}", where(""))
     values: dict[str, Any] = {}
     errors: list[InputError] = []
     for raw, value in mapping.items():
         key = str(raw).strip().replace("_", "-")
-        if key not in _READERS:
-            errors.append(InputError("unknown change", where(str(raw)), _valid_hint(key, KEYS)))
+        if key not in READERS:
+            errors.append(InputError("unknown change", where(str(raw)), valid_hint(key, KEYS)))
             continue
         if key in values:
             errors.append(InputError(f"change '{key}' is given twice", where(str(raw))))
             continue
         try:
-            values[key] = _READERS[key](value)
-        except _BadChangeError as exc:
+            values[key] = READERS[key](value)
+        except BadChangeError as exc:
             errors.append(InputError(exc.message, where(key), exc.hint))
     if errors:
         raise InputErrors(errors)
@@ -559,3 +301,17 @@ def apply_changes(
     from planner.whatif.apply import apply_to_problem
 
     return apply_to_problem(problem, changes, base_dir, where)
+
+
+__all__ = [
+    "ALL",
+    "KEYS",
+    "ChangeSet",
+    "Scalar",
+    "Where",
+    "apply_changes",
+    "changes_from_flags",
+    "changes_from_mapping",
+    "flag_where",
+    "resolve_path",
+]
