@@ -310,3 +310,21 @@ def test_a_whole_number_sets_an_integer_and_a_text_field(problem: Problem) -> No
     assert changed.catalog.accelerators["tgpu-a"].chips_per_node == 4
     named = apply_changes(problem, changes_from_mapping({"set": {"apis.tapi.name": 2027}}))
     assert named.catalog.apis["tapi"].name == "2027"
+
+
+_parts = st.lists(st.from_regex(r"[a-z][a-z0-9]{0,3}", fullmatch=True), min_size=1, max_size=4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(chain=_parts, pick=st.integers(0, 3))
+def test_the_id_in_a_path_is_the_longest_catalog_id_that_matches(chain: list[str], pick: int) -> None:
+    from planner.catalog.schema import ApiOffering, Catalog
+    from planner.whatif.catalog_path import resolve
+
+    # apis 'a', 'a.b', 'a.b.c', ...: every prefix of the chain is an id of its own
+    ids = [".".join(chain[: i + 1]) for i in range(len(chain))]
+    apis = {i: ApiOffering(id=i, usd_per_1m_input_tokens=1, usd_per_1m_output_tokens=1) for i in ids}
+    catalog = Catalog(accelerators={}, models={}, apis=apis)
+    target = ids[min(pick, len(ids) - 1)]
+    resolved = resolve(f"apis.{target}.quality", catalog)
+    assert (resolved.kind, resolved.entry, resolved.steps) == ("apis", target, ("quality",))
