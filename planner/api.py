@@ -40,10 +40,18 @@ def estimate(
     ttft_ms: float | None = None,
     tpot_ms: float | None = None,
     batch: int | None = None,
+    engine: str | None = None,
     catalog_dirs: Sequence[str | os.PathLike[str]] = (),
 ) -> Estimate:
-    """Estimate one replica of ``model`` on ``accelerator`` (ids checked, with close matches)."""
+    """Estimate one replica of ``model`` on ``accelerator`` (ids checked, with close matches).
+
+    ``engine`` picks the serving engine's efficiency profile (default: the accelerator's
+    ``default_engine``, vLLM); ``precision`` may be one the model lists or one the engine
+    produces on the fly on that accelerator (``fp8`` on FP8 GPUs, ``int8`` on TPU and Neuron).
+    """
     from planner.perf import estimate as perf_estimate
+    from planner.perf.precisions import served_precisions
+    from planner.perf.profiles import engines_for, unknown_engine
 
     catalog = load_catalog(catalog_dirs)
     if model not in catalog.models:
@@ -58,16 +66,23 @@ def estimate(
             Location(column="--accelerator"),
             unknown_id_hint(accelerator, catalog.accelerators, "accelerators"),
         )
-    spec = catalog.models[model]
-    if precision is not None and precision not in spec.precisions:
+    spec, acc = catalog.models[model], catalog.accelerators[accelerator]
+    served = served_precisions(spec, acc)
+    if precision is not None and precision not in served:
         raise InputError(
-            f"model '{model}' is not served in '{precision}'",
+            f"model '{model}' is not served in '{precision}' on '{accelerator}'",
             Location(column="--precision"),
-            f"valid: {', '.join(spec.precisions)}",
+            f"valid: {', '.join(served)}",
+        )
+    if engine is not None and unknown_engine(acc, engine):
+        raise InputError(
+            f"no performance profile for engine '{engine}' on '{accelerator}'",
+            Location(column="--engine"),
+            f"valid engines for {accelerator}: {', '.join(engines_for(acc))}",
         )
     return perf_estimate(
         spec,
-        catalog.accelerators[accelerator],
+        acc,
         tensor_parallel=tensor_parallel,
         pipeline_parallel=pipeline_parallel,
         precision=precision,
@@ -76,6 +91,7 @@ def estimate(
         ttft_ms=ttft_ms,
         tpot_ms=tpot_ms,
         batch=batch,
+        engine=engine,
     )
 
 

@@ -125,6 +125,9 @@ def catalog_cmd(kind: str, catalog_dirs: tuple[str, ...], fmt: str) -> None:
 @click.option("--ttft-ms", type=click.FloatRange(min=0, min_open=True), default=None)
 @click.option("--tpot-ms", type=click.FloatRange(min=0, min_open=True), default=None)
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Fix the batch instead of searching.")
+@click.option(
+    "--engine", default=None, help="Serving engine (default: the accelerator's default_engine, vllm)."
+)
 @catalog_option
 @format_option
 @handle_errors
