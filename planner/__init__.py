@@ -12,6 +12,8 @@ The Python API mirrors the CLI::
     rows = planner.breakeven("qwen3-8b", "h100-sxm", shapes=["1000:200"])  # self-hosting vs the APIs
     planner.import_profiles(["bench.json"], "profiles.csv", accelerator=["h100-sxm"])  # benchmark results
     planner.check_profiles("profiles.csv").flagged      # rows more than 2x off the model
+    run = planner.whatif("examples/chat-fleet", {"scale-demand": 3})  # base and changed case
+    print(run.comparison.difference()["objective_usd"])
 
 Names are imported lazily so that ``plan --help`` stays fast.
 """
@@ -33,6 +35,7 @@ _EXPORTS = {
     "report": "planner.api",
     "verify_plan": "planner.verify",
     "verify_plan_file": "planner.api",
+    "diff": "planner.api",
     "read_plan": "planner.planfile",
     "load_demand": "planner.demand",
     "load_forecast": "planner.demand.forecast",
@@ -49,11 +52,16 @@ _EXPORTS = {
     "PlannerError": "planner.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+#: Subpackages that are also functions: ``planner.whatif(...)`` runs a what-if.
+_CALLABLE_PACKAGES = ("whatif",)
+
+__all__ = sorted([*_EXPORTS, *_CALLABLE_PACKAGES])
 
 
 def __getattr__(name: str) -> Any:
     """Import public names on first use."""
+    if name in _CALLABLE_PACKAGES:
+        return importlib.import_module(f"planner.{name}")
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'planner' has no attribute {name!r}")

@@ -23,6 +23,9 @@ from planner.settings import SolveSettings
 
 if TYPE_CHECKING:
     from planner.verify import VerifyReport
+    from planner.whatif.changes import ChangeSet
+    from planner.whatif.compare import Comparison
+    from planner.whatif.run import WhatIf
 
 
 def estimate(
@@ -138,10 +141,18 @@ class SolveRun:
             raise _relocated(exc, self.origins) from None
 
     def solve(self, started: float | None = None) -> Solved:
-        """Load and solve; write the plan to ``output`` when one is given."""
+        """Load and solve; write the plan to ``output`` when one is given.
+
+        With the ``sensitivity`` option the plan carries its price ranges
+        (:mod:`planner.whatif.sensitivity`).
+        """
         started = time.monotonic() if started is None else started
         problem = self.load_problem()
         solved = solve_problem(problem, save_model=self.options.get("save_model"), started=started)
+        if self.options.get("sensitivity"):
+            from planner.whatif.sensitivity import with_sensitivity
+
+            solved = with_sensitivity(problem, solved)
         if self.options.get("output"):
             write_plan(solved.plan, self.options["output"])
         return solved
@@ -276,15 +287,76 @@ def export(
     return export_plan(loaded, to, out_dir, catalog_dirs=catalog_dirs, options=options)
 
 
-def report(plan: Plan | str | os.PathLike[str], output: str | os.PathLike[str]) -> Path:
-    """Write a plan (or a plan JSON file) as one self-contained HTML page; the path written."""
+def report(
+    plan: Plan | str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    other: Plan | str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write a plan (or a plan JSON file) as one self-contained HTML page; the path written.
+
+    With ``other``, the page shows the two plans side by side with their differences (``other``
+    minus ``plan``), labelled by their file names.
+    """
     from planner.html_report import write_report
     from planner.outputs import plan_format
     from planner.planfile import read_plan
 
     loaded = plan if isinstance(plan, Plan) else read_plan(plan)
+    second = None if other is None else other if isinstance(other, Plan) else read_plan(other)
     if Path(output).suffix.lower() not in (".html", ".htm"):
         raise InputError("the report is an HTML file (.html)", Location(file=str(output)))
     plan_format(Path(output).with_suffix(".json"))  # the folder must exist
-    write_report(loaded, output)
+    labels = (_label(plan, "A"), _label(other, "B"))
+    write_report(loaded, output, second, labels)
     return Path(output)
+
+
+def _label(plan: Plan | str | os.PathLike[str] | None, default: str) -> str:
+    return default if plan is None or isinstance(plan, Plan) else Path(plan).name
+
+
+def whatif(
+    demand: str | os.PathLike[str],
+    changes: ChangeSet | Mapping[str, Any] | None = None,
+    *,
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    profiles: str | os.PathLike[str] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> WhatIf:
+    """Solve the base case and the changed case of a demand file or folder, and compare them.
+
+    Args:
+        demand: a demand.csv or a folder holding one.
+        changes: a :class:`~planner.whatif.ChangeSet`, or a mapping keyed by the flags' long names
+            as a scenario writes it (``{"set": {"accelerators.h100-sxm.prices.aws.on_demand.
+            usd_per_chip_hour": 2.0}, "scale-demand": 3}``).
+        catalog_dirs: catalog folders applied after the folder's own.
+        profiles: a measured-profiles CSV (default: the folder's).
+        base_dir: what a relative ``demand`` change is relative to (default: the working folder).
+        options: ``plan solve``'s options by Python name, for both cases (``sensitivity=True``
+            adds each plan's price ranges; ``output="whatif.json"`` writes the JSON document).
+
+    Returns:
+        The two solved cases; ``.comparison`` compares them, ``.to_json()`` is what
+        ``plan whatif --format json`` prints.
+
+    Raises:
+        InputError: a bad option or change (before either case is solved).
+    """
+    from planner.whatif.run import run_whatif
+
+    return run_whatif(
+        demand,
+        changes,
+        catalog_dirs=catalog_dirs,
+        options={**options, "profiles": profiles},
+        base_dir=base_dir,
+    )
+
+
+def diff(first: Plan | str | os.PathLike[str], second: Plan | str | os.PathLike[str]) -> Comparison:
+    """Compare two plans or plan files (``plan diff A B``): ``.difference()`` is B minus A."""
+    from planner.whatif.run import diff_plans
+
+    return diff_plans(first, second)

@@ -257,6 +257,10 @@ def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], **flags: Any) -> None:
         click.echo(plan_json(solved.plan), nl=False)
     else:
         solve_report(solved.plan)
+        if solved.plan.sensitivity is not None:
+            from planner.whatif.table import sensitivity_report
+
+            sensitivity_report(solved.plan.sensitivity)
     sys.exit(EXIT_UNMET if solved.plan.unmet_requests > 1e-6 else EXIT_OK)
 
 
@@ -278,6 +282,8 @@ def verify_cmd(plan_file: str, demand: str, catalog_dirs: tuple[str, ...], fmt: 
     for name, flag in (("output", "-o/--output"), ("save_model", "--save-model")):
         if flags.get(name):
             raise click.UsageError(f"plan verify writes no file: drop {flag}")
+    if flags.get("sensitivity"):
+        raise click.UsageError("plan verify solves nothing: drop --sensitivity")
     report = verify_plan_file(plan_file, demand, catalog_dirs, flag_values(flags))
     if fmt == "json":
         emit_json(report.model_dump(mode="json"))
@@ -343,15 +349,19 @@ def export_cmd(
 
 @main.command("report")
 @click.argument("plan_file", type=click.Path())
+@click.argument("other_plan", type=click.Path(), required=False)
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="The HTML file to write."
 )
 @handle_errors
-def report_cmd(plan_file: str, output: str) -> None:
-    """Write PLAN_FILE as one self-contained HTML page (charts inline, no network needed)."""
+def report_cmd(plan_file: str, other_plan: str | None, output: str) -> None:
+    """Write PLAN_FILE as one self-contained HTML page (charts inline, no network needed).
+
+    With OTHER_PLAN, the page shows both plans side by side with the differences (OTHER minus PLAN).
+    """
     from planner.api import report
 
-    report(plan_file, output)
+    report(plan_file, output, other_plan)
     click.echo(output)
 
 
@@ -361,5 +371,8 @@ main.add_command(breakeven_cmd)
 from planner.cli_profiles import profiles_group  # noqa: E402 (its commands use the helpers above)
 
 main.add_command(profiles_group())
+from planner.cli_whatif import register as _register_whatif  # noqa: E402 (needs the helpers above)
+
+_register_whatif(main)
 
 __all__ = ["EXIT_INPUT", "main"]

@@ -1,4 +1,4 @@
-"""``plan report``: one self-contained HTML page of a plan, for people who do not read JSON.
+"""``plan report``: one plan (or two side by side) as a self-contained HTML page, for people.
 
 The page is rendered from a Jinja2 template (``planner/templates/report.html.j2``); its charts are
 inline SVG drawn by the template's macros from the geometry computed here (no script, no CDN, no
@@ -7,10 +7,12 @@ network needed to view it). The same plan always gives the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from planner.outputs import write_text
 from planner.plan import Plan
@@ -265,8 +267,7 @@ def charts(plan: Plan) -> list[Chart]:
     ]
 
 
-def render_report(plan: Plan) -> str:
-    """The report page as HTML text."""
+def _environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(
@@ -279,9 +280,64 @@ def render_report(plan: Plan) -> str:
     )
     env.filters["usd"] = lambda x: "-" if x is None else _fmt(float(x), "USD")
     env.filters["num"] = lambda x, digits=2: "-" if x is None else f"{float(x):,.{digits}f}"
-    return env.get_template("report.html.j2").render(plan=plan, charts=charts(plan))
+    return env
 
 
-def write_report(plan: Plan, path: str | os.PathLike[str]) -> None:
-    """Write the report page atomically."""
-    write_text(path, render_report(plan))
+def render_report(plan: Plan) -> str:
+    """The report page as HTML text."""
+    return str(_environment().get_template("report.html.j2").render(plan=plan, charts=charts(plan)))
+
+
+def render_comparison(first: Plan, second: Plan, labels: tuple[str, str] = ("A", "B")) -> str:
+    """The page of two plans side by side: their differences, then each one's charts by the other's."""
+    from planner.whatif.compare import compare
+
+    comparison = compare(first, second)
+    pairs = [
+        (
+            dataclasses.replace(a, id=f"a-{a.id}", title=f"{labels[0]}: {a.title}"),
+            dataclasses.replace(b, id=f"b-{b.id}", title=f"{labels[1]}: {b.title}"),
+        )
+        for a, b in zip(charts(first), charts(second), strict=True)
+    ]
+    return str(
+        _environment()
+        .get_template("compare.html.j2")
+        .render(
+            a=first,
+            b=second,
+            labels=labels,
+            diff=comparison,
+            difference=comparison.difference(),
+            periods=comparison.periods,
+            peak_a=comparison.base.peak_chips,
+            peak_b=comparison.changed.peak_chips,
+            chart_pairs=pairs,
+            cost_names=[
+                ("accelerators", "accelerators"),
+                ("committed_beyond_horizon", "committed beyond horizon"),
+                ("api", "API"),
+                ("unmet_penalty", "unmet penalty"),
+            ],
+            split_names=[
+                ("requests", "requests"),
+                ("self_hosted_requests", "self-hosted"),
+                ("api_requests", "API"),
+                ("unmet_requests", "unmet"),
+            ],
+            share_names=[
+                ("api_request_share", "API share of requests"),
+                ("api_cost_share", "API share of cost"),
+            ],
+        )
+    )
+
+
+def write_report(
+    plan: Plan,
+    path: str | os.PathLike[str],
+    other: Plan | None = None,
+    labels: tuple[str, str] = ("A", "B"),
+) -> None:
+    """Write the report page atomically: one plan, or two side by side when ``other`` is given."""
+    write_text(path, render_report(plan) if other is None else render_comparison(plan, other, labels))

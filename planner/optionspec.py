@@ -241,6 +241,11 @@ SOLVE_OPTIONS: tuple[OptionSpec, ...] = (
         "work_limit",
     ),
     OptionSpec(
+        "sensitivity",
+        "flag",
+        "Report each used (or nearly used) price's range over which the fleet stays the same, by re-solves.",
+    ),
+    OptionSpec(
         "format",
         "choice",
         "table for people; json: one JSON document on stdout.",

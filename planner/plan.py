@@ -28,7 +28,8 @@ codes, ``diagnostics.unmet_share`` and ``diagnostics.relaxations``; 1.2 added
 ``commitments[].usd_within_horizon`` and ``usd_obligation`` (and ``usd_beyond_horizon`` now reports
 the obligation after the horizon also with ``--commitment-cost horizon``, where it was 0); 1.3 added
 ``deployments[].precision_source`` (``checkpoint`` or ``on_the_fly``; ``precision_kind`` says the
-same in its 1.2 words, ``quantized`` for ``on_the_fly``).
+same in its 1.2 words, ``quantized`` for ``on_the_fly``); 1.4 added the optional ``sensitivity``
+section (``plan solve --sensitivity``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 PrecisionKind = Literal["checkpoint", "quantized"]
@@ -306,6 +307,50 @@ class Inputs(Out):
     settings: dict[str, object]
 
 
+class PriceRange(Out):
+    """The price range of one accelerator offer or API over which the plan's fleet stays the same.
+
+    Factors multiply the current price (an API's input and output token prices together). The
+    fleet is the chips per accelerator, provider, tier and period, and the set of APIs used.
+    ``low_factor``..``high_factor`` is the range re-solves found the same fleet in;
+    ``changes_below`` / ``changes_above`` the nearest factors where they found another (the edge
+    lies between); None where no change was found inside the searched range.
+    """
+
+    kind: Literal["offer", "api"]
+    path: str = Field(description="The --set path of the price (an API's: its id, both token prices)")
+    accelerator: str | None = None
+    provider: str | None = None
+    tier: str | None = None
+    api: str | None = None
+    in_plan: bool = Field(description="The plan uses it (chips bought, or requests routed)")
+    usd: float = Field(description="Current price: USD per chip-hour, or per 1M output tokens (APIs)")
+    lp_low_factor: float | None = Field(description="LP cost ranging's lower end (the first guess)")
+    lp_high_factor: float | None = Field(description="LP cost ranging's upper end (the first guess)")
+    low_factor: float = Field(description="Lowest factor re-solved with the same fleet")
+    high_factor: float = Field(description="Highest factor re-solved with the same fleet")
+    changes_below: float | None = Field(description="Highest factor below low_factor with another fleet")
+    changes_above: float | None = Field(description="Lowest factor above high_factor with another fleet")
+    below: str | None = Field(description="What replaces the fleet at changes_below")
+    above: str | None = Field(description="What replaces the fleet at changes_above")
+    resolves: int = Field(ge=0, description="Re-solves spent on this range")
+    note: str = ""
+
+
+class Sensitivity(Out):
+    """Price ranges of the offers and APIs in the plan or near entering it (added in 1.4)."""
+
+    method: str = Field(description="How the ranges were established")
+    searched_factors: tuple[float, float] = Field(description="The factor range searched")
+    work_limit: int = Field(description="The work limit of every re-solve")
+    max_resolves: int
+    resolves: int
+    resolves_stopped_by_time: int = Field(
+        0, description="Re-solves the time limit stopped before the work limit (then load-dependent)"
+    )
+    ranges: tuple[PriceRange, ...]
+
+
 class Plan(Out):
     """A capacity plan."""
 
@@ -320,6 +365,9 @@ class Plan(Out):
     diagnostics: Diagnostics
     inputs: Inputs
     timings: dict[str, float] = Field(default_factory=dict)
+    sensitivity: Sensitivity | None = Field(
+        None, description="Price ranges (plan solve --sensitivity; added in 1.4)"
+    )
 
     @property
     def unmet_requests(self) -> float:

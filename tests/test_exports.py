@@ -344,7 +344,10 @@ def test_no_planner_submodule_shares_a_public_names_spelling() -> None:
 
     assert {"export", "report"} <= set(planner.__all__)
     clashes = [name for name in planner.__all__ if importlib.util.find_spec(f"planner.{name}") is not None]
-    assert clashes == []
+    # a package may share a public name only when the package itself is that function
+    # (planner.whatif: ``planner.whatif(...)`` runs a what-if, ``planner.whatif.changes`` imports)
+    assert [name for name in clashes if not callable(importlib.import_module(f"planner.{name}"))] == []
+    assert clashes == ["whatif"]
     assert callable(planner.export)
     assert callable(planner.report)
 

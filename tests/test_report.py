@@ -21,6 +21,7 @@ import pytest
 
 import planner
 from planner.html_report import render_report
+from planner.planfile import read_plan
 from tests.export_cases import EXAMPLES, ROOT, cloud_plan, example_plan
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,7 +57,7 @@ def test_reruns_are_byte_identical(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
     assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
-    assert (tmp_path / "a.html").read_text(encoding="utf-8") == render_report(example_plan("chat-fleet"))
+    assert (tmp_path / "a.html").read_text(encoding="utf-8") == render_report(read_plan(plan_file))
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
