@@ -9,6 +9,7 @@ The Python API mirrors the CLI::
     print(solved.plan.objective_usd)
     planner.export(solved.plan, "kubernetes", "deploy/")  # or a plan JSON file; formats: planner.exports
     planner.report(solved.plan, "report.html")
+    result = planner.sweep("examples/procurement/scenarios.yaml", "sweep-out")  # plan sweep
 
 Names are imported lazily so that ``plan --help`` stays fast.
 """
@@ -27,6 +28,7 @@ _EXPORTS = {
     "make_settings": "planner.api",
     "export": "planner.api",
     "report": "planner.api",
+    "sweep": "planner.sweeps.run",
     "verify_plan": "planner.verify",
     "verify_plan_file": "planner.api",
     "read_plan": "planner.planfile",

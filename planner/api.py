@@ -16,7 +16,7 @@ from planner.optionsfile import resolve_demand_path
 from planner.optionspec import api_where, settings_from, validate_options
 from planner.outputs import check_output_paths, write_plan
 from planner.perf import Estimate
-from planner.pipeline import Solved, load_problem, solve_problem
+from planner.pipeline import Problem, Solved, load_problem, solve_problem
 from planner.plan import Plan
 from planner.settings import SolveSettings
 
@@ -102,15 +102,19 @@ class SolveRun:
     settings: SolveSettings
     origins: dict[str, Location]
 
-    def solve(self, started: float | None = None) -> Solved:
-        """Load and solve; write the plan to ``output`` when one is given."""
-        started = time.monotonic() if started is None else started
+    def load(self) -> Problem:
+        """Load and check the inputs (an error from options.yaml names its key there)."""
         try:
-            problem = load_problem(
+            return load_problem(
                 self.demand_file, self.options.get("catalog", ()), self.options.get("profiles"), self.settings
             )
         except InputError as exc:
             raise _relocated(exc, self.origins) from None
+
+    def solve(self, started: float | None = None) -> Solved:
+        """Load and solve; write the plan to ``output`` when one is given."""
+        started = time.monotonic() if started is None else started
+        problem = self.load()
         solved = solve_problem(problem, save_model=self.options.get("save_model"), started=started)
         if self.options.get("output"):
             write_plan(solved.plan, self.options["output"])
