@@ -341,4 +341,8 @@ def report_cmd(plan_file: str, output: str) -> None:
     click.echo(output)
 
 
+from planner.cli_sweep import sweep_cmd  # noqa: E402 (uses the helpers above)
+
+main.add_command(sweep_cmd)
+
 __all__ = ["EXIT_INPUT", "main"]

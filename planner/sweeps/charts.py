@@ -18,9 +18,11 @@ from typing import Any
 from planner.outputs import atomic_write
 from planner.sweeps.scenarios import Point
 
-#: Width of a bar chart per point, inches (and at least MIN_WIDTH).
-INCH_PER_POINT = 0.45
-MIN_WIDTH = 7.0
+#: Height of a bar chart per point, inches (and at least MIN_HEIGHT).
+INCH_PER_POINT = 0.32
+MIN_HEIGHT = 3.0
+#: Longest label of a point on a chart.
+MAX_LABEL = 48
 
 
 def _pyplot() -> Any:
@@ -61,11 +63,22 @@ def write_charts(
         written.append(
             _cost_chart(folder / f"cost-{slug(scenario)}.png", scenario, members, by_name, base_cost)
         )
+    labels = {point.name: label(point) for point in points}
     solved = [row for row in rows if row["objective_usd"] is not None]
     if solved:
-        written.append(_split_chart(folder / "split.png", solved))
-        written.append(_fleet_chart(folder / "fleet.png", solved))
+        names = [labels.get(str(row["scenario"]), str(row["scenario"])) for row in solved]
+        written.append(_split_chart(folder / "split.png", names, solved))
+        written.append(_fleet_chart(folder / "fleet.png", names, solved))
     return written
+
+
+def label(point: Point) -> str:
+    """A point's short name on a chart: each axis by its last key (``h100[usd_per_chip_hour=2]``)."""
+    if not point.axis_values:
+        return point.name
+    values = ",".join(f"{axis.rsplit('.', 1)[-1]}={v:g}" for axis, v in point.axis_values.items())
+    text = f"{point.scenario}[{values}]"
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 3] + "..."
 
 
 def _cost_chart(
@@ -84,8 +97,8 @@ def _cost_chart(
         for point in points:
             cost = rows[point.name]["objective_usd"]
             if cost is not None:
-                key = tuple(point.columns[a] for a in others)
-                lines.setdefault(key, []).append((float(point.columns[axis]), cost / 1e3))
+                key = tuple(point.axis_values[a] for a in others)
+                lines.setdefault(key, []).append((point.axis_values[axis], cost / 1e3))
         for key, xy in lines.items():
             xy.sort()
             label = (
@@ -94,7 +107,7 @@ def _cost_chart(
             plot.plot([x for x, _ in xy], [y for _, y in xy], marker="o", label=label)
         if base_cost is not None:
             plot.axhline(base_cost / 1e3, color="grey", linestyle="--", linewidth=1, label="base")
-        plot.set_xlabel(axis.split(":", 1)[-1], fontsize=8)
+        plot.set_xlabel(axis, fontsize=8)
         plot.set_ylabel("total cost, thousand USD")
         plot.grid(alpha=0.3)
         plot.legend(fontsize=7)
@@ -102,46 +115,50 @@ def _cost_chart(
     return _save(figure, path)
 
 
-def _width(count: int) -> float:
-    return max(MIN_WIDTH, INCH_PER_POINT * count + 2)
+def _height(count: int) -> float:
+    return max(MIN_HEIGHT, INCH_PER_POINT * count + 1.5)
 
 
-def _split_chart(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+def _bars(plot: Any, names: Sequence[str]) -> range:
+    """Horizontal bars, the first point at the top."""
+    y = range(len(names))
+    plot.set_yticks(list(y), names, fontsize=7)
+    plot.invert_yaxis()
+    return y
+
+
+def _split_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Path:
     plt = _pyplot()
-    names = [str(row["scenario"]) for row in rows]
     self_host = [(row["accelerators_usd"] + row["committed_beyond_horizon_usd"]) / 1e3 for row in rows]
     api = [row["api_usd"] / 1e3 for row in rows]
     unmet = [row["unmet_penalty_usd"] / 1e3 for row in rows]
-    figure, plot = plt.subplots(figsize=(_width(len(rows)), 4.5))
-    x = range(len(rows))
-    plot.bar(x, self_host, label="self-hosted (accelerators, commitments)", color="#4c72b0")
-    plot.bar(x, api, bottom=self_host, label="API", color="#dd8452")
+    figure, plot = plt.subplots(figsize=(8, _height(len(rows))))
+    y = _bars(plot, names)
+    plot.barh(y, self_host, label="self-hosted (accelerators, commitments)", color="#4c72b0")
+    plot.barh(y, api, left=self_host, label="API", color="#dd8452")
     if any(unmet):
-        bottom = [s + a for s, a in zip(self_host, api, strict=True)]
-        plot.bar(x, unmet, bottom=bottom, label="unmet-demand penalty", color="#c44e52")
-    plot.set_xticks(list(x), names, rotation=60, ha="right", fontsize=7)
-    plot.set_ylabel("cost over the horizon, thousand USD")
+        left = [s + a for s, a in zip(self_host, api, strict=True)]
+        plot.barh(y, unmet, left=left, label="unmet-demand penalty", color="#c44e52")
+    plot.set_xlabel("cost over the horizon, thousand USD")
     plot.set_title("Self-hosted / API split by scenario")
-    plot.legend(fontsize=8)
-    plot.grid(axis="y", alpha=0.3)
+    plot.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(rows) + 6)), ncol=4)
+    plot.grid(axis="x", alpha=0.3)
     return _save(figure, path)
 
 
-def _fleet_chart(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+def _fleet_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Path:
     plt = _pyplot()
-    names = [str(row["scenario"]) for row in rows]
     accelerators = [key for key in rows[0] if key.startswith("peak_chips_")]
-    figure, plot = plt.subplots(figsize=(_width(len(rows)), 4.5))
-    x = range(len(rows))
-    bottom = [0.0] * len(rows)
+    figure, plot = plt.subplots(figsize=(8, _height(len(rows))))
+    y = _bars(plot, names)
+    left = [0.0] * len(rows)
     for acc in accelerators:
         chips = [float(row[acc] or 0) for row in rows]
-        plot.bar(x, chips, bottom=bottom, label=acc.removeprefix("peak_chips_"))
-        bottom = [b + c for b, c in zip(bottom, chips, strict=True)]
-    plot.set_xticks(list(x), names, rotation=60, ha="right", fontsize=7)
-    plot.set_ylabel("peak chips in one period")
-    plot.set_title("Fleet by accelerator (peak chips)")
+        plot.barh(y, chips, left=left, label=acc.removeprefix("peak_chips_"))
+        left = [b + c for b, c in zip(left, chips, strict=True)]
+    plot.set_xlabel("peak chips in one period (each accelerator's own peak)")
+    plot.set_title("Fleet by accelerator")
     if accelerators:
-        plot.legend(fontsize=8)
-    plot.grid(axis="y", alpha=0.3)
+        plot.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(rows) + 6)), ncol=4)
+    plot.grid(axis="x", alpha=0.3)
     return _save(figure, path)

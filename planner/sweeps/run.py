@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -166,16 +166,19 @@ def prepare(
     base = run.load()
     jobs: list[Job] = []
     errors: list[InputError] = []
+    points: dict[str, Point] = {}
     for point in spec.points:
         try:
-            problem = sweep_settings(apply_point(base, point, spec.path))
+            changed, columns = apply_point(base, point, spec.path)
         except InputError as exc:
             errors += exc.errors if isinstance(exc, InputErrors) else [exc]
             continue
+        problem = sweep_settings(changed)
         jobs.append(Job(point.name, problem, content_hash(problem)))
+        points[point.name] = replace(point, columns=columns)
     if errors:
         raise InputErrors(errors)
-    return spec, jobs, {p.name: p for p in spec.points}
+    return spec, jobs, points
 
 
 def _out_folder(out_dir: Path) -> None:
@@ -334,14 +337,22 @@ def _run(
     rows = [
         Row(job.name, points[job.name].columns, plans.get(job.name), errors.get(job.name)) for job in jobs
     ]
-    result.header, result.rows = records(rows, spec.columns)
+    result.header, result.rows = records(rows, _change_columns(points.values()))
     write_text(folder / "summary.csv", summary_csv(result.header, result.rows))
     result.files = [folder / "summary.csv", *(folder / files[j.name] for j in jobs if j.name in plans)]
     if charts:
         from planner.sweeps.charts import write_charts
 
-        result.files += write_charts(folder, spec.points, result.rows)
+        result.files += write_charts(folder, list(points.values()), result.rows)
     return result
+
+
+def _change_columns(points: Iterable[Point]) -> list[str]:
+    """Every change column, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for point in points:
+        seen.update(dict.fromkeys(point.columns))
+    return list(seen)
 
 
 def _record(

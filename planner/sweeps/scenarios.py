@@ -19,11 +19,13 @@ scenarios named (in that order, recursively); a change given twice (two sources 
 ``scale-demand``, or the same ``set`` path) is an error. A numeric value written
 ``{values: [...]}`` or ``{from: A, to: B, steps: N}`` (N values from A to B inclusive, evenly
 spaced) is an axis; the axes of one scenario form their product, and each point is named
-``name[column=value,...]``. The sweep's first row is always ``base``, the base with no change.
+``name[column=value,...]`` (``h100-price[set.accelerators.h100-sxm.prices.aws.on_demand.
+usd_per_chip_hour=2]``). The sweep's first row is always ``base``, the base with no change.
 
-Columns: a change with one value is one column named as the change (``scale-demand``,
-``without``); a change that maps keys to values has one column per key, ``change:key``
-(``set:accelerators.h100-sxm.prices.aws.on_demand.usd_per_chip_hour``, ``price-trend:apis``).
+Columns, as :meth:`planner.whatif.ChangeSet.columns` names them: a change with one value is one
+column named as the change (``scale-demand``, ``without``); a change that maps keys to values has
+one column per key, ``change.key`` (``set.accelerators.h100-sxm.prices.aws.on_demand.usd_per_chip_hour``,
+``price-trend.apis``).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ CHANGE_KEYS = (
     "change",
 )
 #: The changes whose value may map keys (paths, workloads, targets, options) to values.
-MAPPED = ("set", "scale-demand", "scale-tokens", "price-trend", "change")
+MAPPED = ("set", "scale-demand", "scale-tokens", "price-trend", "demand-trend", "change")
 TOP_KEYS = ("base", "options", "scenarios")
 BASE = "base"
 #: Most points one sweep may expand to (a typo in ``steps`` should not start a million solves).
@@ -71,14 +73,19 @@ class Point:
         changes: the changes by flag long name, axes replaced by their value (what
             ``planner.whatif.changes_from_mapping`` reads).
         columns: the value of every change, by summary column (see the module docstring).
-        axes: the summary columns that are axes of this point's scenario, in file order.
+        axis_values: this point's value of each axis of its scenario, by column, in file order.
     """
 
     name: str
     scenario: str
     changes: dict[str, Any]
     columns: dict[str, Any] = field(default_factory=dict)
-    axes: tuple[str, ...] = ()
+    axis_values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """The columns that are axes of this point's scenario."""
+        return tuple(self.axis_values)
 
 
 @dataclass(frozen=True)
@@ -269,7 +276,7 @@ def _merge(
     if key in MAPPED and mapped and isinstance(merged.get(key, {}), dict) and not is_axis(merged.get(key)):
         target = merged.setdefault(key, {})
         for sub, item in value.items():
-            column = f"{key}:{sub}"
+            column = f"{key}.{sub}"
             if column in sources:
                 raise InputError(f"'{key}: {sub}' is given twice (by {sources[column]} and {source})", place)
             sources[column] = source
@@ -338,8 +345,14 @@ def _slots(changes: Mapping[str, Any]) -> list[tuple[str, str | None, Any]]:
 
 
 def column_name(change: str, key: str | None) -> str:
-    """The summary column of one change (``scale-demand``) or of one key of it (``set:PATH``)."""
-    return change if key is None else f"{change}:{key}"
+    """The summary column of one change (``scale-demand``) or one key of it (``set.PATH``).
+
+    As ``planner.whatif.ChangeSet.columns`` names them: ``*`` (every workload) is the change itself.
+    """
+    if key is None or key.strip() == "*":
+        return change
+    key = key.strip()
+    return f"{change}.{key.replace('_', '-') if change == 'change' else key}"
 
 
 def expand(name: str, changes: Mapping[str, Any], where: _Where) -> list[Point]:
@@ -361,9 +374,9 @@ def expand(name: str, changes: Mapping[str, Any], where: _Where) -> list[Point]:
             else:
                 resolved.setdefault(change, {})[key] = item
             columns[column_name(change, key)] = column_value(item)
-        axis_columns = tuple(column_name(slots[i][0], slots[i][1]) for i, _ in axes)
-        label = ",".join(f"{c}={_shown(columns[c])}" for c in axis_columns)
-        points.append(Point(f"{name}[{label}]" if axes else name, name, resolved, columns, axis_columns))
+        axis_values = {column_name(*slots[i][:2]): value for i, value in chosen.items()}
+        label = ",".join(f"{c}={v:g}" for c, v in axis_values.items())
+        points.append(Point(f"{name}[{label}]" if axes else name, name, resolved, columns, axis_values))
     return points
 
 
@@ -378,7 +391,3 @@ def column_value(value: Any) -> Any:
     if isinstance(value, dict):
         return ";".join(f"{k}={v}" for k, v in value.items())
     return "" if value is None else str(value)
-
-
-def _shown(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
