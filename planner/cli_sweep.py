@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from planner.cli import FORMATS, catalog_option, click_option, emit_json, flag_values, handle_errors
+from planner.cli import catalog_option, click_option, emit_json, flag_values, handle_errors
 from planner.errors import EXIT_OK, EXIT_UNMET
 from planner.optionspec import SOLVE_OPTIONS
 
@@ -51,7 +51,14 @@ def sweep_flags(func: F) -> F:
 @click.option("--no-charts", is_flag=True, help="Write no PNG charts.")
 @catalog_option
 @sweep_flags
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="json: the summary.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="json: the summary.",
+)
 @handle_errors
 def sweep_cmd(
     scenarios: str,

@@ -133,7 +133,7 @@ def test_sweep_summary_is_hand_checkable(tiny: Path) -> None:
     out = tiny.parent / "out"
     result = sweep(scenario_file(tiny.parent, SCENARIOS), out, workers=1)
     rows = {r["scenario"]: r for r in summary(out)}
-    assert list(rows)[0] == "base"
+    assert next(iter(rows)) == "base"
     assert float(rows["base"]["objective_usd"]) == pytest.approx((3 + 2) * 2.0 * HOURS)
     assert float(rows["growth"]["objective_usd"]) == pytest.approx((6 + 4) * 2.0 * HOURS)  # 48, 32 req/s
     assert float(rows[f"a-price[set.{A_PRICE}=3]"]["objective_usd"]) == pytest.approx(5 * 3.0 * HOURS)
@@ -179,7 +179,7 @@ def test_resumed_sweep_solves_only_what_is_missing_or_changed(tiny: Path) -> Non
     assert summary(out) == before
     changed = {**SCENARIOS, "growth": {"scale-demand": 3}, "new": {"scale-demand": 0.5}}
     third = sweep(scenario_file(tiny.parent, changed), out, workers=1, charts=False)
-    assert sorted(third.solved) == ["both[set.%s=1]" % A_PRICE, "both[set.%s=3]" % A_PRICE, "growth", "new"]
+    assert sorted(third.solved) == [f"both[set.{A_PRICE}=1]", f"both[set.{A_PRICE}=3]", "growth", "new"]
     assert "base" in third.reused
     assert "with-b" in third.reused
     # a changed option is a changed input: everything runs again
@@ -281,7 +281,11 @@ def test_cli_unmet_demand_exits_1(tiny: Path, run_cli: Run) -> None:
 @pytest.mark.parametrize(
     ("scenarios", "where", "message"),
     [
-        ({"x": {"set": {"accelerators.tgpu-z.prices.user.on_demand.usd_per_chip_hour": 2}}}, "scenarios.x", "tgpu"),
+        (
+            {"x": {"set": {"accelerators.tgpu-z.prices.user.on_demand.usd_per_chip_hour": 2}}},
+            "scenarios.x",
+            "tgpu",
+        ),
         ({"x": {"without": ["tgpu-q"]}}, "scenarios.x", "tgpu-q"),
         ({"x": {"scale-demand": -1}}, "scenarios.x", "scale-demand"),
         ({"x": {"use": ["nope"]}}, "scenarios.x.use", "unknown scenario 'nope'"),

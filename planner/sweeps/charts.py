@@ -127,6 +127,11 @@ def _bars(plot: Any, names: Sequence[str]) -> range:
     return y
 
 
+def _legend(plot: Any, count: int) -> None:
+    """The legend below the bars (lower for a short chart, whose axes are a larger share of it)."""
+    plot.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (count + 6)), ncol=4)
+
+
 def _split_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Path:
     plt = _pyplot()
     self_host = [(row["accelerators_usd"] + row["committed_beyond_horizon_usd"]) / 1e3 for row in rows]
@@ -141,7 +146,7 @@ def _split_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, A
         plot.barh(y, unmet, left=left, label="unmet-demand penalty", color="#c44e52")
     plot.set_xlabel("cost over the horizon, thousand USD")
     plot.set_title("Self-hosted / API split by scenario")
-    plot.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(rows) + 6)), ncol=4)
+    _legend(plot, len(rows))
     plot.grid(axis="x", alpha=0.3)
     return _save(figure, path)
 
@@ -159,6 +164,6 @@ def _fleet_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, A
     plot.set_xlabel("peak chips in one period (each accelerator's own peak)")
     plot.set_title("Fleet by accelerator")
     if accelerators:
-        plot.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(rows) + 6)), ncol=4)
+        _legend(plot, len(rows))
     plot.grid(axis="x", alpha=0.3)
     return _save(figure, path)
