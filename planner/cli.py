@@ -206,6 +206,8 @@ def flag_values(flags: dict[str, Any]) -> dict[str, Any]:
             out[key] = None
         elif spec.kind == "chips":
             out[key] = _joined_chips(value)
+        elif spec.kind == "trends":
+            out[key] = _joined_trends(value)
         else:
             out[key] = tuple(item for part in value for item in part)
     return out
@@ -219,6 +221,15 @@ def _joined_chips(parts: tuple[dict[str, int], ...]) -> dict[str, int]:
                 raise click.BadParameter(f"'{acc}' is given twice", param_hint="--max-chips")
             joined[acc] = chips
     return joined
+
+
+def _joined_trends(parts: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
+    joined = [trend for part in parts for trend in part]
+    targets = [trend.target for trend in joined]
+    for target in targets:
+        if targets.count(target) > 1:
+            raise click.BadParameter(f"'{target}' is given twice", param_hint="--price-trend")
+    return tuple(joined)
 
 
 @main.command("solve")

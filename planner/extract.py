@@ -75,9 +75,12 @@ def accelerator_lines(ctx: Context) -> pd.DataFrame:
     ix, vals = ctx.model.index, ctx.result.values
     records = []
     chips = np.round(np.nan_to_num(vals["supply"])) * ix.supply["multiplier"].to_numpy(float)
-    for (p, a, f), n in zip(ix.supply[["p", "a", "f"]].itertuples(index=False), chips, strict=True):
+    prices = ix.supply["usd_per_chip_hour"].to_numpy(float)  # with the period's --price-trend factor
+    for (p, a, f), n, price in zip(
+        ix.supply[["p", "a", "f"]].itertuples(index=False), chips, prices, strict=True
+    ):
         if n > 0:
-            acc, provider, tier, price = _offer(ctx, a, f)
+            acc, provider, tier, _ = _offer(ctx, a, f)
             records.append((p, a, acc, provider, tier, int(n), n * price * ix.hours[p]))
     committed = np.round(np.nan_to_num(vals["commit"])) * ix.commit["multiplier"].to_numpy(float)
     for (a, f), n in zip(ix.commit[["a", "f"]].itertuples(index=False), committed, strict=True):

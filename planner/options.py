@@ -252,7 +252,10 @@ def reduce_api_routes(candidates: pd.DataFrame, settings: SolveSettings) -> tupl
     routes = candidates.drop(columns="limited").reset_index(drop=True)
     if not settings.reductions:
         return routes, api_reduction(False, len(routes), len(routes))
-    kept = prune_dominated_apis(routes, candidates["limited"].to_numpy(bool))
+    own_trend = {t.entry for t in settings.price_trends if t.kind == "apis"}
+    kept = prune_dominated_apis(
+        routes, candidates["limited"].to_numpy(bool), candidates["api"].isin(own_trend).to_numpy(bool)
+    )
     return kept, api_reduction(True, len(routes), len(kept))
 
 
@@ -260,21 +263,28 @@ def _rate_limited(api: ApiOffering) -> bool:
     return api.rate_limit_requests_per_s is not None or api.rate_limit_tokens_per_min is not None
 
 
-def prune_dominated_apis(routes: pd.DataFrame, rate_limited: np.ndarray) -> pd.DataFrame:
+def prune_dominated_apis(
+    routes: pd.DataFrame, rate_limited: np.ndarray, trended: np.ndarray | None = None
+) -> pd.DataFrame:
     """Keep, per shape, the cheapest API without rate limits and the rate-limited ones cheaper still.
 
     Exact: no constraint tells one API from another except the rate limits (the API-share cap sums
     over all of them), so moving a request from any other API to the cheapest unlimited one never
     costs more. Ties go to the first API id. A shape no unlimited API serves keeps all of its APIs.
+    An API with a ``--price-trend`` of its own (``trended``) changes its price relative to the
+    others from period to period: it is always kept and never prunes another.
     """
     if routes.empty:
         return routes
-    routes = routes.assign(limited=rate_limited)
-    free = routes[~routes["limited"]].sort_values(["shape", "usd_per_request", "api"], kind="stable")
-    best = free.drop_duplicates("shape")
+    own = np.zeros(len(routes), dtype=bool) if trended is None else np.asarray(trended, dtype=bool)
+    routes = routes.assign(limited=rate_limited, trended=own)
+    free = routes[~routes["limited"] & ~routes["trended"]]
+    best = free.sort_values(["shape", "usd_per_request", "api"], kind="stable").drop_duplicates("shape")
     floor = routes["shape"].map(best.set_index("shape")["usd_per_request"])
-    keep = routes.index.isin(best.index) | (routes["limited"] & ~(routes["usd_per_request"] >= floor))
-    return routes[keep].drop(columns="limited").reset_index(drop=True)
+    cheaper = ~(routes["usd_per_request"] >= floor)
+    keep = routes.index.isin(best.index) | (routes["limited"] & cheaper) | routes["trended"]
+    kept: pd.DataFrame = routes[keep].drop(columns=["limited", "trended"]).reset_index(drop=True)
+    return kept
 
 
 def _api_serves(shape: pd.Series, api_model: str | None, quality: float | None) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,10 +30,11 @@ from pydantic import ValidationError
 
 from planner.errors import InputError, InputErrors, Location
 from planner.ids import close_matches
-from planner.settings import SolveSettings
+from planner.settings import PRICE_TREND_TARGET, PriceTrend, SolveSettings
 from planner.table.cells import CellError, boolean, number
+from planner.trends import parse_rate
 
-Kind = Literal["number", "integer", "choice", "flag", "ids", "chips", "path", "paths"]
+Kind = Literal["number", "integer", "choice", "flag", "ids", "chips", "trends", "path", "paths"]
 Where = Callable[[str], Location]
 
 
@@ -176,6 +178,14 @@ SOLVE_OPTIONS: tuple[OptionSpec, ...] = (
         metavar="ACC=N",
         multiple=True,
     ),
+    OptionSpec(
+        "price-trend",
+        "trends",
+        "TARGET=RATE/yr: prices of apis, accelerators or one KIND.ID change by RATE a year (repeatable).",
+        "price_trends",
+        metavar="TARGET=RATE",
+        multiple=True,
+    ),
     OptionSpec("budget-usd", "number", "Limit on the total cost over the horizon, USD.", "budget_usd"),
     OptionSpec("whole-nodes", "flag", "Buy node-sold offers by whole nodes.", "whole_nodes"),
     OptionSpec(
@@ -235,6 +245,7 @@ def coerce(spec: OptionSpec, value: Any) -> Any:
         "flag": _flag,
         "ids": _ids,
         "chips": _chips,
+        "trends": _trends,
         "path": _path,
         "paths": _paths,
     }
@@ -359,6 +370,52 @@ def _chips(spec: OptionSpec, value: Any) -> dict[str, int]:
             raise OptionError(f"'{acc.strip()}' is given twice")
         out[acc.strip()] = int(count)
     return out
+
+
+def _trends(spec: OptionSpec, value: Any) -> tuple[PriceTrend, ...]:
+    """``{TARGET: RATE}``, a list of ``TARGET=RATE`` texts, or one such text (``apis=-0.9/yr``)."""
+    if isinstance(value, list | tuple) and value and all(isinstance(t, PriceTrend) for t in value):
+        pairs = [(t.target, t.rate_per_year) for t in value]  # already read (the command line's)
+    elif isinstance(value, list | tuple) and value and all(isinstance(t, Mapping) for t in value):
+        pairs = [_recorded_trend(t) for t in value]  # as a plan records them
+    elif isinstance(value, Mapping):
+        pairs = [(str(k).strip(), v) for k, v in value.items()]
+    else:
+        pairs = [_trend_pair(item) for item in _text_items(value, "TARGET=RATE trends")]
+    out: list[PriceTrend] = []
+    for target, rate in pairs:
+        if not re.match(PRICE_TREND_TARGET, target):
+            raise OptionError(
+                f"'{target}' is not a price-trend target", "write apis, accelerators or KIND.ID"
+            )
+        if any(t.target == target for t in out):
+            raise OptionError(f"'{target}' is given twice")
+        try:
+            out.append(PriceTrend(target=target, rate_per_year=_rate(rate)))
+        except ValueError as exc:
+            raise OptionError(str(exc).splitlines()[0], "for example: apis=-0.9/yr") from None
+    return tuple(out)
+
+
+def _rate(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"a yearly rate is a number or text like -0.9/yr, got {_type_name(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a yearly rate must be a finite number")
+    return parse_rate(str(value))
+
+
+def _recorded_trend(item: Mapping[str, Any]) -> tuple[str, Any]:
+    if set(item) != {"target", "rate_per_year"}:
+        raise OptionError(f"a recorded trend has the keys target and rate_per_year, got {sorted(item)}")
+    return str(item["target"]).strip(), item["rate_per_year"]
+
+
+def _trend_pair(item: str) -> tuple[str, str]:
+    target, sep, rate = item.partition("=")
+    if not sep or not target.strip():
+        raise OptionError(f"expected TARGET=RATE, got {item!r}", "for example: apis=-0.9/yr")
+    return target.strip(), rate.strip()
 
 
 def _whole_text(count: int | str) -> bool:

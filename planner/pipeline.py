@@ -34,6 +34,7 @@ from planner.profiles import ProfileTable, empty_profiles, load_profiles
 from planner.reductions import offer_reduction
 from planner.relax import cheapest_ways_out
 from planner.settings import SolveSettings
+from planner.trends import period_days
 
 #: Share of ``--time-limit`` kept for the baselines when they are on.
 BASELINE_TIME_SHARE = 0.15
@@ -77,6 +78,8 @@ def load_problem(
     settings = settings or SolveSettings()
     check_settings(settings, catalog)
     demand = load_demand(demand_path, catalog)
+    for trend in settings.price_trends:  # a trend needs dated periods: say so before any solving
+        period_days(demand.periods, f"--price-trend {trend.target}")
     profiles = load_profiles(profiles_path, catalog) if profiles_path else empty_profiles()
     return Problem(catalog, demand, profiles, settings, tuple(str(d) for d in catalog_dirs))
 

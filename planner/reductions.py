@@ -101,7 +101,7 @@ class ConfigTable:
     blocked: tuple[str, ...] = ()
 
 
-def _blocked(name: str, t: AcceleratorTerms, limited: bool, node_blocked: bool) -> str | None:
+def _blocked(name: str, t: AcceleratorTerms, limited: bool, node_blocked: bool, trended: bool) -> str | None:
     why = [
         text
         for flag, text in (
@@ -109,6 +109,7 @@ def _blocked(name: str, t: AcceleratorTerms, limited: bool, node_blocked: bool) 
             (np.isnan(t.on_demand_usd_per_chip_hour), "no on-demand offer"),
             (limited, "--max-chips"),
             (node_blocked, "node-sold under --whole-nodes"),
+            (trended, "a --price-trend of its own"),
         )
         if flag
     ]
@@ -133,20 +134,22 @@ def config_table(
     low = np.array([t.min_per_period_usd_per_chip_hour for t in terms], dtype=float)
     commit = np.array([t.has_commit for t in terms], dtype=bool)
     limited = np.array([a in settings.max_chips for a in names], dtype=bool)
+    own_trend = {t.entry for t in settings.price_trends if t.kind == "accelerators"}
+    trended = np.array([a in own_trend for a in names], dtype=bool)
     chips = cfg["chips"].to_numpy(float)
     table = ConfigTable(
         rate=rate,
         chips=chips,
         accelerator=acc_pos,
-        can_be_replaced=(~commit & ~node_blocked & ~np.isnan(low))[acc_pos],
-        can_replace=(~np.isnan(od) & ~limited & ~node_blocked)[acc_pos],
+        can_be_replaced=(~commit & ~node_blocked & ~trended & ~np.isnan(low))[acc_pos],
+        can_replace=(~np.isnan(od) & ~limited & ~node_blocked & ~trended)[acc_pos],
         replica_on_demand_usd=chips * np.nan_to_num(od, nan=np.inf)[acc_pos],
         replica_min_usd=chips * np.nan_to_num(low, nan=-np.inf)[acc_pos],
         blocked=tuple(
             b
             for b in (
-                _blocked(n, t, lim, nb)
-                for n, t, lim, nb in zip(names, terms, limited, node_blocked, strict=True)
+                _blocked(n, t, lim, nb, tr)
+                for n, t, lim, nb, tr in zip(names, terms, limited, node_blocked, trended, strict=True)
             )
             if b is not None
         ),

@@ -13,7 +13,10 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from planner.errors import InputError, Location
+from planner.settings import PriceTrend
 
 DAYS_PER_YEAR = 365.25
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -81,3 +84,21 @@ def parse_rate(text: str) -> float:
     if rate <= -1.0:
         raise ValueError(f"a yearly rate must be above -1 (-100 %/yr), got {text}")
     return rate
+
+
+def price_factors(
+    trends: Sequence[PriceTrend], periods: Sequence[str], kind: str, ids: Sequence[str]
+) -> np.ndarray:
+    """``F[p, i]``: the factor on the price of entry ``ids[i]`` (of ``kind``) in period ``p``.
+
+    Several trends on one price multiply (``apis=-0.5/yr`` and ``apis.x=-0.2/yr`` give x both).
+    Committed offers are priced at signing, the horizon's start: trends do not change them.
+    """
+    out = np.ones((len(periods), len(ids)))
+    for trend in trends:
+        if trend.kind != kind:
+            continue
+        factors = np.array(period_factors(periods, trend.rate_per_year, f"--price-trend {trend.target}"))
+        cols = [i for i, entry in enumerate(ids) if trend.entry in (None, entry)]
+        out[:, cols] *= factors[:, None]
+    return out

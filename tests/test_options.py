@@ -19,7 +19,7 @@ from planner.api import make_settings, prepare_solve
 from planner.errors import EXIT_INPUT, InputError, InputErrors
 from planner.optionsfile import read_options_yaml, resolve_demand_path
 from planner.optionspec import BY_KEY, BY_SETTING, SOLVE_OPTIONS, coerce
-from planner.settings import SolveSettings
+from planner.settings import PriceTrend, SolveSettings
 from tests.conftest import OPTIMIZER_DATA
 
 Run = Callable[..., Any]
@@ -286,8 +286,9 @@ def test_api_keywords_win_over_options_yaml(tiny: Path) -> None:
 def test_make_settings_reads_option_and_setting_names() -> None:
     settings = make_settings({"time_limit": 5, "no_baselines": True, "max_chips": {"a": 1}, "profiles": "x"})
     assert (settings.time_limit_s, settings.baselines, settings.max_chips) == (5.0, False, {"a": 1})
-    recorded = SolveSettings(target_utilization=0.5, reductions=False).model_dump(mode="json")
-    assert make_settings(recorded) == SolveSettings(target_utilization=0.5, reductions=False)
+    trends = (PriceTrend(target="apis", rate_per_year=-0.9),)
+    settings = SolveSettings(target_utilization=0.5, reductions=False, price_trends=trends)
+    assert make_settings(settings.model_dump(mode="json")) == settings
     with pytest.raises(InputError, match="did you mean 'threads'"):
         make_settings({"thread": 2})
 
@@ -298,6 +299,7 @@ SAMPLE_VALUES = {
     "flag": "true",
     "ids": "[tgpu-a]",
     "chips": "{tgpu-a: 4}",
+    "trends": "{apis: -0.9/yr}",
     "path": "profiles.csv",
     "paths": "[catalog]",
 }

@@ -18,6 +18,7 @@ from planner.catalog.schema import Catalog
 from planner.demand import Demand
 from planner.options import Options
 from planner.settings import SolveSettings
+from planner.trends import price_factors
 
 HOURS_PER_TERM = {"committed_1y": 8760.0, "committed_3y": 26280.0}
 
@@ -172,6 +173,28 @@ def build_commit(
     return commit
 
 
+def apply_price_trends(
+    supply: pd.DataFrame,
+    api: pd.DataFrame,
+    settings: SolveSettings,
+    periods: tuple[str, ...],
+    accs: tuple[str, ...],
+    apis: tuple[str, ...],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-period prices: on-demand and spot offers and API requests scaled by their trends' factors."""
+    acc_f = price_factors(settings.price_trends, periods, "accelerators", accs)
+    api_f = price_factors(settings.price_trends, periods, "apis", apis)
+    supply = supply.assign(
+        usd_per_chip_hour=supply["usd_per_chip_hour"].to_numpy(float)
+        * acc_f[supply["p"].to_numpy(int), supply["a"].to_numpy(int)]
+    )
+    api = api.assign(
+        usd_per_request=api["usd_per_request"].to_numpy(float)
+        * api_f[api["p"].to_numpy(int), api["k"].to_numpy(int)]
+    )
+    return supply, api
+
+
 def build_index(
     options: Options, demand: Demand, catalog: Catalog, settings: SolveSettings, apis: tuple[str, ...]
 ) -> IndexSets:
@@ -181,15 +204,18 @@ def build_index(
     replica = build_replica(route, cover, options, options.accelerators)
     offers = _offers(catalog, options.accelerators, settings)
     hours = np.array([demand.hours[p] for p in demand.periods], dtype=float)
+    supply, api = build_supply(replica, offers), build_api(cover, options, apis)
+    if settings.price_trends:
+        supply, api = apply_price_trends(supply, api, settings, demand.periods, options.accelerators, apis)
     return IndexSets(
         periods=demand.periods,
         hours=hours,
         workloads=demand.workloads,
         cover=cover,
         route=route,
-        api=build_api(cover, options, apis),
+        api=api,
         replica=replica,
-        supply=build_supply(replica, offers),
+        supply=supply,
         commit=build_commit(replica, offers, float(hours.sum()), settings),
         accelerators=options.accelerators,
         apis=apis,

@@ -11,6 +11,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from planner.catalog.schema import ApiOffering
@@ -25,6 +26,7 @@ from planner.options import (
 )
 from planner.pipeline import Problem
 from planner.plan import DeploymentLine, Plan
+from planner.trends import price_factors
 
 #: (model, accelerator, tensor_parallel, pipeline_parallel, precision)
 Config = tuple[str, str, int, int, str]
@@ -129,9 +131,20 @@ class Context:
         self.horizon_hours = float(sum(self.hours[p] for p in self.periods))
         self.allowed_accelerators = set(allowed_accelerators(self.catalog, self.settings))
         self.allowed_apis = set(allowed_apis(self.catalog, self.settings))
+        self._factors: dict[tuple[str, str], np.ndarray] = {}
         self._legal: dict[tuple[str, str], set[Config]] = {}
         self._rates: dict[tuple[int, Config], float | None] = {}
         self._servable: dict[int, bool] = {}
+
+    def price_factor(self, kind: str, entry: str, period: str) -> float:
+        """The ``--price-trend`` factor on an API's or an accelerator's per-period price (1 without)."""
+        if not self.settings.price_trends or period not in self.periods:
+            return 1.0
+        if (kind, entry) not in self._factors:
+            self._factors[(kind, entry)] = price_factors(
+                self.settings.price_trends, self.periods, kind, (entry,)
+            )
+        return float(self._factors[(kind, entry)][self.periods.index(period), 0])
 
     def _row(self, rec: dict[str, object]) -> Row:
         util, quality, model = rec["target_utilization"], rec["min_quality"], rec["model"]

@@ -41,12 +41,15 @@ def check_accelerator_lines(ctx: Context, f: Findings, state: PeriodState, perio
                 f"{line.chips} chips of an offer sold by the node ({acc.chips_per_node} chips) "
                 "with --whole-nodes",
             )
-        expected = line.chips * offer.usd_per_chip_hour * state.hours
+        price = offer.usd_per_chip_hour
+        if line.tier in PER_PERIOD_TIERS:  # committed offers are priced at signing: no trend
+            price *= ctx.price_factor("accelerators", acc.id, state.label)
+        expected = line.chips * price * state.hours
         if not usd_close(expected, line.usd):
             f.add(
                 f"{place}.usd",
                 "price",
-                f"{usd(line.usd)}, but {line.chips} chips x ${offer.usd_per_chip_hour:g}/chip-hour x "
+                f"{usd(line.usd)}, but {line.chips} chips x ${price:g}/chip-hour x "
                 f"{state.hours:g} h = {usd(expected)}",
             )
         state.acc_usd[acc.id] += expected

@@ -166,6 +166,7 @@ def _api_route(ctx: Context, f: Findings, state: PeriodState, j: int, route: Rou
             f"have {row.tokens:g}",
         )
     per_request = api.usd_per_request(row.input_tokens, row.output_tokens)
+    per_request *= ctx.price_factor("apis", api.id, state.label)
     expected = x * SECONDS_PER_HOUR * state.hours * per_request
     if not usd_close(expected, route.usd):
         f.add(
