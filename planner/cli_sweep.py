@@ -19,6 +19,8 @@ SWEEP_FLAGS = [
     if spec.name not in ("catalog", "format", "output", "save-model")
 ]
 EXIT_INTERRUPTED = 130
+#: Width of the printed summary when stdout is not a terminal (a file, a pipe).
+TABLE_WIDTH = 160
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -114,7 +116,7 @@ def sweep_cmd(
     if fmt == "json":
         emit_json(result.to_json())
     else:
-        result.print_table(Console(soft_wrap=False))
+        result.print_table(Console(soft_wrap=False, width=None if sys.stdout.isatty() else TABLE_WIDTH))
         click.echo(
             f"{len(result.solved)} solved, {len(result.reused)} reused; summary: {out_dir}/summary.csv",
             err=True,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from planner.plan import Plan
@@ -162,15 +163,15 @@ def print_table(header: Sequence[str], rows: Sequence[Mapping[str, Any]], consol
         error = str(row["error"] or "").splitlines()[:1]
         status = f"failed: {error[0][:60]}" if error else str(row["status"])
         if row["stopped_by"] not in (None, "proven"):
-            status += f" ({row['stopped_by']}, gap {100 * row['gap']:.2f}%)"
+            status += f" ({row['stopped_by']}, {100 * row['gap']:.2f}%)"
         table.add_row(
-            str(row["scenario"]),
+            escape(str(row["scenario"])),
             _usd(row["objective_usd"]),
             _usd(self_host),
             _usd(row["api_usd"]),
             _usd(unmet) if unmet else "-",
             _share(row["api_request_share"]),
             *("-" if row[c] in (None, 0) else str(row[c]) for c in chips),
-            status,
+            escape(status),
         )
     console.print(table)
