@@ -213,6 +213,22 @@ def test_a_failing_scenario_is_reported_in_its_row(tiny: Path, monkeypatch: pyte
     assert rerun.ok
 
 
+def test_points_with_the_same_inputs_solve_once(tiny: Path) -> None:
+    scenarios = {"grid": {"scale-demand": {"values": [1, 2]}}, "double": {"scale-demand": 2}}
+    out = tiny.parent / "out"
+    first = sweep(scenario_file(tiny.parent, scenarios), out, workers=1, charts=False)
+    assert set(first.solved) == {"base", "grid[scale-demand=1]", "grid[scale-demand=2]", "double"}
+    assert len(first.seconds) == 4
+    rows = {r["scenario"]: r for r in summary(out)}
+    assert rows["grid[scale-demand=1]"]["objective_usd"] == rows["base"]["objective_usd"]
+    assert rows["double"]["objective_usd"] == rows["grid[scale-demand=2]"]["objective_usd"]
+    assert (out / "plans" / "double.json").is_file()
+    renamed = {"grid": scenarios["grid"], "twice": {"scale-demand": 2}}
+    again = sweep(scenario_file(tiny.parent, renamed), out, workers=1, charts=False)
+    assert again.solved == []  # 'twice' has the inputs of an earlier point: its plan is reused
+    assert (out / "plans" / "twice.json").is_file()
+
+
 def _comparable(out: Path) -> str:
     return (out / "summary.csv").read_text(encoding="utf-8")
 

@@ -207,15 +207,25 @@ def _read_index(out_dir: Path) -> dict[str, Any]:
     return points if isinstance(points, dict) else {}
 
 
-def _reusable(out_dir: Path, job: Job, index: Mapping[str, Any]) -> Plan | None:
-    """The finished plan of an earlier run of this point, if its content hash is unchanged."""
-    entry = index.get(job.name)
-    if not isinstance(entry, dict) or entry.get("hash") != job.key or not isinstance(entry.get("plan"), str):
-        return None
-    try:
-        return Plan.model_validate_json((out_dir / entry["plan"]).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+def _reusable(out_dir: Path, job: Job, index: Mapping[str, Any]) -> tuple[Plan, str] | None:
+    """An earlier run's finished plan (and its file) of a point with this content hash, if any.
+
+    The point's own entry comes first; any other point with the same inputs will do.
+    """
+    entries = [index.get(job.name), *index.values()]
+    for entry in entries:
+        if (
+            not isinstance(entry, dict)
+            or entry.get("hash") != job.key
+            or not isinstance(entry.get("plan"), str)
+        ):
+            continue
+        try:
+            plan = Plan.model_validate_json((out_dir / entry["plan"]).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return plan, entry["plan"]
+    return None
 
 
 def plan_file_names(names: Sequence[str]) -> dict[str, str]:
@@ -297,14 +307,21 @@ def _run(
     plans: dict[str, Plan] = {}
     errors: dict[str, str] = {}
     entries: dict[str, dict[str, Any]] = {}
-    todo = []
+    todo: list[Job] = []
+    twins: dict[str, list[str]] = {}  # points whose inputs are the same (scale-demand 1 and base) solve once
     for job in jobs:
-        plan = _reusable(folder, job, index)
-        if plan is None:
-            todo.append(job)
+        found = _reusable(folder, job, index)
+        if found is not None:
+            if found[1] != files[job.name]:  # another point's plan: this point gets its own copy
+                write_text(
+                    folder / files[job.name], json.dumps(found[0].model_dump(mode="json"), indent=2) + "\n"
+                )
+            plans[job.name], entries[job.name] = found[0], {"hash": job.key, "plan": files[job.name]}
+        elif job.key in twins:
+            twins[job.key].append(job.name)
         else:
-            plans[job.name] = plan
-            entries[job.name] = {"hash": job.key, "plan": index[job.name]["plan"]}
+            twins[job.key] = [job.name]
+            todo.append(job)
     result = SweepResult(folder, [], [], reused=[j.name for j in jobs if j.name in plans])
     state = {"done": len(plans), "running": 0, "failed": 0}
     total = len(jobs)
@@ -324,13 +341,15 @@ def _run(
         else run_processes(todo, count, running)
     )
     keys = {job.name: job.key for job in jobs}
-    for outcome in stream:
+    for solved in stream:
         state["running"] = max(0, state["running"] - 1)
-        state["done"] += 1
-        _record(folder, outcome, keys[outcome.name], files[outcome.name], plans, errors, entries)
-        state["failed"] += outcome.plan is None
-        result.solved.append(outcome.name)
-        result.seconds[outcome.name] = round(outcome.seconds, 3)
+        for name in twins[keys[solved.name]]:
+            outcome = replace(solved, name=name)
+            state["done"] += 1
+            _record(folder, outcome, keys[name], files[name], plans, errors, entries)
+            state["failed"] += outcome.plan is None
+            result.solved.append(name)
+            result.seconds[name] = round(outcome.seconds, 3)
         _write_index(folder, spec, entries)
         progress(state["done"], state["running"], state["failed"], total)
     _write_index(folder, spec, entries)
