@@ -41,7 +41,6 @@ def slug(name: str) -> str:
 
 def _save(figure: Any, path: Path) -> Path:
     plt = _pyplot()
-    figure.tight_layout()
     atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110, metadata={"Software": None}))
     plt.close(figure)
     return path
@@ -90,7 +89,9 @@ def _cost_chart(
 ) -> Path:
     plt = _pyplot()
     axes = points[0].axes
-    figure, plots = plt.subplots(1, len(axes), figsize=(5.5 * len(axes), 4), squeeze=False)
+    figure, plots = plt.subplots(
+        1, len(axes), figsize=(5.5 * len(axes), 4), squeeze=False, layout="constrained"
+    )
     for plot, axis in zip(plots[0], axes, strict=True):
         others = [a for a in axes if a != axis]
         lines: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
@@ -127,9 +128,9 @@ def _bars(plot: Any, names: Sequence[str]) -> range:
     return y
 
 
-def _legend(plot: Any, count: int) -> None:
-    """The legend below the bars (lower for a short chart, whose axes are a larger share of it)."""
-    plot.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (count + 6)), ncol=4)
+def _legend(plot: Any) -> None:
+    """The legend below the chart."""
+    plot.figure.legend(fontsize=7, loc="outside lower center", ncol=4)
 
 
 def _split_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Path:
@@ -137,7 +138,7 @@ def _split_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, A
     self_host = [(row["accelerators_usd"] + row["committed_beyond_horizon_usd"]) / 1e3 for row in rows]
     api = [row["api_usd"] / 1e3 for row in rows]
     unmet = [row["unmet_penalty_usd"] / 1e3 for row in rows]
-    figure, plot = plt.subplots(figsize=(8, _height(len(rows))))
+    figure, plot = plt.subplots(figsize=(8, _height(len(rows))), layout="constrained")
     y = _bars(plot, names)
     plot.barh(y, self_host, label="self-hosted (accelerators, commitments)", color="#4c72b0")
     plot.barh(y, api, left=self_host, label="API", color="#dd8452")
@@ -146,7 +147,7 @@ def _split_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, A
         plot.barh(y, unmet, left=left, label="unmet-demand penalty", color="#c44e52")
     plot.set_xlabel("cost over the horizon, thousand USD")
     plot.set_title("Self-hosted / API split by scenario")
-    _legend(plot, len(rows))
+    _legend(plot)
     plot.grid(axis="x", alpha=0.3)
     return _save(figure, path)
 
@@ -154,7 +155,7 @@ def _split_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, A
 def _fleet_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Path:
     plt = _pyplot()
     accelerators = [key for key in rows[0] if key.startswith("peak_chips_")]
-    figure, plot = plt.subplots(figsize=(8, _height(len(rows))))
+    figure, plot = plt.subplots(figsize=(8, _height(len(rows))), layout="constrained")
     y = _bars(plot, names)
     left = [0.0] * len(rows)
     for acc in accelerators:
@@ -164,6 +165,6 @@ def _fleet_chart(path: Path, names: Sequence[str], rows: Sequence[Mapping[str, A
     plot.set_xlabel("peak chips in one period (each accelerator's own peak)")
     plot.set_title("Fleet by accelerator")
     if accelerators:
-        _legend(plot, len(rows))
+        _legend(plot)
     plot.grid(axis="x", alpha=0.3)
     return _save(figure, path)
