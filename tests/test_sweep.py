@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import shutil
@@ -23,8 +24,10 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from planner.errors import InputError
+from planner.errors import InputError, Location
 from planner.sweeps import read_scenarios, sweep
 from planner.sweeps.run import derived_work_limit
 from tests.conftest import CLI_BOOT, OPTIMIZER_DATA, REPO_ROOT, SHIPPED_ENV
@@ -160,13 +163,46 @@ def test_sweep_summary_is_hand_checkable(tiny: Path) -> None:
     assert base_plan["inputs"]["settings"]["work_limit"] == 5
 
 
-def test_raising_a_used_price_never_lowers_cost(tiny: Path) -> None:
-    scenarios = {"a-price": {"set": {A_PRICE: {"from": 1, "to": 5, "steps": 5}}}}
+def test_raising_a_used_price_or_demand_never_lowers_cost(tiny: Path) -> None:
+    scenarios = {
+        "a-price": {"set": {A_PRICE: {"from": 1, "to": 5, "steps": 5}}},
+        "grow": {"scale-demand": {"values": [0.5, 1, 1.7, 3]}},
+    }
     out = tiny.parent / "out"
     sweep(scenario_file(tiny.parent, scenarios), out, workers=1, charts=False)
-    costs = [float(r["objective_usd"]) for r in summary(out)[1:]]
-    assert costs == sorted(costs)
-    assert costs[0] < costs[-1]
+    rows = summary(out)[1:]
+    for scenario in scenarios:
+        costs = [float(r["objective_usd"]) for r in rows if r["scenario"].startswith(scenario + "[")]
+        assert len(costs) in (4, 5)
+        assert costs == sorted(costs)
+        assert costs[0] < costs[-1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    low=st.floats(-100, 100, allow_nan=False),
+    span=st.floats(0.5, 100),
+    steps=st.integers(2, 12),
+    values=st.lists(st.integers(-50, 50), min_size=1, max_size=5, unique=True),
+)
+def test_axes_are_inclusive_linear_and_multiply(
+    low: float, span: float, steps: int, values: list[int]
+) -> None:
+    from planner.sweeps.scenarios import expand
+
+    changes = {
+        "scale-demand": {"from": low, "to": low + span, "steps": steps},
+        "set": {A_PRICE: {"values": values}},
+    }
+    points = expand("grid", changes, lambda *keys: Location(key=".".join(map(str, keys))))
+    assert len(points) == steps * len(values)
+    grid = sorted({p.changes["scale-demand"] for p in points})
+    assert len(grid) == steps
+    assert grid[0] == pytest.approx(low)
+    assert grid[-1] == pytest.approx(low + span)
+    gaps = [b - a for a, b in itertools.pairwise(grid)]
+    assert max(gaps) == pytest.approx(min(gaps), rel=1e-6, abs=1e-9)
+    assert len({p.name for p in points}) == len(points)
 
 
 def test_resumed_sweep_solves_only_what_is_missing_or_changed(tiny: Path) -> None:

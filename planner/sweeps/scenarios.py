@@ -375,9 +375,15 @@ def expand(name: str, changes: Mapping[str, Any], where: _Where) -> list[Point]:
                 resolved.setdefault(change, {})[key] = item
             columns[column_name(change, key)] = column_value(item)
         axis_values = {column_name(*slots[i][:2]): value for i, value in chosen.items()}
-        label = ",".join(f"{c}={v:g}" for c, v in axis_values.items())
+        label = ",".join(f"{c}={shown(v)}" for c, v in axis_values.items())
         points.append(Point(f"{name}[{label}]" if axes else name, name, resolved, columns, axis_values))
     return points
+
+
+def shown(value: float) -> str:
+    """An axis value in a point's name: short (``2``, ``0.35``), exact when short would round it."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 def column_value(value: Any) -> Any:
