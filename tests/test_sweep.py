@@ -218,9 +218,15 @@ def test_resumed_sweep_solves_only_what_is_missing_or_changed(tiny: Path) -> Non
     assert sorted(third.solved) == [f"both[set.{A_PRICE}=1]", f"both[set.{A_PRICE}=3]", "growth", "new"]
     assert "base" in third.reused
     assert "with-b" in third.reused
+    dropped = {p.name for p in (out / "plans").iterdir()}
+    assert "new.json" in dropped
+    smaller = sweep(scenario_file(tiny.parent, {"new": {"scale-demand": 0.5}}), out, workers=1, charts=False)
+    assert smaller.solved == []
+    assert sorted(p.name for p in (out / "plans").iterdir()) == ["base.json", "new.json"]
     # a changed option is a changed input: everything runs again
     fourth = sweep(scenario_file(tiny.parent, changed), out, workers=1, charts=False, target_utilization=0.5)
     assert fourth.reused == []
+    assert len(fourth.solved) == len(summary(out))
 
 
 def test_a_failing_scenario_is_reported_in_its_row(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:

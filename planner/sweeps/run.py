@@ -353,6 +353,7 @@ def _run(
         _write_index(folder, spec, entries)
         progress(state["done"], state["running"], state["failed"], total)
     _write_index(folder, spec, entries)
+    _drop_stale_plans(folder, {entry["plan"] for entry in entries.values()})
     rows = [
         Row(job.name, points[job.name].columns, plans.get(job.name), errors.get(job.name)) for job in jobs
     ]
@@ -392,6 +393,13 @@ def _record(
     write_text(folder / file, json.dumps(outcome.plan, indent=2) + "\n")
     plans[outcome.name] = plan
     entries[outcome.name] = {"hash": key, "plan": file}
+
+
+def _drop_stale_plans(folder: Path, kept: set[str]) -> None:
+    """Remove plan files of points no longer in the sweep (the folder is the sweep's own)."""
+    for path in (folder / PLANS).glob("*.json"):
+        if f"{PLANS}/{path.name}" not in kept:
+            path.unlink(missing_ok=True)
 
 
 def _write_index(folder: Path, spec: ScenarioFile, entries: Mapping[str, Any]) -> None:
