@@ -80,20 +80,12 @@ def _scenario_file(folder: Path, base: Path, count: int, acc: str, offer: str, p
     return file
 
 
-def _sweep(file: Path, out: Path, work_limit: int, workers: int) -> tuple[float, dict[str, Any]]:
-    return _run(
-        [
-            "sweep",
-            str(file),
-            "-o",
-            str(out),
-            "--workers",
-            str(workers),
-            "--work-limit",
-            str(work_limit),
-            "--no-baselines",
-        ]
-    )
+def _limits(args: argparse.Namespace) -> list[str]:
+    return ["--work-limit", str(args.work_limit), "--time-limit", str(args.time_limit), "--no-baselines"]
+
+
+def _sweep(file: Path, out: Path, args: argparse.Namespace, workers: int) -> tuple[float, dict[str, Any]]:
+    return _run(["sweep", str(file), "-o", str(out), "--workers", str(workers), *_limits(args)])
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -106,11 +98,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "command": "python -m benchmarks.sweep " + " ".join(sys.argv[1:]),
     }
     small = write_instance(args.overhead_size, args.seed, work / f"inst-{args.overhead_size}")
-    _, plan = _run(
-        ["solve", str(small), "--work-limit", str(args.work_limit), "--threads", "1", "--no-baselines"]
-    )
+    _, plan = _run(["solve", str(small), "--threads", "1", *_limits(args)])
     file = _scenario_file(work, small, args.scenarios, *_busiest_offer(plan, []))
-    wall, result = _sweep(file, work / "sweep-overhead", args.work_limit, 1)
+    wall, result = _sweep(file, work / "sweep-overhead", args, 1)
     solving = sum(result["seconds"].values())
     out["overhead"] = {
         "size": args.overhead_size,
@@ -120,11 +110,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "per_scenario_s": round((wall - solving) / len(result["rows"]), 3),
     }
     big = write_instance(args.size, args.seed, work / f"inst-{args.size}")
-    single_s, plan = _run(
-        ["solve", str(big), "--work-limit", str(args.work_limit), "--threads", "1", "--no-baselines"]
-    )
+    single_s, plan = _run(["solve", str(big), "--threads", "1", *_limits(args)])
     file = _scenario_file(work, big, args.scenarios, *_busiest_offer(plan, []))
-    wall, result = _sweep(file, work / "sweep-throughput", args.work_limit, args.workers)
+    wall, result = _sweep(file, work / "sweep-throughput", args, args.workers)
     gaps = [row["gap"] for row in result["rows"] if row["gap"] is not None]
     out["throughput"] = {
         "size": args.size,
@@ -145,7 +133,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def section(m: dict[str, Any], work_limit: int) -> str:
+def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
     """The ``## Sweeps`` section of docs/benchmarks.md."""
     o, t = m["overhead"], m["throughput"]
     gap_spread = None if t["gap_max"] is None else 100 * (t["gap_max"] - t["single_gap"])
@@ -155,7 +143,8 @@ def section(m: dict[str, Any], work_limit: int) -> str:
         f"Measured by `{m['command']}` ({m['when']}; load average {m['load_before'][0]:.1f} before, "
         f"{m['load_after'][0]:.1f} after, on 2 cores shared with other work: wall times are inflated by "
         "that load and should be re-measured on an idle machine). Every solve ran with "
-        f"`--work-limit {work_limit}`, 1 solver thread, no baselines.",
+        f"`--work-limit {work_limit}` and `--time-limit {time_limit:g}` (a backstop), 1 solver thread, "
+        "no baselines.",
         "",
         "| target | measured | |",
         "|---|---|---|",
@@ -165,7 +154,8 @@ def section(m: dict[str, Any], work_limit: int) -> str:
         f"| {t['scenarios']}-scenario price sweep of size {t['size']} within 5x one {t['size']} solve "
         f"({t['workers']} workers) | {t['sweep_s']:.1f} s = {t['ratio']:.2f} x {t['single_s']:.1f} s | "
         f"{'met' if t['ratio'] <= 5 else '**missed**'} |",
-        "| each scenario's gap within 0.5 points of a single solve's | "
+        "| each scenario's gap within 0.5 points of a single solve's (single solve stopped by "
+        f"{t['single_stopped_by']}) | "
         f"single {100 * t['single_gap']:.3f} %; "
         f"scenarios {100 * (t['gap_min'] or 0):.3f} % to {100 * (t['gap_max'] or 0):.3f} % "
         f"(base row {100 * (t['base_gap'] or 0):.3f} %); stopped by {', '.join(t['stopped_by'])} | "
@@ -206,6 +196,9 @@ def main() -> None:
     parser.add_argument("--overhead-size", default="S")
     parser.add_argument("--scenarios", type=int, default=20)
     parser.add_argument("--work-limit", type=int, default=2)
+    parser.add_argument(
+        "--time-limit", type=float, default=900.0, help="per solve: a backstop, so that the work limit binds"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", default="/tmp/fleetplan-bench-sweep")
@@ -214,7 +207,7 @@ def main() -> None:
     measured = measure(args)
     print(json.dumps(measured, indent=2))
     if args.doc:
-        write_section(section(measured, args.work_limit), Path(args.doc))
+        write_section(section(measured, args.work_limit, args.time_limit), Path(args.doc))
 
 
 if __name__ == "__main__":
