@@ -9,6 +9,9 @@ The Python API mirrors the CLI::
     print(solved.plan.objective_usd)
     planner.export(solved.plan, "kubernetes", "deploy/")  # or a plan JSON file; formats: planner.exports
     planner.report(solved.plan, "report.html")
+    rows = planner.breakeven("qwen3-8b", "h100-sxm", shapes=["1000:200"])  # self-hosting vs the APIs
+    planner.import_profiles(["bench.json"], "profiles.csv", accelerator=["h100-sxm"])  # benchmark results
+    planner.check_profiles("profiles.csv").flagged      # rows more than 2x off the model
     result = planner.sweep("examples/procurement/scenarios.yaml", "sweep-out")  # plan sweep
 
 Names are imported lazily so that ``plan --help`` stays fast.
@@ -24,6 +27,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_catalog": "planner.catalog.load",
     "estimate": "planner.api",
+    "breakeven": "planner.break_even",
     "solve": "planner.api",
     "make_settings": "planner.api",
     "export": "planner.api",
@@ -33,7 +37,11 @@ _EXPORTS = {
     "verify_plan_file": "planner.api",
     "read_plan": "planner.planfile",
     "load_demand": "planner.demand",
+    "load_forecast": "planner.demand.forecast",
+    "ForecastOptions": "planner.demand.forecast",
     "load_profiles": "planner.profiles",
+    "import_profiles": "planner.profiles.imports",
+    "check_profiles": "planner.profiles.check",
     "load_problem": "planner.pipeline",
     "solve_problem": "planner.pipeline",
     "write_plan": "planner.outputs",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.catalog.load import load_catalog
+from planner.demand.forecast import ForecastOptions, forecast_options
 from planner.errors import InputError, InputErrors, Location
 from planner.ids import unknown_id_hint
 from planner.optionsfile import resolve_demand_path
@@ -36,10 +37,18 @@ def estimate(
     ttft_ms: float | None = None,
     tpot_ms: float | None = None,
     batch: int | None = None,
+    engine: str | None = None,
     catalog_dirs: Sequence[str | os.PathLike[str]] = (),
 ) -> Estimate:
-    """Estimate one replica of ``model`` on ``accelerator`` (ids checked, with close matches)."""
+    """Estimate one replica of ``model`` on ``accelerator`` (ids checked, with close matches).
+
+    ``engine`` picks the serving engine's efficiency profile (default: the accelerator's
+    ``default_engine``, vLLM); ``precision`` may be one the model lists or one the engine
+    produces on the fly on that accelerator (``fp8`` on FP8 GPUs, ``int8`` on TPU and Neuron).
+    """
     from planner.perf import estimate as perf_estimate
+    from planner.perf.precisions import served_precisions
+    from planner.perf.profiles import engines_for, unknown_engine
 
     catalog = load_catalog(catalog_dirs)
     if model not in catalog.models:
@@ -54,16 +63,23 @@ def estimate(
             Location(column="--accelerator"),
             unknown_id_hint(accelerator, catalog.accelerators, "accelerators"),
         )
-    spec = catalog.models[model]
-    if precision is not None and precision not in spec.precisions:
+    spec, acc = catalog.models[model], catalog.accelerators[accelerator]
+    served = served_precisions(spec, acc)
+    if precision is not None and precision not in served:
         raise InputError(
-            f"model '{model}' is not served in '{precision}'",
+            f"model '{model}' is not served in '{precision}' on '{accelerator}'",
             Location(column="--precision"),
-            f"valid: {', '.join(spec.precisions)}",
+            f"valid: {', '.join(served)}",
+        )
+    if engine is not None and unknown_engine(acc, engine):
+        raise InputError(
+            f"no performance profile for engine '{engine}' on '{accelerator}'",
+            Location(column="--engine"),
+            f"valid engines for {accelerator}: {', '.join(engines_for(acc))}",
         )
     return perf_estimate(
         spec,
-        catalog.accelerators[accelerator],
+        acc,
         tensor_parallel=tensor_parallel,
         pipeline_parallel=pipeline_parallel,
         precision=precision,
@@ -72,6 +88,7 @@ def estimate(
         ttft_ms=ttft_ms,
         tpot_ms=tpot_ms,
         batch=batch,
+        engine=engine,
     )
 
 
@@ -102,11 +119,20 @@ class SolveRun:
     settings: SolveSettings
     origins: dict[str, Location]
 
-    def load(self) -> Problem:
-        """Load and check the inputs (an error from options.yaml names its key there)."""
+    @property
+    def forecast(self) -> ForecastOptions | None:
+        """How the demand is read when it is a forecast (``--workloads``); None for a demand.csv."""
+        return forecast_options(self.options)
+
+    def load_problem(self) -> Problem:
+        """Load and check every input (catalogs, demand or forecast, profiles) as ``plan solve`` does."""
         try:
             return load_problem(
-                self.demand_file, self.options.get("catalog", ()), self.options.get("profiles"), self.settings
+                self.demand_file,
+                self.options.get("catalog", ()),
+                self.options.get("profiles"),
+                self.settings,
+                forecast=self.forecast,
             )
         except InputError as exc:
             raise _relocated(exc, self.origins) from None
@@ -114,7 +140,7 @@ class SolveRun:
     def solve(self, started: float | None = None) -> Solved:
         """Load and solve; write the plan to ``output`` when one is given."""
         started = time.monotonic() if started is None else started
-        problem = self.load()
+        problem = self.load_problem()
         solved = solve_problem(problem, save_model=self.options.get("save_model"), started=started)
         if self.options.get("output"):
             write_plan(solved.plan, self.options["output"])
@@ -146,7 +172,11 @@ def prepare_solve(
     for key in given:
         origins.pop(key, None)
     settings = _settings(merged, origins)
-    inputs = [demand_file, merged.get("profiles"), options_file if folder else None]
+    try:
+        forecast_options(merged)
+    except InputError as exc:
+        raise _relocated(exc, origins) from None
+    inputs = [demand_file, merged.get("profiles"), merged.get("workloads"), options_file if folder else None]
     check_output_paths(merged.get("output"), merged.get("save_model"), [p for p in inputs if p])
     return SolveRun(demand_file, merged, settings, origins)
 
@@ -215,13 +245,7 @@ def verify_plan_file(
 
     plan = read_plan(plan_file)
     run = prepare_solve(demand, catalog_dirs, flags)
-    try:
-        problem = load_problem(
-            run.demand_file, run.options.get("catalog", ()), run.options.get("profiles"), run.settings
-        )
-    except InputError as exc:
-        raise _relocated(exc, run.origins) from None
-    return verify(plan, problem)
+    return verify(plan, run.load_problem())
 
 
 def export(

@@ -125,6 +125,9 @@ def catalog_cmd(kind: str, catalog_dirs: tuple[str, ...], fmt: str) -> None:
 @click.option("--ttft-ms", type=click.FloatRange(min=0, min_open=True), default=None)
 @click.option("--tpot-ms", type=click.FloatRange(min=0, min_open=True), default=None)
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Fix the batch instead of searching.")
+@click.option(
+    "--engine", default=None, help="Serving engine (default: the accelerator's default_engine, vllm)."
+)
 @catalog_option
 @format_option
 @handle_errors
@@ -239,7 +242,7 @@ def _joined_trends(parts: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
 @click_option(BY_KEY["format"])
 @handle_errors
 def solve_cmd(demand: str, catalog_dirs: tuple[str, ...], **flags: Any) -> None:
-    """Plan the cheapest fleet for DEMAND (a demand.csv, or a folder holding one).
+    """Plan the cheapest fleet for DEMAND (a demand.csv, a folder holding one, or a forecast + --workloads).
 
     Every option may also be given in the folder's options.yaml by its long name; flags win.
     """
@@ -352,6 +355,12 @@ def report_cmd(plan_file: str, output: str) -> None:
     click.echo(output)
 
 
+from planner.cli_breakeven import breakeven_cmd  # noqa: E402 (needs the helpers above)
+
+main.add_command(breakeven_cmd)
+from planner.cli_profiles import profiles_group  # noqa: E402 (its commands use the helpers above)
+
+main.add_command(profiles_group())
 from planner.cli_sweep import sweep_cmd  # noqa: E402 (uses the helpers above)
 
 main.add_command(sweep_cmd)

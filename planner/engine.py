@@ -33,11 +33,15 @@ from planner.formulation.model import INTEGER_FAMILIES, PlanningModel, duals, is
 from planner.infeasible import explain_infeasible, lp_infeasible
 from planner.periods import Rebuilder, Search, improve_by_period, objective_of, proven_bound, restricted_pass
 from planner.plan import Reduction, StoppedBy
+from planner.relaxation import sift_relaxation, use_sifting
 from planner.rounding import fixed_lp, round_plan
 from planner.settings import SolveSettings
 from solvers.base import SolveResult
 
 _EPS = 1e-6
+#: Share of the engine's time a sifted LP relaxation may take before it stops adding columns (its
+#: bound is the foundation of the gap: a sift stopped early reports a weak Lagrangian one).
+LP_TIME_SHARE = 0.8
 #: Share of the MILP time for the restricted per-period MILPs (stage 2b); the rest goes to the full ones.
 RESTRICTED_SHARE = 0.6
 #: Share of the MILP time the per-period proposals get on coupled models before the whole MILP.
@@ -120,8 +124,16 @@ def _solve(
     mip: bool,
     time_limit_s: float | None = None,
     proven_at: float | None = None,
+    sift: bool = True,
 ) -> SolveResult:
-    """Solve the whole model at its current bounds (HiGHS on arrays, or PuLP's model for CBC)."""
+    """Solve the whole model at its current bounds (HiGHS on arrays, or PuLP's model for CBC).
+
+    Large LPs (rounding's re-routes, the fixed LP) are sifted (``planner.relaxation``): exact.
+    """
+    if sift and not mip and use_sifting(m, settings):
+        sifted, _sift = sift_relaxation(m, settings, time_limit_s)
+        if sifted.status == "optimal":
+            return sifted
     if settings.solver == "highs":
         return solve_whole(
             matrix_of(m),  # the one walk of the PuLP model (the first solve's hand-off)
@@ -145,9 +157,20 @@ def _solve(
     return result
 
 
-def solve_relaxation(m: PlanningModel, settings: SolveSettings) -> tuple[SolveResult, dict[str, np.ndarray]]:
-    """Stage 1: the LP relaxation (always run to completion)."""
-    result = _solve(m, settings, mip=False)
+def solve_relaxation(
+    m: PlanningModel, settings: SolveSettings, time_limit_s: float | None = None
+) -> tuple[SolveResult, dict[str, np.ndarray]]:
+    """Stage 1: the LP relaxation; sifted on large models (``planner.relaxation``).
+
+    A plain LP runs to completion; a sift stops adding columns at ``time_limit_s`` with a valid
+    Lagrangian bound (``result.bound``) and a solution feasible for the whole LP.
+    """
+    result = None
+    if use_sifting(m, settings):
+        result, _sift = sift_relaxation(m, settings, time_limit_s)
+        result = result if result.has_solution else None  # the plain LP decides (and explains)
+    if result is None:
+        result = _solve(m, settings, mip=False, sift=False)
     if result.status == "infeasible" or (not result.has_solution and lp_infeasible(m)):
         raise SolveError(explain_infeasible(m, settings))
     if not result.has_solution:
@@ -267,14 +290,14 @@ def run_engine(
     """
     timings: dict[str, float] = {}
     t = time.monotonic()
-    lp, relaxed = solve_relaxation(m, settings)
+    lp, relaxed = solve_relaxation(m, settings, LP_TIME_SHARE * max(1.0, deadline - t))
     lp_duals = _duals(m)
     timings["lp_s"] = time.monotonic() - t
     # keep time for the final LP with the integer choices fixed (about one LP solve), and the read-back
     milp_deadline = deadline - (1.5 * timings["lp_s"] + 0.5)
     if float(np.nansum(relaxed["unmet"])) > _EPS:
         milp_deadline -= reserve_if_unmet_s
-    search = Search(float(lp.objective or 0.0))
+    search = Search(float(lp.bound if lp.bound is not None else (lp.objective or 0.0)))
     t = time.monotonic()
     rounded = round_plan(_solve, m, settings, relaxed)
     best = _Best(rounded, "lp_rounding", objective_of(m, rounded)) if rounded is not None else None

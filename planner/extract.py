@@ -32,7 +32,7 @@ from planner.plan import (
     SolverInfo,
     WorkloadLine,
 )
-from planner.plan_serving import planned_sizes, precision_kind, with_request_shapes
+from planner.plan_serving import planned_sizes, precision_kind, precision_source_of, with_request_shapes
 from planner.settings import SolveSettings
 
 _TINY = 1e-9
@@ -189,6 +189,7 @@ def _deployment_lines(
                 precision=d["precision"],
                 replicas=int(n),
                 precision_kind=precision_kind(ctx, d["model"], d["precision"]),
+                precision_source=precision_source_of(ctx, d["model"], d["precision"]),
                 max_num_seqs=batch,
                 max_model_len_tokens=context,
                 capacity_requests_per_s=_r(capacity),

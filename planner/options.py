@@ -1,11 +1,13 @@
 """Build the sparse option sets the optimizer chooses from.
 
 A *deployment option* is (model, accelerator, tensor-parallel degree, pipeline-parallel degree,
-precision). For every *request shape* (a workload's model or quality floor, tokens in and out and
-latency targets) the performance model, or a measured profile, gives the requests/s one replica of
-an option sustains. Only pairs that fit and meet the targets are kept, and options that are
-dominated for every shape that may use them (same accelerator, no fewer chips, costlier per
-request) are dropped. API offers are paired with the shapes they may serve.
+precision): the precisions are the model's listed ones that run on the accelerator plus those the
+engine produces on the fly there (``planner.perf.precisions``). For every *request shape* (a
+workload's model or quality floor, tokens in and out and latency targets) the performance model,
+or a measured profile, gives the requests/s one replica of an option sustains. Only pairs that fit
+and meet the targets are kept, and options that are dominated for every shape that may use them
+(same accelerator, no fewer chips, costlier per request) are dropped. API offers are paired with
+the shapes they may serve.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 from planner.catalog.schema import Accelerator, ApiOffering, Catalog, Model
 from planner.demand import Demand
 from planner.perf import estimate_grid, parallel_layouts
+from planner.perf.precisions import served_precisions
 from planner.plan import Reduction
 from planner.profiles import ProfileTable
 from planner.reductions import api_reduction, reduce_configs
@@ -115,7 +118,7 @@ def candidate_models(shape: pd.Series, catalog: Catalog) -> list[str]:
 def _layouts(model: Model, acc: Accelerator) -> list[tuple[str, int, int]]:
     if not (model.has_shape and acc.has_spec):
         return []
-    return [(p, tp, pp) for p in model.precisions for tp, pp in parallel_layouts(model, acc, p)]
+    return [(p, tp, pp) for p in served_precisions(model, acc) for tp, pp in parallel_layouts(model, acc, p)]
 
 
 def build_configs(

@@ -21,6 +21,7 @@ import math
 import os
 import re
 import typing
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,7 +35,7 @@ from planner.settings import PRICE_TREND_TARGET, PriceTrend, SolveSettings
 from planner.table.cells import CellError, boolean, number
 from planner.trends import parse_rate
 
-Kind = Literal["number", "integer", "choice", "flag", "ids", "chips", "trends", "path", "paths"]
+Kind = Literal["number", "integer", "choice", "flag", "ids", "chips", "trends", "path", "paths", "text"]
 Where = Callable[[str], Location]
 
 
@@ -150,6 +151,36 @@ SOLVE_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("profiles", "path", "Measured profiles CSV.", metavar="FILE"),
     OptionSpec("output", "path", "Write the plan (.json, .yaml, .csv).", short="-o", metavar="FILE"),
     OptionSpec(
+        "workloads",
+        "path",
+        "DEMAND is a forecast (Prophet or Nixtla CSV); this CSV gives each series' attributes.",
+        metavar="FILE",
+    ),
+    OptionSpec(
+        "series-column", "text", "Forecast column naming the series (default: found).", metavar="NAME"
+    ),
+    OptionSpec(
+        "provision-for",
+        "text",
+        "Forecast column to plan for (yhat_upper, AutoETS-hi-95) or pNN (p90).",
+        metavar="COLUMN|pNN",
+        default="p50",
+    ),
+    OptionSpec("forecast-model", "text", "The forecast's model to plan for, of several.", metavar="NAME"),
+    OptionSpec(
+        "interval-width",
+        "number",
+        "Prophet's interval_width (the file does not record it): 0.8 makes yhat_upper p90.",
+        bounds=Bounds(0, True, 1, True),
+    ),
+    OptionSpec(
+        "forecast-unit",
+        "choice",
+        "Unit of the forecast's values.",
+        choices=("requests_per_s", "requests_per_hour", "requests_per_day"),
+        default="requests_per_s",
+    ),
+    OptionSpec(
         "accelerators", "ids", "Only these accelerators (comma-separated ids).", "accelerators", metavar="IDS"
     ),
     OptionSpec(
@@ -248,6 +279,7 @@ def coerce(spec: OptionSpec, value: Any) -> Any:
         "trends": _trends,
         "path": _path,
         "paths": _paths,
+        "text": _text,
     }
     return readers[spec.kind](spec, value)
 
@@ -437,6 +469,15 @@ def _path(spec: OptionSpec, value: Any) -> str:
     if "\x00" in value:
         raise OptionError("a path cannot contain a NUL character")
     return value
+
+
+def _text(spec: OptionSpec, value: Any) -> str:
+    """A non-blank, printable text (a column or model name, kept as written apart from spaces)."""
+    if not isinstance(value, str) or not value.strip():
+        raise OptionError(f"expected a name (text), got {_type_name(value)}")
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise OptionError("a name cannot contain control characters")
+    return value.strip()
 
 
 def _paths(spec: OptionSpec, value: Any) -> tuple[str, ...]:

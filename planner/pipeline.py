@@ -18,6 +18,7 @@ import numpy as np
 from planner.catalog.load import load_catalog
 from planner.catalog.schema import Catalog
 from planner.demand import Demand, load_demand
+from planner.demand.forecast import ForecastOptions, forecast_hint, load_forecast
 from planner.engine import EngineResult, run_engine
 from planner.errors import InputError, InputErrors, Location, SolveError
 from planner.extract import Context, extract_plan
@@ -72,12 +73,23 @@ def load_problem(
     catalog_dirs: Sequence[str | os.PathLike[str]] = (),
     profiles_path: str | os.PathLike[str] | None = None,
     settings: SolveSettings | None = None,
+    forecast: ForecastOptions | None = None,
 ) -> Problem:
-    """Load and check the catalogs, the demand and the profiles; check the settings' ids."""
+    """Load and check the catalogs, the demand and the profiles; check the settings' ids.
+
+    With ``forecast`` (``--workloads`` and the options that go with it), ``demand_path`` is a
+    forecast as forecasting tools write it (:mod:`planner.demand.forecast`), read as a Demand.
+    """
     catalog = load_catalog(catalog_dirs)
     settings = settings or SolveSettings()
     check_settings(settings, catalog)
-    demand = load_demand(demand_path, catalog)
+    if forecast is not None:
+        demand = load_forecast(demand_path, forecast, catalog)
+    else:
+        try:
+            demand = load_demand(demand_path, catalog)
+        except InputError as exc:
+            raise forecast_hint(exc, demand_path) from None
     for trend in settings.price_trends:  # a trend needs dated periods: say so before any solving
         period_days(demand.periods, f"--price-trend {trend.target}")
     profiles = load_profiles(profiles_path, catalog) if profiles_path else empty_profiles()

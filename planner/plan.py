@@ -26,7 +26,9 @@ the current major version at or below the current minor and upgrade them as they
 other version is refused. 1.1 added ``solver.stopped_by``, ``solver.reductions``, unmet reason
 codes, ``diagnostics.unmet_share`` and ``diagnostics.relaxations``; 1.2 added
 ``commitments[].usd_within_horizon`` and ``usd_obligation`` (and ``usd_beyond_horizon`` now reports
-the obligation after the horizon also with ``--commitment-cost horizon``, where it was 0).
+the obligation after the horizon also with ``--commitment-cost horizon``, where it was 0); 1.3 added
+``deployments[].precision_source`` (``checkpoint`` or ``on_the_fly``; ``precision_kind`` says the
+same in its 1.2 words, ``quantized`` for ``on_the_fly``).
 """
 
 from __future__ import annotations
@@ -35,10 +37,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 PrecisionKind = Literal["checkpoint", "quantized"]
+PrecisionSource = Literal["checkpoint", "on_the_fly"]
 
 
 class Out(BaseModel):
@@ -119,6 +122,11 @@ class DeploymentLine(Out):
         None,
         description="checkpoint: weights published in this precision; quantized: quantised on the fly "
         "by the server at load time (added in 1.2)",
+    )
+    precision_source: PrecisionSource | None = Field(
+        None,
+        description="checkpoint: the model's weights or a published checkpoint in this precision; "
+        "on_the_fly: quantised by the engine at load time (exports pass the quantisation flag; added in 1.3)",
     )
     max_num_seqs: int | None = Field(
         None,

@@ -1,4 +1,4 @@
-"""What extraction adds to the plan for serving it (plan schema 1.2), kept apart from extract.py.
+"""What extraction adds to the plan for serving it (plan schema 1.2-1.3), kept apart from extract.py.
 
 Per deployment the planned batch and context and the kind of precision; per workload line its
 mean request shape. Each function reads the solved model's context and returns plan fields.
@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from planner.plan import PrecisionKind, WorkloadLine
+from planner.perf.precisions import precision_source
+from planner.plan import PrecisionKind, PrecisionSource, WorkloadLine
 
 if TYPE_CHECKING:
     from planner.extract import Context
@@ -51,12 +52,14 @@ def planned_sizes(ctx: Context, route: pd.DataFrame) -> dict[tuple[int, int], tu
 
 def precision_kind(ctx: Context, model: str, precision: str) -> PrecisionKind | None:
     """checkpoint: the model's own weights (first catalog precision) or a listed checkpoint of it."""
+    source = precision_source_of(ctx, model, precision)
+    return None if source is None else ("checkpoint" if source == "checkpoint" else "quantized")
+
+
+def precision_source_of(ctx: Context, model: str, precision: str) -> PrecisionSource | None:
+    """``checkpoint`` or ``on_the_fly`` (``planner.perf.precisions``); None for a model not in the catalog."""
     spec = ctx.catalog.models.get(model)
-    if spec is None:
-        return None
-    if precision == spec.precisions[0] or precision in spec.hf_checkpoints:
-        return "checkpoint"
-    return "quantized"
+    return None if spec is None else precision_source(spec, precision)
 
 
 def with_request_shapes(ctx: Context, lines: dict[int, list[WorkloadLine]]) -> dict[int, list[WorkloadLine]]:

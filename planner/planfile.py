@@ -231,7 +231,7 @@ def _version(data: dict[str, Any], name: str) -> tuple[int, int]:
         raise _error(
             name,
             f'schema_version must be a string such as "{SCHEMA_VERSION}", got {_kind(raw)} ({raw!r:.40})',
-            "quote it in YAML: schema_version: '1.2'",
+            f"quote it in YAML: schema_version: '{SCHEMA_VERSION}'",
         )
     match = _VERSION.match(raw)
     if match is None:
@@ -359,8 +359,32 @@ def _commitment_1_2(line: object, horizon: float) -> object:
     }
 
 
+def _upgrade_to_1_3(data: dict[str, Any]) -> dict[str, Any]:
+    """1.3 added ``deployments[].precision_source``: derived from 1.2's ``precision_kind``."""
+    out = dict(data)
+    periods = data.get("periods")
+    if not isinstance(periods, list):
+        return out
+    out["periods"] = [_period_1_3(p) for p in periods]
+    return out
+
+
+def _period_1_3(period: object) -> object:
+    if not isinstance(period, dict) or not isinstance(period.get("deployments"), list):
+        return period
+    sources = {"checkpoint": "checkpoint", "quantized": "on_the_fly"}
+    lines = [
+        {**d, "precision_source": sources[d["precision_kind"]]}
+        if isinstance(d, dict) and "precision_source" not in d and d.get("precision_kind") in sources
+        else d
+        for d in period["deployments"]
+    ]
+    return {**period, "deployments": lines}
+
+
 #: (version, upgrade): applied in order to every plan older than ``version``.
 _UPGRADES: tuple[tuple[tuple[int, int], Callable[[dict[str, Any]], dict[str, Any]]], ...] = (
     ((1, 1), _upgrade_to_1_1),
     ((1, 2), _upgrade_to_1_2),
+    ((1, 3), _upgrade_to_1_3),
 )

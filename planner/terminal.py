@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from planner.catalog.schema import Catalog
     from planner.perf import Estimate
     from planner.plan import Plan
+    from planner.profiles.check import CheckReport
+    from planner.profiles.imports import ImportResult
 
 console = Console(soft_wrap=False)
 
@@ -266,3 +268,42 @@ def _diagnostics(plan: Plan) -> None:
         )
     for warning in plan.diagnostics.warnings:
         console.print(f"[yellow]warning[/] {warning}")
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None or x != x else f"{x:,.1f}"
+
+
+def imported_table(result: ImportResult) -> None:
+    """Print the points a ``plan profiles import`` wrote, and its notes."""
+    where = f" to {escape(result.output)}" if result.output else ""
+    table = _table(
+        f"{len(result.points)} profile points from {result.runs} runs{where}",
+        ["model", "accelerator", "tp", "in", "out", "req/s", "TTFT ms", "TPOT ms", "note"],
+    )
+    for p in result.points:
+        table.add_row(
+            p.model, p.accelerator, str(p.tensor_parallel), _num(p.input_tokens, 0), _num(p.output_tokens, 0),
+            _num(p.requests_per_s, 3), _ms(p.ttft_ms), _ms(p.tpot_ms), escape(f"{p.tool}: {p.run}"),
+        )  # fmt: skip
+    console.print(table)
+    for note in result.notes:
+        console.print(f"note: {escape(note)}")
+
+
+def check_table(report: CheckReport) -> None:
+    """Print each profile row beside the model's estimate; flagged rows first say why."""
+    table = _table(
+        f"{escape(report.path)}: {report.flagged} of {len(report.rows)} rows "
+        f"more than {report.factor:g}x off",
+        ["row", "model", "accelerator", "tp", "in", "out", "measured", "estimated", "ratio", "note"],
+    )
+    for r in report.rows:
+        ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
+        note = r.status if not r.reason else f"{r.status}: {r.reason}"
+        table.add_row(
+            str(r.row), r.model, r.accelerator, str(r.tensor_parallel), _num(r.input_tokens, 0),
+            _num(r.output_tokens, 0), _num(r.measured_requests_per_s, 3), _num(r.estimated_requests_per_s, 3),
+            ratio, escape(note),
+        )  # fmt: skip
+    console.print(table)

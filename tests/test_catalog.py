@@ -86,6 +86,15 @@ def test_every_shipped_entry_and_price_has_a_source_and_date() -> None:
 
 
 @pytest.mark.usefixtures("shipped")
+def test_every_shipped_accelerator_has_a_sourced_on_demand_price() -> None:
+    for acc in load_catalog().accelerators.values():
+        on_demand = [o for o in acc.prices if o.tier == "on_demand"]
+        assert on_demand, acc.id
+        for offer in on_demand:
+            assert offer.instance, (acc.id, offer.key)
+
+
+@pytest.mark.usefixtures("shipped")
 def test_user_api_prices_from_the_issue_are_shipped() -> None:
     apis = load_catalog().apis
     prices = {(a.usd_per_1m_input_tokens, a.usd_per_1m_output_tokens) for a in apis.values()}
@@ -243,12 +252,16 @@ def test_cli_catalog_json_lists_full_entries() -> None:
     assert result.returncode == 0, result.stderr
     entries = {e["id"]: e for e in json.loads(result.stdout)}
     assert {"source", "as_of", "prices", "memory_gib"} <= set(entries["h100-sxm"])
-    assert entries["l4"]["prices"] == []
+    assert [p["instance"] for p in entries["trainium2"]["prices"]] == ["trn2.48xlarge"]
 
 
-def test_cli_catalog_table_marks_unpriced() -> None:
-    result = _cli("catalog", "accelerators")
-    assert result.returncode == 0
+def test_cli_catalog_table_marks_unpriced(tmp_path: Path) -> None:
+    shipped = _cli("catalog", "accelerators")
+    assert shipped.returncode == 0
+    assert "unpriced" not in shipped.stdout  # every shipped accelerator has a price
+    folder = _write(tmp_path / "cat", "accelerators.yaml", "- id: x1\n  chips_per_node: 8\n")
+    result = _cli("catalog", "accelerators", "--catalog", str(folder))
+    assert result.returncode == 0, result.stderr
     assert "unpriced" in result.stdout
 
 

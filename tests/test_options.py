@@ -302,6 +302,7 @@ SAMPLE_VALUES = {
     "trends": "{apis: -0.9/yr}",
     "path": "profiles.csv",
     "paths": "[catalog]",
+    "text": "p90",
 }
 
 

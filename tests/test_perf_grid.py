@@ -76,6 +76,7 @@ def assert_rows_agree(cases: pd.DataFrame, out: pd.DataFrame) -> None:
         assert same(e.requests_per_s, g["requests_per_s"]), index
         for mine, column in (
             (e.tpot_ms, "tpot_ms_pred"),
+            (e.decode_step_ms, "decode_step_ms_pred"),
             (e.ttft_ms, "ttft_ms_pred"),
             (e.memory_gib, "memory_gib"),
             (e.memory_gib_per_chip, "memory_gib_per_chip"),

@@ -121,9 +121,13 @@ def test_does_not_fit_answers():
     assert "no spec" in (nospec.reason or "")
     assert nospec.memory_gib is None
     assert parallel_layouts(Model(id="mystery"), ref.H100, "bf16") == []
-    unoffered = estimate(ref.LLAMA2_7B, ref.H100, precision="fp8")
+    unoffered = estimate(ref.LLAMA2_7B, ref.H100, precision="mxfp4")
     assert not unoffered.fits
-    assert "not served in fp8" in (unoffered.reason or "")
+    assert "not served in mxfp4" in (unoffered.reason or "")
+    on_the_fly = estimate(ref.LLAMA2_7B, ref.H100, precision="fp8")
+    assert on_the_fly.fits
+    assert on_the_fly.precision_source == "on_the_fly"
+    assert not estimate(ref.LLAMA2_7B, ref.TPU_V6E, tensor_parallel=4, precision="fp8").fits
 
 
 def test_targets_bound_the_batch():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from planner.placement import place_period, placement_problems
-from planner.plan import AcceleratorLine, DeploymentLine, PlacementLine, Plan
+from planner.plan import SCHEMA_VERSION, AcceleratorLine, DeploymentLine, PlacementLine, Plan
 
 PLANS = sorted((Path(__file__).resolve().parent / "data" / "exports").glob("*.plan.json"))
 
@@ -72,7 +72,7 @@ def test_placements_that_miss_replicas_are_reported() -> None:
 @pytest.mark.parametrize("path", PLANS, ids=lambda p: p.name)
 def test_example_plans_place_every_replica_within_its_chip_lines(path: Path) -> None:
     plan = Plan.model_validate_json(path.read_text(encoding="utf-8"))
-    assert plan.schema_version == "1.2"
+    assert plan.schema_version == SCHEMA_VERSION
     for p in plan.periods:
         assert placement_problems(p.period, p.accelerators, p.deployments, p.placements) == []
         for d in p.deployments:

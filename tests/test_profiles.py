@@ -352,8 +352,9 @@ def test_excel_style_file_is_read_with_defaults() -> None:
             "requests_per_s": [21.41, 17.13, 18.6],
             "ttft_ms": [np.nan, np.nan, 500.0],
             "tpot_ms": [np.nan, np.nan, 50.0],
+            "source": ["", "", ""],
         }
-    ).astype({c: "str" for c in ("model", "accelerator", "precision")})
+    ).astype({c: "str" for c in ("model", "accelerator", "precision", "source")})
     pd.testing.assert_frame_equal(table.frame, expected)
     configs = table.configs()
     assert configs.to_dict("records") == [

@@ -16,6 +16,7 @@ import pytest
 from verify_cases import Solved, solve_case
 
 from planner.errors import InputError
+from planner.plan import SCHEMA_VERSION
 from planner.planfile import plan_from_data
 
 Data = dict[str, Any]
@@ -322,6 +323,12 @@ SPOT_TAMPERS: list[tuple[str, Callable[[Data], None], str, str]] = [
         "deployment",
     ),
     ("deployment listed twice", _duplicate_deployment, "periods[0].deployments[1].id", "deployment"),
+    (
+        "precision source contradicts the catalog",
+        _set("periods[0].deployments[0].precision_source", "on_the_fly"),
+        "periods[0].deployments[0].precision_source",
+        "deployment",
+    ),
     ("max_api_share exceeded", _batch_to_api, "periods[0].routing[1].requests_per_s", "api_share"),
     (
         "API rate limit exceeded",
@@ -483,16 +490,18 @@ def test_an_unmet_line_removed_is_caught(unmet: Solved) -> None:
     )
 
 
-@pytest.mark.parametrize("version", ["9.0", "2.0", "1.3", "x", "1", "1.2.0", ""])
+@pytest.mark.parametrize("version", ["9.0", "2.0", "1.4", "x", "1", "1.2.0", ""])
 def test_unsupported_schema_versions_are_refused(spot: Solved, version: str) -> None:
     data = {**spot.data, "schema_version": version}
     with pytest.raises(InputError, match="schema_version"):
         plan_from_data(data, "plan.json")
 
 
-@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2", "1.3"])
 def test_supported_schema_versions_are_read(spot: Solved, version: str) -> None:
-    assert plan_from_data({**spot.data, "schema_version": version}, "plan.json").schema_version == "1.2"
+    assert (
+        plan_from_data({**spot.data, "schema_version": version}, "plan.json").schema_version == SCHEMA_VERSION
+    )
 
 
 def test_a_1_1_plan_is_upgraded_with_its_obligation(horizon: Solved) -> None:
@@ -640,3 +649,19 @@ def test_the_readme_lists_every_check_name() -> None:
     listed = readme[readme.index("`check` is one of") :].split(".")[0]
     for name in get_args(Check):
         assert f"`{name}`" in listed, name
+
+
+def test_a_1_2_plan_gets_its_precision_source(spot: Solved) -> None:
+    """1.2 said precision_kind (checkpoint|quantized); 1.3 adds precision_source from it."""
+    data = json.loads(json.dumps(spot.data))
+    data["schema_version"] = "1.2"
+    lines = [d for p in data["periods"] for d in p["deployments"]]
+    assert lines
+    for i, line in enumerate(lines):
+        line.pop("precision_source", None)
+        line["precision_kind"] = "quantized" if i % 2 else "checkpoint"
+    plan = plan_from_data(data, "plan.json")
+    read = [d for p in plan.periods for d in p.deployments]
+    assert [d.precision_source for d in read] == [
+        "on_the_fly" if i % 2 else "checkpoint" for i in range(len(read))
+    ]

@@ -29,6 +29,14 @@ BYTES_PER_PARAM: dict[str, float] = {
 Tier = Literal["on_demand", "spot", "committed_1y", "committed_3y"]
 TIERS: tuple[str, ...] = ("on_demand", "spot", "committed_1y", "committed_3y")
 AcceleratorKind = Literal["gpu", "tpu", "neuron"]
+#: Serving engines the performance model has an efficiency profile for, per accelerator family
+#: (``Accelerator.family``); the first is the default (vLLM, the engine the exports write).
+ENGINES: dict[str, tuple[str, ...]] = {
+    "nvidia": ("vllm", "sglang", "tensorrt-llm"),
+    "amd": ("vllm", "sglang"),
+    "neuron": ("vllm", "transformers-neuronx"),
+    "tpu": ("vllm", "sglang-jax", "jetstream"),
+}
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=64, description="Catalog id")]
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -174,6 +182,11 @@ class Accelerator(Sourced):
         "max_tensor_parallel (Neuron and TPU list theirs)",
     )
     tdp_watts: PositiveFloat | None = Field(None, description="Thermal design power per chip, W")
+    default_engine: Id | None = Field(
+        None,
+        description="Serving engine planning assumes and the exports write (vllm, sglang, sglang-jax, "
+        "jetstream, tensorrt-llm, transformers-neuronx); absent: vllm",
+    )
     prices: tuple[PriceOffer, ...] = Field((), description="Price offers per chip-hour")
     kubernetes: KubernetesSpec | None = Field(None, description="Scheduling and image for plan export")
 
@@ -198,7 +211,19 @@ class Accelerator(Sourced):
             raise ValueError("max_tensor_parallel cannot exceed chips_per_node")
         if self.tensor_parallel_sizes and max(self.tensor_parallel_sizes) > self.chips_per_node:
             raise ValueError("tensor_parallel_sizes cannot exceed chips_per_node")
+        if self.default_engine is not None and self.default_engine not in ENGINES[self.family]:
+            raise ValueError(
+                f"default_engine '{self.default_engine}' has no performance profile on {self.family} "
+                f"accelerators (valid: {', '.join(ENGINES[self.family])})"
+            )
         return self
+
+    @property
+    def family(self) -> str:
+        """Efficiency-profile family: ``neuron`` or ``tpu`` by kind, ``amd`` for AMD GPUs, else ``nvidia``."""
+        if self.kind in ("neuron", "tpu"):
+            return self.kind
+        return "amd" if (self.vendor or "").lower() == "amd" else "nvidia"
 
     def allowed_tensor_parallel(self) -> tuple[int, ...]:
         """Chip counts one replica may span inside a node, ascending."""

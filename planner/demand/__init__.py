@@ -47,6 +47,14 @@ Llama-2-70B benchmark bounds time to first token at 2,000 ms (:data:`DEFAULT_TTF
 per output token at 200 ms, its interactive variant at 450 ms and 40 ms. :data:`DEFAULT_TPOT_MS`
 takes 100 ms, between the two: 10 tokens/s per stream, faster than people read streamed text.
 
+Forecasts
+---------
+A forecast as forecasting tools write it (Prophet's ``predict()`` output, Nixtla's frames) with a
+``workloads.csv`` of each series' attributes is read into the same :class:`Demand` by
+:func:`planner.demand.forecast.load_forecast` (``plan solve FORECAST.csv --workloads FILE``):
+each ``ds`` is a period lasting until the next one (the last as long as the one before it, unless
+``workloads.csv`` gives ``hours``), the rate is the ``--provision-for`` column or quantile.
+
 Stages
 ------
 :func:`read_demand_frame` parses and type-checks a file without a catalog; :func:`check_demand`

@@ -45,12 +45,12 @@ def parse_rows(table: Table, log: ErrorLog) -> Parsed:
         The typed rows.
     """
     rows = [
-        Row(row.number, row.values, _check_row(row.values, row.number, log) and row.ok)
+        Row(row.number, row.values, check_row(row.values, row.number, log) and row.ok)
         for row in parse_cells(table, DEMAND_SPEC, log)
     ]
     _check_duplicates(rows, log)
     hours = _period_hours(rows, log)
-    frame = _frame([row for row in rows if row.ok], hours)
+    frame = build_frame([row for row in rows if row.ok], hours)
     return Parsed(frame, _references(rows), missing_rows(frame))
 
 
@@ -72,7 +72,7 @@ def missing_rows(frame: pd.DataFrame) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def _check_row(values: dict[str, Any], number: int, log: ErrorLog) -> bool:
+def check_row(values: dict[str, Any], number: int, log: ErrorLog) -> bool:
     """Check the cells of one row against each other; True when they agree."""
     before = len(log.errors)
     if "model" in values and "min_quality" in values:
@@ -123,7 +123,7 @@ def _period_hours(rows: list[Row], log: ErrorLog) -> dict[str, float]:
     return {period: hours for period, (hours, _) in given.items()}
 
 
-def _frame(rows: list[Row], hours: dict[str, float]) -> pd.DataFrame:
+def build_frame(rows: list[Row], hours: dict[str, float]) -> pd.DataFrame:
     """Build the typed frame from parsed rows, with period positions, lengths and row numbers."""
     data: dict[str, list[Any]] = {name: [row.values[name] for row in rows] for name in COLUMNS}
     periods = list(dict.fromkeys(data["period"]))

@@ -16,13 +16,15 @@ from planner.exports.base import (
     instance_type,
     label_value,
 )
+from planner.perf.precisions import ON_THE_FLY_FLAGS, precision_source
 from planner.placement import placement_problems
 from planner.plan import DeploymentLine, PeriodPlan, PlacementLine
 
 PORT = 8000
 #: vLLM's OpenAI server, started the same way in every vendor's image (rocm/vllm has no entrypoint).
 COMMAND = ("python3", "-m", "vllm.entrypoints.openai.api_server")
-#: On-the-fly quantisation vLLM offers per plan precision (weights loaded in the checkpoint's dtype).
+#: On-the-fly quantisation vLLM offers on GPUs per plan precision (weights loaded in the checkpoint's
+#: dtype); TPU and Neuron use ``planner.perf.precisions.ON_THE_FLY_FLAGS`` (tpu_int8, neuron_quant).
 QUANTIZE_FLAGS = {"fp8": ("--quantization", "fp8"), "int4": ("--quantization", "bitsandbytes")}
 DTYPE_FLAGS = {"bf16": ("--dtype", "bfloat16"), "fp16": ("--dtype", "float16")}
 #: Capacity-type labels of the managed node pools per provider and tier.
@@ -142,16 +144,22 @@ def _serving(ctx: ExportContext, period: PeriodPlan, d: DeploymentLine, pl: Plac
 
 
 def model_and_flags(ctx: ExportContext, d: DeploymentLine, acc: Accelerator) -> tuple[str, tuple[str, ...]]:
-    """The Hugging Face repository to load and vLLM's precision flags for a deployment."""
+    """The Hugging Face repository to load and vLLM's precision flags for a deployment.
+
+    A checkpoint precision loads its checkpoint; an on-the-fly one (the plan line's
+    ``precision_source``, or the catalog's when the line has none) loads the model's weights and
+    passes vLLM's quantisation flag for the accelerator.
+    """
     model = ctx.model(d.model)
     if d.precision in model.hf_checkpoints:
         return model.hf_checkpoints[d.precision], ()
     if model.hf_repo_id is None:
         raise ExportError(f"model '{model.id}' has no hf_repo_id in the catalog (add one with --catalog)")
-    if d.precision == model.precisions[0]:
+    source = d.precision_source or precision_source(model, d.precision)
+    if source == "checkpoint" or d.precision in DTYPE_FLAGS:
         return model.hf_repo_id, DTYPE_FLAGS.get(d.precision, ())
-    if d.precision in DTYPE_FLAGS:
-        return model.hf_repo_id, DTYPE_FLAGS[d.precision]
+    if (acc.kind, d.precision) in ON_THE_FLY_FLAGS:
+        return model.hf_repo_id, ON_THE_FLY_FLAGS[(acc.kind, d.precision)]
     if d.precision in QUANTIZE_FLAGS and acc.kind == "gpu":
         return model.hf_repo_id, QUANTIZE_FLAGS[d.precision]
     raise ExportError(

@@ -14,8 +14,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from planner.catalog.schema import Accelerator, Model
-from planner.perf.constants import DEFAULT_KV_PRECISION, GIB
+from planner.perf.constants import DEFAULT_KV_PRECISION, GIB, EfficiencyProfile
 from planner.perf.layouts import configure
+from planner.perf.precisions import precision_source
+from planner.perf.profiles import profile_for
 from planner.perf.reasons import reason_texts
 from planner.perf.replica import PLACEHOLDER, FloatArray, Replicas
 from planner.perf.search import Workload, evaluate
@@ -35,11 +37,17 @@ class Estimate:
         tensor_parallel: Tensor-parallel degree.
         pipeline_parallel: Pipeline-parallel degree.
         precision: Weight precision.
+        precision_source: ``checkpoint`` (the model's weights or a published checkpoint) or
+            ``on_the_fly`` (quantised by the engine at load time).
+        engine: Serving engine whose efficiency profile was used.
         chips: ``tensor_parallel * pipeline_parallel``.
         memory_gib: Replica memory at the batch used (weights + KV + overhead), GiB.
         memory_gib_per_chip: The same per chip, GiB.
         max_batch: Largest batch meeting the targets, or the batch given.
-        tpot_ms: Time per output token at that batch (decode step with mixed-in prefill), ms.
+        tpot_ms: Time per output token at that batch: the effective decode step with chunked
+            prefill mixed in, what serving benchmarks (``vllm bench serve``) report, ms.
+        decode_step_ms: One decode step of the same batch with no prefill mixed in, what
+            fixed-batch benchmarks (``vllm bench latency``, a CUDA-graph replay) measure, ms.
         ttft_ms: Time to first token at that batch, ms.
         decode_tokens_per_s: Output tokens/s of the replica at that batch.
         prefill_tokens_per_s: Prompt tokens/s the replica absorbs at that rate.
@@ -53,11 +61,14 @@ class Estimate:
     tensor_parallel: int
     pipeline_parallel: int
     precision: str
+    precision_source: str
+    engine: str
     chips: int
     memory_gib: float | None
     memory_gib_per_chip: float | None
     max_batch: int | None
     tpot_ms: float | None
+    decode_step_ms: float | None
     ttft_ms: float | None
     decode_tokens_per_s: float | None
     prefill_tokens_per_s: float | None
@@ -77,7 +88,8 @@ def results(r: Replicas, w: Workload, static: ObjectArray) -> dict[str, npt.NDAr
         static: Configuration reasons per row (None where legal).
 
     Returns:
-        Arrays keyed ``fits``, ``reason``, ``max_batch``, ``tpot_ms``, ``ttft_ms``, ``memory_gib``,
+        Arrays keyed ``fits``, ``reason``, ``max_batch``, ``tpot_ms``, ``decode_step_ms``, ``ttft_ms``,
+        ``memory_gib``,
         ``memory_gib_per_chip``, ``decode_tokens_per_s``, ``prefill_tokens_per_s``,
         ``requests_per_s`` (NaN where not applicable).
     """
@@ -96,6 +108,7 @@ def results(r: Replicas, w: Workload, static: ObjectArray) -> dict[str, npt.NDAr
         "reason": reason,
         "max_batch": when(fits, e.batch),
         "tpot_ms": when(fits, e.step_s * 1e3),
+        "decode_step_ms": when(fits, e.decode_only_s * 1e3),
         "ttft_ms": when(fits, e.ttft_s * 1e3),
         "memory_gib": memory,
         "memory_gib_per_chip": memory / r.chips,
@@ -166,6 +179,8 @@ def estimate(
     tpot_ms: float | None = None,
     batch: int | None = None,
     kv_cache_precision: str = DEFAULT_KV_PRECISION,
+    engine: str | None = None,
+    profile: EfficiencyProfile | None = None,
 ) -> Estimate:
     """Estimate one replica: memory fit, largest batch meeting the targets, latencies and request rate.
 
@@ -184,16 +199,21 @@ def estimate(
         tpot_ms: Time-per-output-token target, ms (None: no target).
         batch: Evaluate this batch instead of searching for the largest feasible one.
         kv_cache_precision: KV-cache precision, ``bf16`` (default) or ``fp8``.
+        engine: Serving engine (``engines_for(accelerator)``); None: the accelerator's
+            ``default_engine`` (vLLM).
+        profile: Use this efficiency profile instead of the engine's (calibration and fitting).
 
     Returns:
         The estimate.
 
     Raises:
-        ValueError: For an unknown precision or impossible token counts (programming errors).
+        ValueError: For an unknown precision or engine, or impossible token counts (programming
+            errors).
     """
     chosen = precision or model.precisions[0]
+    profile = profile or profile_for(accelerator, engine)
     spec, static = configure(
-        model, accelerator, tensor_parallel, pipeline_parallel, chosen, kv_cache_precision
+        model, accelerator, tensor_parallel, pipeline_parallel, chosen, kv_cache_precision, profile
     )
     r = Replicas.stack([spec or PLACEHOLDER])
     w = workload(_one(input_tokens), _one(output_tokens), _one(ttft_ms), _one(tpot_ms), _one(batch))
@@ -206,11 +226,14 @@ def estimate(
         tensor_parallel=tensor_parallel,
         pipeline_parallel=pipeline_parallel,
         precision=chosen,
+        precision_source=precision_source(model, chosen),
+        engine=profile.engine,
         chips=tensor_parallel * pipeline_parallel,
         memory_gib=_opt(out["memory_gib"]),
         memory_gib_per_chip=_opt(out["memory_gib_per_chip"]),
         max_batch=_opt(out["max_batch"], integer=True),  # type: ignore[arg-type]
         tpot_ms=_opt(out["tpot_ms"]),
+        decode_step_ms=_opt(out["decode_step_ms"]),
         ttft_ms=_opt(out["ttft_ms"]),
         decode_tokens_per_s=_opt(out["decode_tokens_per_s"]),
         prefill_tokens_per_s=_opt(out["prefill_tokens_per_s"]),

@@ -34,6 +34,7 @@ OUTPUT = {
     "max_batch": "max_batch",
     "requests_per_s": "requests_per_s",
     "tpot_ms": "tpot_ms_pred",
+    "decode_step_ms": "decode_step_ms_pred",
     "ttft_ms": "ttft_ms_pred",
     "memory_gib": "memory_gib",
     "memory_gib_per_chip": "memory_gib_per_chip",
@@ -92,7 +93,8 @@ def estimate_grid(
 
     Returns:
         A copy of ``cases`` (same index) with ``fits``, ``max_batch``, ``requests_per_s``,
-        ``tpot_ms_pred``, ``ttft_ms_pred``, ``memory_gib``, ``memory_gib_per_chip`` and ``reason``.
+        ``tpot_ms_pred``, ``decode_step_ms_pred``, ``ttft_ms_pred``, ``memory_gib``,
+        ``memory_gib_per_chip`` and ``reason``.
 
     Raises:
         ValueError: For missing columns, unknown precision names or impossible token counts.

@@ -12,7 +12,14 @@ Rules (see ``docs/performance-model.md``):
 from __future__ import annotations
 
 from planner.catalog.schema import PRECISIONS, Accelerator, Model
-from planner.perf.constants import DEFAULT_KV_PRECISION, GIB, KV_BYTES_PER_ELEMENT, MAX_PIPELINE_PARALLEL
+from planner.perf.constants import (
+    DEFAULT_KV_PRECISION,
+    GIB,
+    KV_BYTES_PER_ELEMENT,
+    MAX_PIPELINE_PARALLEL,
+    EfficiencyProfile,
+)
+from planner.perf.precisions import compute_precision, served_precisions
 from planner.perf.replica import ReplicaSpec, replica_spec
 
 
@@ -45,7 +52,8 @@ def weights_fit(spec: ReplicaSpec) -> bool:
 
 
 def _spec(model: Model, accelerator: Accelerator, tp: int, pp: int, precision: str) -> ReplicaSpec:
-    return replica_spec(model, accelerator, tp, pp, precision, DEFAULT_KV_PRECISION)
+    compute = compute_precision(model, accelerator, precision)
+    return replica_spec(model, accelerator, tp, pp, precision, DEFAULT_KV_PRECISION, compute=compute)
 
 
 def missing_spec(model: Model, accelerator: Accelerator) -> str | None:
@@ -126,7 +134,13 @@ def parallel_layouts(model: Model, accelerator: Accelerator, precision: str) -> 
 
 
 def configure(
-    model: Model, accelerator: Accelerator, tp: int, pp: int, precision: str, kv_precision: str
+    model: Model,
+    accelerator: Accelerator,
+    tp: int,
+    pp: int,
+    precision: str,
+    kv_precision: str,
+    profile: EfficiencyProfile | None = None,
 ) -> tuple[ReplicaSpec | None, str | None]:
     """The replica's spec, or the reason it cannot be estimated (missing data, illegal layout).
 
@@ -137,18 +151,21 @@ def configure(
         pp: Pipeline-parallel degree.
         precision: Weight precision (checked).
         kv_precision: KV-cache precision (checked).
+        profile: Efficiency profile (None: the accelerator's default engine's).
 
     Returns:
         ``(spec, None)`` or ``(None, reason)``.
     """
     check_precisions(precision, kv_precision)
     reason = missing_spec(model, accelerator)
-    if reason is None and precision not in model.precisions:
+    if reason is None and precision not in served_precisions(model, accelerator):
+        served = ", ".join(served_precisions(model, accelerator))
         reason = (
-            f"model {model.id} is not served in {precision} (its precisions: {', '.join(model.precisions)})"
+            f"model {model.id} is not served in {precision} on {accelerator.id} (its precisions: {served})"
         )
     if reason is None:
         reason = layout_problem(model, accelerator, tp, pp, precision)
     if reason is not None:
         return None, reason
-    return replica_spec(model, accelerator, tp, pp, precision, kv_precision), None
+    compute = compute_precision(model, accelerator, precision)
+    return replica_spec(model, accelerator, tp, pp, precision, kv_precision, profile, compute), None

@@ -5,27 +5,60 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from planner.catalog.schema import Accelerator, Model
-from planner.perf.constants import AMD, NEURON, NVIDIA, TPU, EfficiencyProfile
+from planner.catalog.schema import ENGINES, Accelerator, Model
+from planner.perf.constants import PROFILES, EfficiencyProfile
 
 
-def profile_for(accelerator: Accelerator) -> EfficiencyProfile:
-    """The efficiency profile for an accelerator: by kind, then (for GPUs) by vendor.
+def family_for(accelerator: Accelerator) -> str:
+    """The accelerator family whose efficiency profiles apply (``Accelerator.family``).
 
     Args:
         accelerator: Catalog accelerator.
 
     Returns:
-        ``NEURON`` for kind ``neuron``, ``TPU`` for kind ``tpu``, ``AMD`` for GPUs whose vendor is
-        ``amd``, otherwise ``NVIDIA``.
+        ``neuron`` for kind ``neuron``, ``tpu`` for kind ``tpu``, ``amd`` for GPUs whose vendor is
+        ``amd``, otherwise ``nvidia``.
     """
-    if accelerator.kind == "neuron":
-        return NEURON
-    if accelerator.kind == "tpu":
-        return TPU
-    if (accelerator.vendor or "").lower() == "amd":
-        return AMD
-    return NVIDIA
+    return accelerator.family
+
+
+def engines_for(accelerator: Accelerator) -> tuple[str, ...]:
+    """The serving engines the performance model has a profile for on this accelerator (default first)."""
+    return ENGINES[family_for(accelerator)]
+
+
+def default_engine(accelerator: Accelerator) -> str:
+    """The engine planning assumes: the catalog's ``default_engine``, else vLLM."""
+    return accelerator.default_engine or ENGINES[family_for(accelerator)][0]
+
+
+def unknown_engine(accelerator: Accelerator, engine: str) -> str | None:
+    """Why ``engine`` has no profile on this accelerator (None when it has one)."""
+    valid = engines_for(accelerator)
+    if engine in valid:
+        return None
+    return f"no efficiency profile for engine '{engine}' on {accelerator.id} (valid: {', '.join(valid)})"
+
+
+def profile_for(accelerator: Accelerator, engine: str | None = None) -> EfficiencyProfile:
+    """The efficiency profile of an accelerator with a serving engine.
+
+    Args:
+        accelerator: Catalog accelerator.
+        engine: Serving engine; None: the accelerator's default engine.
+
+    Returns:
+        The profile of (family, engine).
+
+    Raises:
+        ValueError: For an engine without a profile on this family (a programming error here;
+            ``planner.api.estimate`` turns it into an input error first).
+    """
+    chosen = engine or default_engine(accelerator)
+    problem = unknown_engine(accelerator, chosen)
+    if problem:
+        raise ValueError(problem)
+    return PROFILES[(family_for(accelerator), chosen)]
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,116 @@ QWEN3_235B = Model(
     max_context_tokens=40960,
     precisions=("bf16", "fp8"),
 )
+
+TPU_V5E = Accelerator(
+    id="tpu-v5e",
+    vendor="google",
+    kind="tpu",
+    memory_gib=14.9,
+    memory_bandwidth_tb_per_s=0.819,
+    bf16_tflops=197.0,
+    int8_tops=393.0,
+    chips_per_node=8,
+    scale_up_gb_per_s=400,
+    max_tensor_parallel=8,
+    tensor_parallel_sizes=(1, 4, 8),
+)
+TPU_V6E = Accelerator(
+    id="tpu-v6e",
+    vendor="google",
+    kind="tpu",
+    memory_gib=29.8,
+    memory_bandwidth_tb_per_s=1.638,
+    bf16_tflops=918.0,
+    int8_tops=1836.0,
+    chips_per_node=8,
+    scale_up_gb_per_s=800,
+    max_tensor_parallel=8,
+    tensor_parallel_sizes=(1, 4, 8),
+)
+INFERENTIA2 = Accelerator(
+    id="inferentia2",
+    vendor="aws",
+    kind="neuron",
+    memory_gib=32,
+    memory_bandwidth_tb_per_s=0.82,
+    bf16_tflops=190.0,
+    fp8_tflops=190.0,
+    int8_tops=380.0,
+    chips_per_node=12,
+    scale_up_gb_per_s=206,
+    max_tensor_parallel=12,
+    tensor_parallel_sizes=(1, 2, 4, 6, 8, 12),
+)
+TRAINIUM2 = Accelerator(
+    id="trainium2",
+    vendor="aws",
+    kind="neuron",
+    memory_gib=96,
+    memory_bandwidth_tb_per_s=2.9,
+    bf16_tflops=667.0,
+    fp8_tflops=1299.0,
+    chips_per_node=16,
+    scale_up_gb_per_s=1024,
+    max_tensor_parallel=16,
+    tensor_parallel_sizes=(1, 2, 4, 8, 16),
+)
+
+QWEN3_32B = Model(
+    id="qwen3-32b",
+    total_params_b=32.8,
+    layers=64,
+    hidden_size=5120,
+    attention_heads=64,
+    kv_heads=8,
+    head_dim=128,
+    max_context_tokens=40960,
+    precisions=("bf16",),
+)
+QWEN_7B = Model(
+    id="qwen-7b",
+    total_params_b=7.72,
+    layers=32,
+    hidden_size=4096,
+    attention_heads=32,
+    kv_heads=32,
+    head_dim=128,
+    precisions=("bf16",),
+    notes="Qwen-1 7B: full multi-head attention (32 KV heads)",
+)
+LLAMA2_13B = Model(
+    id="llama-2-13b",
+    total_params_b=13.02,
+    layers=40,
+    hidden_size=5120,
+    attention_heads=40,
+    kv_heads=40,
+    head_dim=128,
+    precisions=("bf16",),
+    notes="CodeLlama-13B has the same shape (vocabulary 32,016)",
+)
+GEMMA_7B = Model(
+    id="gemma-7b",
+    total_params_b=8.54,
+    layers=28,
+    hidden_size=3072,
+    attention_heads=16,
+    kv_heads=16,
+    head_dim=256,
+    max_context_tokens=8192,
+    precisions=("bf16",),
+)
+GEMMA4_31B = Model(
+    id="gemma-4-31b",
+    total_params_b=30.7,
+    layers=60,
+    hidden_size=5376,
+    attention_heads=32,
+    kv_heads=16,
+    head_dim=256,
+    kv_cache_bytes_per_token=501350.0,
+    precisions=("bf16",),
+    notes="50 sliding-window layers (16 KV heads x 256, window 1,024) and 10 global layers (4 KV heads "
+    "x 512): 50 x 16 x 256 x 2 x 2 B x 1024 / 2000 + 10 x 4 x 512 x 2 x 2 B = 501,350 B per token "
+    "at a 2,000-token context (apxml.com/models/gemma-4-31b; the Core AI conversion's model card)",
+)

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from planner.catalog.schema import BYTES_PER_PARAM, Accelerator, Model
-from planner.perf.constants import DEFAULT_SCALE_UP_GB_PER_S, GIB, KV_BYTES_PER_ELEMENT
+from planner.perf.constants import DEFAULT_SCALE_UP_GB_PER_S, GIB, KV_BYTES_PER_ELEMENT, EfficiencyProfile
 from planner.perf.profiles import AttentionShape, attention_shape, padded_heads, profile_for
 
 FloatArray = npt.NDArray[np.float64]
@@ -36,7 +36,8 @@ class ReplicaSpec:
         kv_bytes_per_token: KV cache per token, whole replica (with KV-head replication).
         layers: Transformer layers.
         hidden: Residual width.
-        chip_bandwidth: Effective memory bandwidth per chip, bytes/s.
+        chip_bandwidth: Effective memory bandwidth per chip for weight reads, bytes/s.
+        chip_kv_bandwidth: Effective memory bandwidth per chip for KV-cache reads, bytes/s.
         chip_flops: Effective matrix FLOP/s per chip at the serving precision.
         usable_bytes_per_chip: ``memory x memory_utilization`` per chip.
         overhead_bytes_per_chip: Runtime memory per chip outside weights and KV.
@@ -60,6 +61,7 @@ class ReplicaSpec:
     layers: float
     hidden: float
     chip_bandwidth: float
+    chip_kv_bandwidth: float
     chip_flops: float
     usable_bytes_per_chip: float
     overhead_bytes_per_chip: float
@@ -126,15 +128,24 @@ def split_weights(model: Model) -> tuple[float, float, float]:
     return total - routed, routed, fraction
 
 
-def _hardware_values(accelerator: Accelerator, precision: str) -> dict[str, float]:
-    """Effective per-chip figures and memory budget from the datasheet and the efficiency profile."""
-    profile = profile_for(accelerator)
+def _hardware_values(
+    accelerator: Accelerator, precision: str, tensor_parallel: int, profile: EfficiencyProfile
+) -> dict[str, float]:
+    """Effective per-chip figures and memory budget from the datasheet and the efficiency profile.
+
+    Bandwidth and compute per chip are scaled by ``tp ** (exponent - 1)`` so that ``tp`` chips act
+    as ``tp ** exponent`` chips (``tp_scaling_exponent``, 1 on GPUs).
+    """
     link_gb = accelerator.scale_up_gb_per_s or DEFAULT_SCALE_UP_GB_PER_S
+    scaling = float(tensor_parallel) ** (profile.tp_scaling_exponent - 1.0)
+    bandwidth = (accelerator.memory_bandwidth_tb_per_s or 0.0) * 1e12 * scaling
     return {
-        "chip_bandwidth": (accelerator.memory_bandwidth_tb_per_s or 0.0)
+        "chip_bandwidth": bandwidth * profile.bandwidth_efficiency,
+        "chip_kv_bandwidth": bandwidth * profile.kv_bandwidth_efficiency,
+        "chip_flops": (accelerator.peak_tflops(precision) or 0.0)
         * 1e12
-        * profile.bandwidth_efficiency,
-        "chip_flops": (accelerator.peak_tflops(precision) or 0.0) * 1e12 * profile.compute_efficiency,
+        * profile.compute_efficiency
+        * scaling,
         "usable_bytes_per_chip": (accelerator.memory_gib or 0.0) * GIB * profile.memory_utilization,
         "overhead_bytes_per_chip": profile.overhead_gib_per_chip * GIB,
         "allreduce_latency": profile.allreduce_latency_s,
@@ -150,6 +161,8 @@ def replica_spec(
     pipeline_parallel: int,
     precision: str,
     kv_precision: str,
+    profile: EfficiencyProfile | None = None,
+    compute: str | None = None,
 ) -> ReplicaSpec:
     """Static figures of one replica (model and accelerator must have their shape and spec).
 
@@ -160,10 +173,13 @@ def replica_spec(
         pipeline_parallel: Pipeline-parallel degree.
         precision: Weight precision (a key of ``BYTES_PER_PARAM``).
         kv_precision: KV-cache precision (a key of ``KV_BYTES_PER_ELEMENT``).
+        profile: Efficiency profile; None: the accelerator's default engine's.
+        compute: Precision of the matrix maths (None: ``precision``; BF16 for weight-only formats).
 
     Returns:
         The replica's figures.
     """
+    profile = profile or profile_for(accelerator)
     shape = attention_shape(model)
     bytes_per_param = BYTES_PER_PARAM[precision]
     always, routed, fraction = split_weights(model)
@@ -183,9 +199,9 @@ def replica_spec(
         kv_bytes_per_token=kv_bytes_per_token(model, shape, tensor_parallel, kv_precision),
         layers=float(shape.layers),
         hidden=float(shape.hidden),
-        moe_overhead=shape.layers * profile_for(accelerator).moe_layer_overhead_s if fraction > 0 else 0.0,
+        moe_overhead=shape.layers * profile.moe_layer_overhead_s if fraction > 0 else 0.0,
         max_context=float(model.max_context_tokens) if model.max_context_tokens else math.inf,
-        **_hardware_values(accelerator, precision),
+        **_hardware_values(accelerator, compute or precision, tensor_parallel, profile),
     )
 
 
@@ -206,6 +222,7 @@ class Replicas:
     layers: FloatArray
     hidden: FloatArray
     chip_bandwidth: FloatArray
+    chip_kv_bandwidth: FloatArray
     chip_flops: FloatArray
     usable_bytes_per_chip: FloatArray
     overhead_bytes_per_chip: FloatArray

@@ -90,18 +90,22 @@ def pipeline_hops_time(r: Replicas, tokens: Floats) -> FloatArray:
     return (r.pp - 1.0) * hop
 
 
-def roofline_time(r: Replicas, read_bytes: Floats, flops: Floats) -> FloatArray:
+def roofline_time(
+    r: Replicas, read_bytes: Floats, flops: Floats, bandwidth: FloatArray | None = None
+) -> FloatArray:
     """``max(bytes / bandwidth, FLOPs / peak)`` on the ``tp`` chips of one pipeline stage.
 
     Args:
         r: Replicas.
         read_bytes: Bytes read by the pass on this stage.
         flops: FLOPs of the pass on this stage.
+        bandwidth: Bandwidth per chip for these bytes (default: the weight-read bandwidth).
 
     Returns:
         Seconds.
     """
-    memory = np.asarray(read_bytes, dtype=np.float64) / (r.tp * r.chip_bandwidth)
+    per_chip = r.chip_bandwidth if bandwidth is None else bandwidth
+    memory = np.asarray(read_bytes, dtype=np.float64) / (r.tp * per_chip)
     compute = np.asarray(flops, dtype=np.float64) / (r.tp * r.chip_flops)
     return np.maximum(memory, compute)
 
@@ -113,7 +117,8 @@ def step_time(
 
     Two rooflines that run one after the other: the linear layers (weights read once,
     ``2 x active params`` FLOPs per token) and attention (each decoding sequence's KV cache read
-    once, ``4 x layers x heads x head_dim`` FLOPs per token per context position); plus the
+    once at the KV-read bandwidth, ``4 x layers x heads x head_dim`` FLOPs per token per context
+    position); plus the
     tensor-parallel all-reduces and the fixed cost of the MoE layers.
 
     Args:
@@ -132,12 +137,17 @@ def step_time(
         np.asarray(decode) * context + np.asarray(prefill) * prefill_context
     )
     attention = roofline_time(
-        r, np.asarray(decode) * context * r.kv_bytes_per_token / r.pp, attention_flops / r.pp
+        r,
+        np.asarray(decode) * context * r.kv_bytes_per_token / r.pp,
+        attention_flops / r.pp,
+        r.chip_kv_bandwidth,
     )
     return linear + attention + allreduce_time(r, tokens, r.layers / r.pp) + r.moe_overhead / r.pp
 
 
-def decode_step_time(r: Replicas, batch: Floats, input_tokens: Floats, output_tokens: Floats) -> FloatArray:
+def decode_step_time(
+    r: Replicas, batch: Floats, input_tokens: Floats, output_tokens: Floats, with_prefill: bool = True
+) -> FloatArray:
     """Time of one decode step of the whole batch, with chunked prefill mixed in (effective TPOT).
 
     In steady state each step advances every sequence by one token and also prefills
@@ -151,6 +161,8 @@ def decode_step_time(r: Replicas, batch: Floats, input_tokens: Floats, output_to
         batch: Concurrent sequences.
         input_tokens: Prompt tokens per request.
         output_tokens: Generated tokens per request.
+        with_prefill: False: the same step with no prefill mixed in (``decode_step_ms``: what a
+            fixed-batch benchmark such as ``vllm bench latency`` measures).
 
     Returns:
         Seconds per step (= time per output token of every sequence).
@@ -158,7 +170,8 @@ def decode_step_time(r: Replicas, batch: Floats, input_tokens: Floats, output_to
     micro = np.asarray(batch, dtype=np.float64) / r.pp
     inputs = np.asarray(input_tokens, dtype=np.float64)
     outputs = np.asarray(output_tokens, dtype=np.float64)
-    stage = step_time(r, micro, micro * inputs / outputs, inputs + outputs / 2.0, inputs / 2.0)
+    prefill = micro * inputs / outputs if with_prefill else 0.0 * micro
+    stage = step_time(r, micro, prefill, inputs + outputs / 2.0, inputs / 2.0)
     return r.pp * stage + pipeline_hops_time(r, micro) + r.step_overhead
 
 

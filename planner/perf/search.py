@@ -54,6 +54,7 @@ class Evaluation:
         code: ``OK`` or the first failed check.
         batch: Batch used (the largest feasible, the given one, or the probe batch 1 on failure).
         step_s: Decode step time = effective TPOT, seconds.
+        decode_only_s: The same step with no prefill mixed in, seconds.
         ttft_s: Time to first token, seconds.
         memory_per_chip: Bytes per chip at that batch.
         weights_per_chip: Bytes per chip of weights plus overhead alone.
@@ -62,6 +63,7 @@ class Evaluation:
     code: IntArray
     batch: FloatArray
     step_s: FloatArray
+    decode_only_s: FloatArray
     ttft_s: FloatArray
     memory_per_chip: FloatArray
     weights_per_chip: FloatArray
@@ -138,5 +140,6 @@ def evaluate(r: Replicas, w: Workload, valid: BoolArray) -> Evaluation:
     search = np.isnan(w.batch) & (code == OK) & valid
     batch = np.where(search, largest_batch(r, w, prefill_s, search), probe)
     step = decode_step_time(r, batch, w.input_tokens, w.output_tokens)
+    decode_only = decode_step_time(r, batch, w.input_tokens, w.output_tokens, with_prefill=False)
     memory = memory_bytes_per_chip(r, batch, w.context)
-    return Evaluation(code, batch, step, prefill_s + step, memory, weights)
+    return Evaluation(code, batch, step, decode_only, prefill_s + step, memory, weights)

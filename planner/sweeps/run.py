@@ -163,7 +163,7 @@ def prepare(
     given = validate_options({k: v for k, v in (options or {}).items() if k != "format"}, api_where)
     _refuse(given, api_where)
     run = prepare_solve(spec.base, catalog_dirs, {**file_options(spec), **given})
-    base = run.load()
+    base = run.load_problem()
     jobs: list[Job] = []
     errors: list[InputError] = []
     points: dict[str, Point] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planner.formulation.build import SECONDS_PER_HOUR
+from planner.perf.precisions import precision_source
 from planner.plan import PeriodPlan, RouteLine
 from planner.verify.context import Config, Context, PeriodState, Row, config_id, config_of
 from planner.verify.findings import FRACTION_TOL, Findings, rate_close, usd, usd_close
@@ -31,6 +32,15 @@ def check_deployments(ctx: Context, f: Findings, state: PeriodState, period: Per
         if problem is not None:
             f.add(place, "deployment", problem)
             state.bad_deps.add(k)
+        elif dep.precision_source is not None:
+            expected = precision_source(ctx.catalog.models[dep.model], dep.precision)
+            if dep.precision_source != expected:
+                f.add(
+                    f"{place}.precision_source",
+                    "deployment",
+                    f"precision_source '{dep.precision_source}', but {dep.precision} is a {expected} "
+                    f"precision of {dep.model} in the catalog",
+                )
         if dep.replicas < 0:
             f.add(f"{place}.replicas", "deployment", f"a negative replica count ({dep.replicas})")
             state.bad_deps.add(k)
