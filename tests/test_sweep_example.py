@@ -61,3 +61,15 @@ def test_a_cut_down_example_sweep_shows_self_hosting_paying_with_volume(tmp_path
     assert float(low["api_request_share"]) > float(rows["base"]["api_request_share"])
     assert float(high["api_request_share"]) < float(rows["base"]["api_request_share"])
     assert float(low["objective_usd"]) < float(rows["base"]["objective_usd"]) < float(high["objective_usd"])
+
+
+def test_the_quantile_sweep_reads_the_forecast_at_p50_and_p90() -> None:
+    file = EXAMPLE / "quantiles.yaml"
+    rates = {}
+    for quantile in ("p50", "p90"):
+        _spec, jobs, _points = prepare(file, options={"provision_for": quantile})
+        frame = jobs[0].problem.demand.frame
+        rates[quantile] = frame.groupby("period")["requests_per_s"].sum()
+        assert len(rates[quantile]) == 24
+    assert (rates["p90"] > rates["p50"]).all()
+    assert rates["p90"].iloc[-1] / rates["p50"].iloc[-1] == pytest.approx(1.4, rel=0.01)
