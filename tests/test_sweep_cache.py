@@ -25,7 +25,9 @@ def real_catalogs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def base() -> Problem:
-    return prepare_solve(ROOT / "examples" / "self-host-vs-api", options={"no_baselines": True}).load_problem()
+    return prepare_solve(
+        ROOT / "examples" / "self-host-vs-api", options={"no_baselines": True}
+    ).load_problem()
 
 
 def changed(problem: Problem, changes: dict[str, object]) -> Problem:
