@@ -14,6 +14,7 @@ The Python API mirrors the CLI::
     planner.check_profiles("profiles.csv").flagged      # rows more than 2x off the model
     run = planner.whatif("examples/chat-fleet", {"scale-demand": 3})  # base and changed case
     print(run.comparison.difference()["objective_usd"])
+    result = planner.sweep("examples/procurement/scenarios.yaml", "sweep-out")  # plan sweep
 
 Names are imported lazily so that ``plan --help`` stays fast.
 """
@@ -33,6 +34,7 @@ _EXPORTS = {
     "make_settings": "planner.api",
     "export": "planner.api",
     "report": "planner.api",
+    "sweep": "planner.sweeps.run",
     "verify_plan": "planner.verify",
     "verify_plan_file": "planner.api",
     "diff": "planner.api",

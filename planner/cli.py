@@ -374,5 +374,8 @@ main.add_command(profiles_group())
 from planner.cli_whatif import register as _register_whatif  # noqa: E402 (needs the helpers above)
 
 _register_whatif(main)
+from planner.cli_sweep import sweep_cmd  # noqa: E402 (uses the helpers above)
+
+main.add_command(sweep_cmd)
 
 __all__ = ["EXIT_INPUT", "main"]

@@ -296,21 +296,52 @@ def _api_serves(shape: pd.Series, api_model: str | None, quality: float | None) 
     return quality is not None and quality >= float(shape["min_quality"])
 
 
-def build_options(
+@dataclass(frozen=True)
+class PerfStage:
+    """The performance model's part of the options: what replicas sustain, whatever the prices.
+
+    It depends on the request shapes, the models, the accelerators' specs (not their prices), the
+    allowed accelerators and the profiles; never on demand levels or prices, so a sweep evaluates
+    it once for every scenario that changes only those (:mod:`planner.sweeps.cache`).
+    """
+
+    rows: pd.DataFrame
+    shapes: pd.DataFrame
+    accelerators: tuple[str, ...]
+    candidates: dict[int, list[str]]
+    configs: pd.DataFrame
+    estimates: pd.DataFrame
+
+
+def evaluate_perf(
     catalog: Catalog, demand: Demand, profiles: ProfileTable, settings: SolveSettings
-) -> Options:
-    """All the options of one planning run (see the module docstring)."""
+) -> PerfStage:
+    """The shapes, configs and the performance model's estimate of every (shape, config) pair."""
     rows, shapes = build_shapes(demand)
     accs = allowed_accelerators(catalog, settings)
     cands = {int(cast(int, s)): candidate_models(shape, catalog) for s, shape in shapes.iterrows()}
     configs = build_configs({m for ms in cands.values() for m in ms}, catalog, accs, profiles)
     configs["chips"] = configs["tensor_parallel"] * configs["pipeline_parallel"]
-    configs["usd_per_chip_hour"] = [
-        cheapest_usd_per_chip_hour(catalog.accelerators[a]) for a in configs["accelerator"]
-    ]
     est = (
         estimate_pairs(_pairs(shapes, cands, configs), catalog, profiles) if len(configs) else pd.DataFrame()
     )
+    return PerfStage(rows, shapes, accs, cands, configs, est)
+
+
+def build_options(
+    catalog: Catalog, demand: Demand, profiles: ProfileTable, settings: SolveSettings
+) -> Options:
+    """All the options of one planning run (see the module docstring)."""
+    return options_from(evaluate_perf(catalog, demand, profiles, settings), catalog, settings)
+
+
+def options_from(perf: PerfStage, catalog: Catalog, settings: SolveSettings) -> Options:
+    """The options from the performance model's results: prices, reductions and API routes."""
+    configs = perf.configs.copy()
+    configs["usd_per_chip_hour"] = [
+        cheapest_usd_per_chip_hour(catalog.accelerators[a]) for a in configs["accelerator"]
+    ]
+    est, cands = perf.estimates, perf.candidates
     ok = est[est["fits"].astype(bool) & (est["requests_per_s"] > 0)] if len(est) else est
     eligible = ok[_PAIR_COLUMNS] if len(ok) else pd.DataFrame(columns=_PAIR_COLUMNS)
     cap, config_records = reduce_configs(eligible, configs, catalog, settings)
@@ -321,15 +352,15 @@ def build_options(
     latency_miss = {
         s: miss for s in unserved if len(est) and (miss := closest_miss(est[est["shape"] == s])) is not None
     }
-    api_eligible = api_candidates(shapes, catalog, allowed_apis(catalog, settings))
+    api_eligible = api_candidates(perf.shapes, catalog, allowed_apis(catalog, settings))
     api_routes, api_record = reduce_api_routes(api_eligible, settings)
     return Options(
-        rows,
-        shapes,
+        perf.rows,
+        perf.shapes,
         deployments,
         capacity,
         api_routes,
-        accs,
+        perf.accelerators,
         reasons,
         configs=configs,
         eligible=eligible,

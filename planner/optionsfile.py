@@ -130,6 +130,11 @@ def _check_inputs_exist(file: Path, data: dict[Any, Any], values: dict[str, Any]
             )
 
 
+def read_yaml(path: str | os.PathLike[str]) -> Any:
+    """The YAML document in a file (a key twice in one mapping is an error), or one clear InputError."""
+    return _load(Path(path))
+
+
 def _load(file: Path) -> Any:
     """The YAML document in ``file``."""
     try:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +41,8 @@ from planner.trends import period_days
 BASELINE_TIME_SHARE = 0.15
 #: Share kept for the cheapest-way-out re-solves when the LP relaxation leaves demand unmet.
 RELAXATION_TIME_SHARE = 0.15
+#: Builds a run's options (``planner.options.build_options``; a sweep passes a cached one).
+OptionsBuilder = Callable[[Catalog, Demand, ProfileTable, SolveSettings], Options]
 SKIPPED = "skipped: the --time-limit was reached (use a longer limit, or --no-baselines)"
 
 
@@ -157,6 +159,7 @@ def solve_problem(
     save_model: str | os.PathLike[str] | None = None,
     started: float | None = None,
     relaxations: bool = True,
+    options_builder: OptionsBuilder = build_options,
 ) -> Solved:
     """Build and solve the planning model; return the plan (never raises for unmet demand).
 
@@ -172,7 +175,7 @@ def solve_problem(
     deadline = started + limit * (1 - baseline_share)
     timings: dict[str, float] = {}
     t = time.monotonic()
-    options = build_options(problem.catalog, problem.demand, problem.profiles, problem.settings)
+    options = options_builder(problem.catalog, problem.demand, problem.profiles, problem.settings)
     t = _stage(timings, "options_s", t)
     model = build_model(
         options,

@@ -1,0 +1,409 @@
+"""``plan sweep`` as a library function: read, check, solve what is missing, summarise.
+
+Everything that can be wrong with the input (the scenario file, the options, every change of
+every point) is checked before the output folder is touched: a bad input writes nothing. Then
+each point is solved (serially, in local processes, or on Ray), its plan written as soon as it
+arrives, and ``sweep.json`` records the content hash of every finished point, so that a rerun
+into the same folder reuses what is unchanged (the inputs after the point's changes, the
+settings and the fleetplan version) and solves only the rest.
+
+The work-limit rule: a point stops on a work limit, never on the clock alone, so that serial,
+parallel and Ray runs agree whatever the load. ``--work-limit`` applies as given; without it a
+sweep uses ``max(1, floor(time-limit / SECONDS_PER_WORK_UNIT))`` (one unit, 1 branch-and-bound
+node and 10,000 simplex iterations per MILP, per 4 s of the time limit), which this machine's
+HiGHS runs well within its time, so the time limit stays a backstop only; a point it stops records
+``stopped_by: time_limit`` in its row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from planner.errors import InputError, InputErrors, Location, PlannerError
+from planner.optionsfile import _relative
+from planner.optionspec import api_where, validate_options
+from planner.outputs import write_text
+from planner.pipeline import Problem, catalog_sha256
+from planner.plan import Plan
+from planner.sweeps.runner import Job, Outcome, RayCluster, default_workers, run_processes, run_serial
+from planner.sweeps.scenarios import Point, ScenarioFile, read_scenarios
+from planner.sweeps.summary import Row, print_table, records, summary_csv
+
+#: Seconds of time limit per unit of derived work limit (see the module docstring).
+SECONDS_PER_WORK_UNIT = 4.0
+#: Options a sweep does not take from the file or the API (it writes its own files).
+NOT_FOR_SWEEP = {
+    "output": "a sweep writes each scenario's plan into its -o DIR",
+    "save_model": "a sweep does not write models",
+    "format": "give --format on the command line",
+}
+INDEX = "sweep.json"
+PLANS = "plans"
+EXIT_INTERRUPTED = 130
+
+#: ``progress(done, running, failed, total)``, called as points start and finish.
+Progress = Callable[[int, int, int, int], None]
+
+
+class SweepInterrupted(PlannerError):  # noqa: N818 (the user's Ctrl-C, not a fault)
+    """Ctrl-C: the finished points are kept (rerun with the same -o to go on)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: the summary, and which points were solved now or reused."""
+
+    out_dir: Path
+    header: list[str]
+    rows: list[dict[str, Any]]
+    solved: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Every point solved with every demand met."""
+        return all(r["status"] != "failed" and not r["unmet_penalty_usd"] for r in self.rows)
+
+    def to_json(self) -> dict[str, Any]:
+        """The document ``--format json`` prints."""
+        return {
+            "out_dir": str(self.out_dir),
+            "columns": self.header,
+            "rows": self.rows,
+            "solved": self.solved,
+            "reused": self.reused,
+            "files": [str(p) for p in self.files],
+            "seconds": self.seconds,
+        }
+
+    def print_table(self, console: Any) -> None:
+        """The summary table for people."""
+        print_table(self.header, self.rows, console)
+
+
+def derived_work_limit(time_limit_s: float) -> int:
+    """The work limit of a point run without ``--work-limit`` (see the module docstring)."""
+    return max(1, math.floor(time_limit_s / SECONDS_PER_WORK_UNIT))
+
+
+def sweep_settings(problem: Problem) -> Problem:
+    """The problem with 1 solver thread (unless given) and a work limit (given, or derived)."""
+    settings = problem.settings
+    update: dict[str, Any] = {}
+    if settings.threads is None:
+        update["threads"] = 1
+    if settings.work_limit is None:
+        update["work_limit"] = derived_work_limit(settings.time_limit_s)
+    return replace(problem, settings=settings.model_copy(update=update)) if update else problem
+
+
+def content_hash(problem: Problem) -> str:
+    """A fingerprint of everything a point's plan depends on (and the fleetplan version)."""
+    from planner import __version__
+
+    demand = problem.demand
+    parts = {
+        "fleetplan": __version__,
+        "catalog": catalog_sha256(problem.catalog),
+        "demand": hashlib.sha256(demand.frame.to_csv(index=False).encode()).hexdigest(),
+        "periods": list(demand.periods),
+        "hours": demand.hours,
+        "profiles": [
+            problem.profiles.sha256,
+            hashlib.sha256(problem.profiles.frame.to_csv().encode()).hexdigest(),
+        ],
+        "settings": problem.settings.model_dump(mode="json"),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def file_options(spec: ScenarioFile) -> dict[str, Any]:
+    """The file's ``options:``, checked as options.yaml's are, paths relative to the file."""
+    where: Callable[[str], Location] = lambda key: Location(file=str(spec.path), key=f"options.{key}")  # noqa: E731
+    values = validate_options(spec.options, where, none_is_default=False, setting_names=False)
+    _refuse(values, where)
+    return {key: _relative(spec.path.parent, key, value) for key, value in values.items()}
+
+
+def _refuse(values: Mapping[str, Any], where: Callable[[str], Location]) -> None:
+    errors = [
+        InputError("not an option of plan sweep", where(key.replace("_", "-")), reason)
+        for key, reason in NOT_FOR_SWEEP.items()
+        if values.get(key) is not None
+    ]
+    if errors:
+        raise InputErrors(errors)
+
+
+def prepare(
+    scenario_file: str | os.PathLike[str],
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    options: Mapping[str, Any] | None = None,
+) -> tuple[ScenarioFile, list[Job], dict[str, Point]]:
+    """Read and check everything; the jobs of every point with its changes applied (nothing written).
+
+    Raises:
+        InputError: a bad scenario file, option or change (every point's changes are applied here).
+    """
+    from planner.api import prepare_solve
+    from planner.sweeps.apply import apply_point
+
+    spec = read_scenarios(scenario_file)
+    given = validate_options({k: v for k, v in (options or {}).items() if k != "format"}, api_where)
+    _refuse(given, api_where)
+    run = prepare_solve(spec.base, catalog_dirs, {**file_options(spec), **given})
+    base = run.load_problem()
+    jobs: list[Job] = []
+    errors: list[InputError] = []
+    points: dict[str, Point] = {}
+    for point in spec.points:
+        try:
+            changed, columns = apply_point(base, point, spec.path)
+        except InputError as exc:
+            errors += exc.errors if isinstance(exc, InputErrors) else [exc]
+            continue
+        problem = sweep_settings(changed)
+        jobs.append(Job(point.name, problem, content_hash(problem)))
+        points[point.name] = replace(point, columns=columns)
+    if errors:
+        raise InputErrors(errors)
+    return spec, jobs, points
+
+
+def _out_folder(out_dir: Path) -> None:
+    """Check the output folder before the first write: new, empty, or an earlier sweep's."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("is a file: -o takes a folder for the sweep", Location(file=str(out_dir)))
+    if not out_dir.exists():
+        if not out_dir.parent.is_dir():
+            raise InputError(
+                f"the folder {str(out_dir.parent)!r} does not exist", Location(file=str(out_dir))
+            )
+        return
+    if any(out_dir.iterdir()) and not (out_dir / INDEX).is_file():
+        raise InputError(
+            f"the folder holds files but no {INDEX}: give a new or empty folder, or an earlier sweep's",
+            Location(file=str(out_dir)),
+        )
+
+
+def _read_index(out_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((out_dir / INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    points = data.get("points") if isinstance(data, dict) else None
+    return points if isinstance(points, dict) else {}
+
+
+def _reusable(out_dir: Path, job: Job, index: Mapping[str, Any]) -> tuple[Plan, str] | None:
+    """An earlier run's finished plan (and its file) of a point with this content hash, if any.
+
+    The point's own entry comes first; any other point with the same inputs will do.
+    """
+    entries = [index.get(job.name), *index.values()]
+    for entry in entries:
+        if (
+            not isinstance(entry, dict)
+            or entry.get("hash") != job.key
+            or not isinstance(entry.get("plan"), str)
+        ):
+            continue
+        try:
+            plan = Plan.model_validate_json((out_dir / entry["plan"]).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return plan, entry["plan"]
+    return None
+
+
+def plan_file_names(names: Sequence[str]) -> dict[str, str]:
+    """Each point's plan file under ``plans/`` (its name made file-safe; distinct)."""
+    from planner.sweeps.charts import slug
+
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        stem = slug(name.replace("[", "--").replace(",", "--").replace(":", "-"))
+        candidate, n = stem, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{stem}-{n}"
+        used.add(candidate)
+        out[name] = f"{PLANS}/{candidate}.json"
+    return out
+
+
+def sweep(
+    scenario_file: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    catalog_dirs: Sequence[str | os.PathLike[str]] = (),
+    workers: int | None = None,
+    ray_address: str | None = None,
+    progress: Progress | None = None,
+    charts: bool = True,
+    **options: Any,
+) -> SweepResult:
+    """Solve every point of a scenario file into ``out_dir`` (see the module docstring).
+
+    ``options`` are ``plan solve``'s options by Python name (``time_limit=30``), applied to every
+    scenario over the file's ``options:``. ``workers`` local processes (default: the cores; 1
+    solves in this process); ``ray_address`` (``HOST:PORT`` or ``auto``) runs on a Ray cluster.
+
+    Raises:
+        InputError: bad input (nothing is written).
+        SweepInterrupted: Ctrl-C (the finished points are kept).
+    """
+    if workers is not None and workers < 1:
+        raise InputError(f"must be 1 or more, got {workers}", Location(column="--workers"))
+    spec, jobs, points = prepare(scenario_file, catalog_dirs, options)
+    folder = Path(out_dir)
+    _out_folder(folder)
+    cluster = RayCluster(ray_address) if ray_address else None
+    if cluster:
+        cluster.connect()
+    try:
+        return _run(spec, jobs, points, folder, workers, cluster, progress or _silent, charts)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(
+            f"interrupted: the finished scenarios are kept in {folder}; run the sweep again with the "
+            "same -o to solve the rest"
+        ) from None
+    finally:
+        if cluster:
+            cluster.close()
+
+
+def _silent(done: int, running: int, failed: int, total: int) -> None:
+    del done, running, failed, total
+
+
+def _run(
+    spec: ScenarioFile,
+    jobs: list[Job],
+    points: Mapping[str, Point],
+    folder: Path,
+    workers: int | None,
+    cluster: RayCluster | None,
+    progress: Progress,
+    charts: bool,
+) -> SweepResult:
+    folder.mkdir(exist_ok=True)
+    (folder / PLANS).mkdir(exist_ok=True)
+    index = _read_index(folder)
+    files = plan_file_names([job.name for job in jobs])
+    plans: dict[str, Plan] = {}
+    errors: dict[str, str] = {}
+    entries: dict[str, dict[str, Any]] = {}
+    todo: list[Job] = []
+    twins: dict[str, list[str]] = {}  # points whose inputs are the same (scale-demand 1 and base) solve once
+    for job in jobs:
+        found = _reusable(folder, job, index)
+        if found is not None:
+            if found[1] != files[job.name]:  # another point's plan: this point gets its own copy
+                write_text(
+                    folder / files[job.name], json.dumps(found[0].model_dump(mode="json"), indent=2) + "\n"
+                )
+            plans[job.name], entries[job.name] = found[0], {"hash": job.key, "plan": files[job.name]}
+        elif job.key in twins:
+            twins[job.key].append(job.name)
+        else:
+            twins[job.key] = [job.name]
+            todo.append(job)
+    result = SweepResult(folder, [], [], reused=[j.name for j in jobs if j.name in plans])
+    state = {"done": len(plans), "running": 0, "failed": 0}
+    total = len(jobs)
+
+    def running(name: str) -> None:
+        state["running"] += 1
+        progress(state["done"], state["running"], state["failed"], total)
+
+    progress(state["done"], 0, 0, total)
+    count = workers if workers is not None else default_workers()
+    count = max(1, min(count, len(todo)))
+    stream = (
+        cluster.run(todo, running)
+        if cluster
+        else run_serial(todo, running)
+        if count == 1
+        else run_processes(todo, count, running)
+    )
+    keys = {job.name: job.key for job in jobs}
+    for solved in stream:
+        state["running"] = max(0, state["running"] - 1)
+        for name in twins[keys[solved.name]]:
+            outcome = replace(solved, name=name)
+            state["done"] += 1
+            _record(folder, outcome, keys[name], files[name], plans, errors, entries)
+            state["failed"] += outcome.plan is None
+            result.solved.append(name)
+            result.seconds[name] = round(outcome.seconds, 3)
+        _write_index(folder, spec, entries)
+        progress(state["done"], state["running"], state["failed"], total)
+    _write_index(folder, spec, entries)
+    _drop_stale_plans(folder, {entry["plan"] for entry in entries.values()})
+    rows = [
+        Row(job.name, points[job.name].columns, plans.get(job.name), errors.get(job.name)) for job in jobs
+    ]
+    result.header, result.rows = records(rows, _change_columns(points.values()))
+    write_text(folder / "summary.csv", summary_csv(result.header, result.rows))
+    result.files = [folder / "summary.csv", *(folder / files[j.name] for j in jobs if j.name in plans)]
+    if charts:
+        from planner.sweeps.charts import write_charts
+
+        result.files += write_charts(folder, list(points.values()), result.rows)
+    return result
+
+
+def _change_columns(points: Iterable[Point]) -> list[str]:
+    """Every change column, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for point in points:
+        seen.update(dict.fromkeys(point.columns))
+    return list(seen)
+
+
+def _record(
+    folder: Path,
+    outcome: Outcome,
+    key: str,
+    file: str,
+    plans: dict[str, Plan],
+    errors: dict[str, str],
+    entries: dict[str, dict[str, Any]],
+) -> None:
+    """Keep one finished point: its plan file at once (so Ctrl-C keeps it), or its error."""
+    if outcome.plan is None:
+        errors[outcome.name] = outcome.error or "failed"
+        (folder / file).unlink(missing_ok=True)
+        return
+    plan = Plan.model_validate(outcome.plan)
+    write_text(folder / file, json.dumps(outcome.plan, indent=2) + "\n")
+    plans[outcome.name] = plan
+    entries[outcome.name] = {"hash": key, "plan": file}
+
+
+def _drop_stale_plans(folder: Path, kept: set[str]) -> None:
+    """Remove plan files of points no longer in the sweep (the folder is the sweep's own)."""
+    for path in (folder / PLANS).glob("*.json"):
+        if f"{PLANS}/{path.name}" not in kept:
+            path.unlink(missing_ok=True)
+
+
+def _write_index(folder: Path, spec: ScenarioFile, entries: Mapping[str, Any]) -> None:
+    from planner import __version__
+
+    data = {"fleetplan_version": __version__, "scenario_file": str(spec.path), "points": dict(entries)}
+    write_text(folder / INDEX, json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,165 @@
+"""Where a sweep's points are solved: in this process, in local worker processes, or on Ray.
+
+Every executor takes the same jobs (a name and a loaded problem whose budget is in seconds) and
+yields :class:`Outcome` records as they finish (in any order); the plans they carry are plain
+data. Solver threads are 1 per worker unless ``--threads`` says otherwise, and every point runs
+with a work limit, so where it runs never changes what it finds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from planner.errors import InputError, Location
+from planner.pipeline import Problem
+from planner.sweeps.worker import quiet_worker, solve_point
+
+#: ``running(name)`` is called when a job is handed to a worker.
+Running = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One point to solve: its name, its problem (changes applied) and its content hash."""
+
+    name: str
+    problem: Problem
+    key: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker returned for one job."""
+
+    name: str
+    plan: dict[str, Any] | None
+    error: str | None
+    seconds: float
+
+
+def default_workers() -> int:
+    """The default ``--workers``: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_serial(jobs: Sequence[Job], running: Running) -> Iterator[Outcome]:
+    """Solve the jobs one after another in this process."""
+    for job in jobs:
+        running(job.name)
+        yield Outcome(job.name, *solve_point(job.problem))
+
+
+def run_processes(jobs: Sequence[Job], workers: int, running: Running) -> Iterator[Outcome]:
+    """Solve the jobs in ``workers`` local processes (spawned: no state shared with this one).
+
+    On Ctrl-C (or any error here) the workers are stopped at once; finished jobs were yielded.
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=quiet_worker
+    )
+    pending: dict[Future[tuple[dict[str, Any] | None, str | None, float]], str] = {}
+    queue = list(jobs)
+    try:
+        while queue or pending:
+            while queue and len(pending) < workers:
+                job = queue.pop(0)
+                pending[pool.submit(solve_point, job.problem)] = job.name
+                running(job.name)
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                name = pending.pop(future)
+                try:
+                    yield Outcome(name, *future.result())
+                except Exception as exc:  # a worker process died (killed, out of memory)
+                    yield Outcome(name, None, f"the worker failed: {type(exc).__name__}: {exc}", 0.0)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker process now (they ignore Ctrl-C) and drop what is queued."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
+def ray_module() -> Any:
+    """The ``ray`` package, or an InputError saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError(
+            "--ray-address needs Ray, which is not installed",
+            Location(column="--ray-address"),
+            "install the extra: pip install 'fleetplan[ray]'",
+        ) from None
+    return ray
+
+
+@dataclass
+class RayCluster:
+    """A connection to a Ray cluster; closes only what it opened."""
+
+    address: str
+    opened: bool = False
+
+    def connect(self) -> None:
+        """Connect (``auto``: the cluster this machine belongs to).
+
+        Raises:
+            InputError: Ray is not installed, or no cluster answers at the address.
+        """
+        ray = ray_module()
+        if ray.is_initialized():
+            return
+        try:
+            ray.init(address=self.address, log_to_driver=False, logging_level="ERROR")
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            raise InputError(
+                f"cannot connect to a Ray cluster at {self.address}: {exc}",
+                Location(column="--ray-address"),
+                "start one with 'ray start --head', or give its address (HOST:PORT or auto)",
+            ) from None
+        self.opened = True
+
+    def close(self) -> None:
+        """Disconnect when this run connected (the cluster keeps running)."""
+        if self.opened:
+            ray_module().shutdown()
+            self.opened = False
+
+    def run(self, jobs: Sequence[Job], running: Running) -> Iterator[Outcome]:
+        """Solve the jobs as Ray tasks of one CPU each; Ctrl-C cancels those not finished."""
+        ray = ray_module()
+        task = ray.remote(num_cpus=1, max_retries=0)(solve_point)
+        refs: dict[Any, str] = {}
+        for job in jobs:
+            refs[task.remote(job.problem)] = job.name
+            running(job.name)
+        try:
+            while refs:
+                done, _ = ray.wait(list(refs), num_returns=1)
+                for ref in done:
+                    name = refs.pop(ref)
+                    try:
+                        yield Outcome(name, *ray.get(ref))
+                    except Exception as exc:  # the task or its node failed
+                        yield Outcome(name, None, f"the Ray task failed: {type(exc).__name__}: {exc}", 0.0)
+        except BaseException:
+            for ref in refs:
+                ray.cancel(ref, force=True)
+            raise
