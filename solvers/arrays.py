@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from solvers.base import SolveResult
-from solvers.highs import highs_result, quiet_stdout
+from solvers.highs import highs_result, quiet_stdout, use_threads
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,7 @@ def _configure(
 ) -> None:
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("mip_rel_gap", mip_gap)
-    if threads is not None:
-        highs.setOptionValue("threads", threads)
+    use_threads(highs, threads)
     if time_limit_s is not None:
         highs.setOptionValue("time_limit", float(time_limit_s))
     if work_limit is not None:  # a MILP's work: N branch-and-bound nodes, 10,000 N simplex iterations

@@ -152,6 +152,33 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
             guard_deadline(lp.solverModel, self.deadline)
 
 
+#: The ``threads`` option HiGHS's process-wide scheduler was last started for (None: not yet).
+_SCHEDULER_THREADS: list[int | None] = [None]
+
+
+def use_threads(highs: Any, threads: int | None) -> None:
+    """Set ``threads`` on a HiGHS instance, restarting HiGHS's process-wide scheduler when it changes.
+
+    HiGHS starts one task scheduler per process with the first run's thread count; a later
+    instance asking for another count fails its run with no status ("Not Set": a sweep worker at
+    1 thread after a solve at the default). Solves in this process run one at a time, so the
+    scheduler can be reset between them.
+    """
+    _scheduler_for(threads)
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
+
+
+def _scheduler_for(threads: int | None) -> None:
+    """Restart HiGHS's scheduler when PuLP's HiGHS is about to ask for another thread count."""
+    import highspy
+
+    wanted = 0 if threads is None else int(threads)
+    if _SCHEDULER_THREADS[0] is not None and _SCHEDULER_THREADS[0] != wanted:
+        highspy.Highs.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS[0] = wanted
+
+
 def solve_highs(
     lp: pulp.LpProblem,
     *,
@@ -165,6 +192,7 @@ def solve_highs(
     """Solve with HiGHS (the LP relaxation when ``mip`` is False) and map its status."""
     began = time.monotonic()
     deadline = began + time_limit_s if time_limit_s is not None else None
+    _scheduler_for(threads)
     solver = FastHiGHS(
         mip=mip,
         msg=msg,

@@ -28,7 +28,7 @@ import numpy as np
 
 from solvers.arrays import ArrayModel, ArraySolution, _highs_lp, _rescaled_rerun
 from solvers.base import SolveResult, Status
-from solvers.highs import highs_result, quiet_stdout
+from solvers.highs import highs_result, quiet_stdout, use_threads
 
 #: A column left out enters when its reduced cost is below ``-REDUCED_COST_TOL``: HiGHS's default
 #: dual feasibility tolerance, so a converged sift is as optimal as a plain HiGHS solve.
@@ -113,8 +113,7 @@ def sifted_lp(
     with quiet_stdout():
         highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
-    if threads is not None:
-        highs.setOptionValue("threads", threads)
+    use_threads(highs, threads)
     sub = working_model(model, cols, entry_rows)
     highs.passModel(_highs_lp(sub, False))
     rounds, last = 0, None

@@ -130,3 +130,13 @@ def test_forcing_reaches_the_engine(tmp_path: Path) -> None:
     with mock.patch.object(planner.relaxation, "SIFT_MIN_ROUTES", 0):
         assert planner.relaxation.use_sifting(Model(), SolveSettings())  # type: ignore[arg-type]
     assert not planner.relaxation.use_sifting(Model(), SolveSettings())  # type: ignore[arg-type]
+
+
+def test_thread_counts_can_change_between_solves() -> None:
+    """HiGHS's process-wide scheduler keeps its first thread count; a later count must not fail
+    the run ("Not Set"), as it did for a sweep worker at 1 thread after a solve at the default."""
+    model, initial, implied = covering_lp(3, 4, 20)
+    for threads in (None, 1, 2, None, 1):
+        plain = solve_arrays(model, mip=False, threads=threads)
+        assert plain.result.status == "optimal", (threads, plain.result.detail)
+        assert sifted_lp(model, initial, implied, threads=threads).converged

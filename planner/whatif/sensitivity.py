@@ -126,11 +126,12 @@ def _ranging(solved: Solved) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None
 def _lp_ranging(model: ArrayModel, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     import highspy
 
-    from solvers.highs import quiet_stdout
+    from solvers.highs import quiet_stdout, use_threads
 
     with quiet_stdout():
         highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
+    use_threads(highs, None)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = model.n_cols, model.n_rows
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, model.lower, model.upper
