@@ -80,13 +80,24 @@ def _highs_lp(model: ArrayModel, mip: bool) -> Any:
     return lp
 
 
+def set_threads(highs: Any, threads: int | None) -> None:
+    """Give HiGHS ``threads`` (None: its default).
+
+    HiGHS keeps one thread scheduler per process, sized by its first run: a later run asking for
+    another count fails with status "Not Set" (``planner.solve()`` then ``planner.sweep()``, which
+    solves with 1 thread, in one Python session). An explicit count starts a scheduler of that size.
+    """
+    if threads is not None:
+        highs.resetGlobalScheduler(True)
+        highs.setOptionValue("threads", threads)
+
+
 def _configure(
     highs: Any, time_limit_s: float | None, mip_gap: float, threads: int | None, work_limit: int | None
 ) -> None:
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("mip_rel_gap", mip_gap)
-    if threads is not None:
-        highs.setOptionValue("threads", threads)
+    set_threads(highs, threads)
     if time_limit_s is not None:
         highs.setOptionValue("time_limit", float(time_limit_s))
     if work_limit is not None:  # a MILP's work: N branch-and-bound nodes, 10,000 N simplex iterations

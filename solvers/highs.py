@@ -99,6 +99,8 @@ class FastHiGHS(pulp.HiGHS):  # type: ignore[misc]
         """Make the highspy object without its banner on stdout, then configure it."""
         with quiet_stdout():
             super().createAndConfigureSolver(lp)
+        if self.threads is not None:  # a scheduler of that size (solvers.arrays.set_threads)
+            lp.solverModel.resetGlobalScheduler(True)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
         """Pass the whole model to highspy in one call."""

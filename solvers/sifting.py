@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from solvers.arrays import ArrayModel, ArraySolution, _highs_lp, _rescaled_rerun
+from solvers.arrays import ArrayModel, ArraySolution, _highs_lp, _rescaled_rerun, set_threads
 from solvers.base import SolveResult, Status
 from solvers.highs import highs_result, quiet_stdout
 
@@ -113,8 +113,7 @@ def sifted_lp(
     with quiet_stdout():
         highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
-    if threads is not None:
-        highs.setOptionValue("threads", threads)
+    set_threads(highs, threads)
     sub = working_model(model, cols, entry_rows)
     highs.passModel(_highs_lp(sub, False))
     rounds, last = 0, None
