@@ -136,6 +136,7 @@ class SolveRun:
                 self.options.get("profiles"),
                 self.settings,
                 forecast=self.forecast,
+                fleet_path=self.options.get("fleet"),
             )
         except InputError as exc:
             raise _relocated(exc, self.origins) from None
@@ -187,7 +188,13 @@ def prepare_solve(
         forecast_options(merged)
     except InputError as exc:
         raise _relocated(exc, origins) from None
-    inputs = [demand_file, merged.get("profiles"), merged.get("workloads"), options_file if folder else None]
+    inputs = [
+        demand_file,
+        merged.get("profiles"),
+        merged.get("workloads"),
+        merged.get("fleet"),
+        options_file if folder else None,
+    ]
     check_output_paths(merged.get("output"), merged.get("save_model"), [p for p in inputs if p])
     return SolveRun(demand_file, merged, settings, origins)
 

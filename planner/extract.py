@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from planner.catalog.schema import Catalog
 from planner.demand import Demand
 from planner.engine import EngineResult
 from planner.explain import explain_unmet, plan_warnings
+from planner.fleet import Fleet, owned_lines, placement_pool, with_fleet_changes
 from planner.formulation.build import SECONDS_PER_HOUR
 from planner.formulation.index import HOURS_PER_TERM
 from planner.formulation.model import PlanningModel
@@ -62,6 +63,7 @@ class Context:
     demand: Demand
     catalog: Catalog
     settings: SolveSettings
+    fleet: Fleet = field(default_factory=Fleet)
 
 
 def _offer(ctx: Context, a: int, f: int) -> tuple[str, str, str, float]:
@@ -385,6 +387,8 @@ def extract_plan(
     dep_lines, route_lines = _deployment_lines(ctx, deps, route), _route_lines(ctx, route, deps)
     workloads = with_request_shapes(ctx, _workload_lines(ctx, route, deps))
     periods = tuple(_period(ctx, p, acc, dep_lines, route_lines, workloads) for p in range(len(ix.periods)))
+    if ctx.fleet.lines:
+        periods = with_fleet_changes(periods, ctx.fleet)
     cost = _cost(ctx, acc, route_lines)
     r = ctx.result
     solver = SolverInfo(
@@ -462,7 +466,8 @@ def _period(
     )
     api_usd = sum(r.usd for r in routes.get(p, []) if r.kind == "api")
     period = ctx.model.index.periods[p]
-    placements, _ = place_period(period, lines, deps.get(p, []))
+    owned = owned_lines(ctx.fleet, p, ctx.model.index.periods)
+    placements, _ = place_period(period, placement_pool(lines, owned), deps.get(p, []))
     return PeriodPlan(
         period=period,
         hours=float(ctx.model.index.hours[p]),
@@ -472,12 +477,17 @@ def _period(
         routing=tuple(routes.get(p, [])),
         workloads=tuple(workloads.get(p, [])),
         placements=placements,
+        owned=owned,
     )
 
 
 def placement_warnings(periods: tuple[PeriodPlan, ...]) -> tuple[str, ...]:
     """One warning per replica whose chips could not sit with a single provider and tier."""
-    return tuple(w for p in periods for w in place_period(p.period, p.accelerators, p.deployments)[1])
+    return tuple(
+        w
+        for p in periods
+        for w in place_period(p.period, placement_pool(p.accelerators, p.owned), p.deployments)[1]
+    )
 
 
 def _cost(ctx: Context, acc: pd.DataFrame, api_lines: dict[int, list[RouteLine]]) -> CostUsd:

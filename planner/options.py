@@ -329,13 +329,22 @@ def evaluate_perf(
 
 
 def build_options(
-    catalog: Catalog, demand: Demand, profiles: ProfileTable, settings: SolveSettings
+    catalog: Catalog,
+    demand: Demand,
+    profiles: ProfileTable,
+    settings: SolveSettings,
+    owned: frozenset[str] = frozenset(),
 ) -> Options:
-    """All the options of one planning run (see the module docstring)."""
-    return options_from(evaluate_perf(catalog, demand, profiles, settings), catalog, settings)
+    """All the options of one planning run (see the module docstring).
+
+    ``owned``: accelerators with chips in ``--fleet`` (the cross-accelerator reduction keeps them).
+    """
+    return options_from(evaluate_perf(catalog, demand, profiles, settings), catalog, settings, owned)
 
 
-def options_from(perf: PerfStage, catalog: Catalog, settings: SolveSettings) -> Options:
+def options_from(
+    perf: PerfStage, catalog: Catalog, settings: SolveSettings, owned: frozenset[str] = frozenset()
+) -> Options:
     """The options from the performance model's results: prices, reductions and API routes."""
     configs = perf.configs.copy()
     configs["usd_per_chip_hour"] = [
@@ -344,7 +353,7 @@ def options_from(perf: PerfStage, catalog: Catalog, settings: SolveSettings) -> 
     est, cands = perf.estimates, perf.candidates
     ok = est[est["fits"].astype(bool) & (est["requests_per_s"] > 0)] if len(est) else est
     eligible = ok[_PAIR_COLUMNS] if len(ok) else pd.DataFrame(columns=_PAIR_COLUMNS)
-    cap, config_records = reduce_configs(eligible, configs, catalog, settings)
+    cap, config_records = reduce_configs(eligible, configs, catalog, settings, owned)
     deployments, capacity = _renumber(configs, cap)
     tried = est if len(est) else pd.DataFrame(columns=["shape", "reason"])
     unserved = [s for s in cands if s not in set(capacity["shape"])]
@@ -403,6 +412,7 @@ def restrict_options(
     apis: tuple[str, ...] | None,
     catalog: Catalog,
     settings: SolveSettings,
+    owned: frozenset[str] = frozenset(),
 ) -> Options:
     """The options with only some accelerators and APIs, reduced anew over that set alone.
 
@@ -417,7 +427,7 @@ def restrict_options(
     eligible = options.eligible
     if len(eligible):
         eligible = eligible[options.configs.loc[eligible["config"], "accelerator"].isin(accs).to_numpy()]
-    cap, config_records = reduce_configs(eligible, options.configs, catalog, settings)
+    cap, config_records = reduce_configs(eligible, options.configs, catalog, settings, owned)
     deployments, capacity = _renumber(options.configs, cap)
     api_eligible = options.api_eligible
     if apis is not None and len(api_eligible):

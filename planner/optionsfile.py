@@ -1,9 +1,10 @@
-"""A planning folder: ``demand.csv``, and optionally ``profiles.csv``, ``catalog/`` and ``options.yaml``.
+"""A planning folder: ``demand.csv``; optionally profiles.csv, fleet.csv, catalog/ and options.yaml.
 
 ``options.yaml`` is a YAML mapping of ``plan solve`` options by their long names (``time-limit: 30``;
 ``time_limit`` is the same key). Every option is accepted there, checked as strictly as on the command
 line (:mod:`planner.optionspec`), and every error names the file and the key. Relative paths
-(``profiles``, ``catalog``, ``output``, ``save-model``) are relative to the folder holding the file.
+(``profiles``, ``fleet``, ``catalog``, ``output``, ``save-model``) are relative to the folder
+holding the file.
 The folder's own ``catalog/`` comes first, then the folders ``catalog:`` lists, then ``--catalog``
 flags (later folders win); ``profiles:`` replaces the folder's ``profiles.csv``. Flags on the
 command line win over the file.
@@ -63,6 +64,8 @@ def resolve_demand_path(path: str | os.PathLike[str]) -> tuple[Path, dict[str, o
     found: dict[str, object] = {}
     if (folder / "profiles.csv").exists():
         found["profiles"] = str(folder / "profiles.csv")
+    if (folder / "fleet.csv").exists():
+        found["fleet"] = str(folder / "fleet.csv")
     catalog = folder / "catalog"
     if catalog.exists() and not catalog.is_dir():
         raise InputError("expected a catalog folder, found a file", Location(file=str(catalog)))
@@ -117,7 +120,9 @@ def read_options_yaml(path: str | os.PathLike[str]) -> dict[str, object]:
 def _check_inputs_exist(file: Path, data: dict[Any, Any], values: dict[str, Any]) -> None:
     """The profiles file and catalog folders options.yaml names must exist (named with their key)."""
     spelled = {str(key).strip().replace("-", "_"): str(key) for key in data}
-    wanted = [("profiles", values["profiles"], "file")] if "profiles" in values else []
+    wanted: list[tuple[str, Any, str]] = [
+        (key, values[key], "file") for key in ("profiles", "fleet") if key in values
+    ]
     wanted += [("catalog", path, "folder") for path in values.get("catalog", ())]
     for key, path, what in wanted:
         found = Path(path).is_file() if what == "file" else Path(path).is_dir()

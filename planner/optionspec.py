@@ -149,6 +149,12 @@ SOLVE_OPTIONS: tuple[OptionSpec, ...] = (
         multiple=True,
     ),
     OptionSpec("profiles", "path", "Measured profiles CSV.", metavar="FILE"),
+    OptionSpec(
+        "fleet",
+        "path",
+        "Chips you already have, at no cost (CSV: accelerator,provider,tier,chips,until).",
+        metavar="FILE",
+    ),
     OptionSpec("output", "path", "Write the plan (.json, .yaml, .csv).", short="-o", metavar="FILE"),
     OptionSpec(
         "workloads",

@@ -22,11 +22,12 @@ from planner.demand.forecast import ForecastOptions, forecast_hint, load_forecas
 from planner.engine import EngineResult, run_engine
 from planner.errors import InputError, InputErrors, Location, SolveError
 from planner.extract import Context, extract_plan
+from planner.fleet import Fleet, load_fleet
 from planner.formulation.build import build_model
 from planner.formulation.index import offer_counts
 from planner.formulation.model import PlanningModel
 from planner.ids import unknown_id_hint
-from planner.options import Options, allowed_apis, build_options, restrict_options
+from planner.options import Options, allowed_accelerators, allowed_apis, build_options, restrict_options
 from planner.optionsfile import read_options_yaml, resolve_demand_path  # noqa: F401 (re-exported)
 from planner.outputs import write_model
 from planner.periods import Rebuilder
@@ -42,7 +43,8 @@ BASELINE_TIME_SHARE = 0.15
 #: Share kept for the cheapest-way-out re-solves when the LP relaxation leaves demand unmet.
 RELAXATION_TIME_SHARE = 0.15
 #: Builds a run's options (``planner.options.build_options``; a sweep passes a cached one).
-OptionsBuilder = Callable[[Catalog, Demand, ProfileTable, SolveSettings], Options]
+#: ``(catalog, demand, profiles, settings, owned=...)`` -> Options (``build_options`` or a cache's).
+OptionsBuilder = Callable[..., Options]
 SKIPPED = "skipped: the --time-limit was reached (use a longer limit, or --no-baselines)"
 
 
@@ -55,6 +57,7 @@ class Problem:
     profiles: ProfileTable
     settings: SolveSettings
     catalog_dirs: tuple[str, ...] = ()
+    fleet: Fleet = field(default_factory=Fleet)
 
 
 @dataclass
@@ -74,6 +77,7 @@ def load_problem(
     profiles_path: str | os.PathLike[str] | None = None,
     settings: SolveSettings | None = None,
     forecast: ForecastOptions | None = None,
+    fleet_path: str | os.PathLike[str] | None = None,
 ) -> Problem:
     """Load and check the catalogs, the demand and the profiles; check the settings' ids.
 
@@ -93,7 +97,12 @@ def load_problem(
     for trend in settings.price_trends:  # a trend needs dated periods: say so before any solving
         period_days(demand.periods, f"--price-trend {trend.target}")
     profiles = load_profiles(profiles_path, catalog) if profiles_path else empty_profiles()
-    return Problem(catalog, demand, profiles, settings, tuple(str(d) for d in catalog_dirs))
+    fleet = (
+        load_fleet(fleet_path, catalog, demand.periods, allowed_accelerators(catalog, settings))
+        if fleet_path
+        else Fleet()
+    )
+    return Problem(catalog, demand, profiles, settings, tuple(str(d) for d in catalog_dirs), fleet)
 
 
 def check_settings(settings: SolveSettings, catalog: Catalog) -> None:
@@ -144,6 +153,7 @@ def _inputs(problem: Problem) -> Inputs:
         catalog_sha256=catalog_sha256(problem.catalog),
         profiles_sha256=problem.profiles.sha256 or None,
         settings=problem.settings.model_dump(mode="json", exclude={"time_limit_s", "threads"}),
+        fleet_sha256=problem.fleet.sha256,
     )
 
 
@@ -175,7 +185,9 @@ def solve_problem(
     deadline = started + limit * (1 - baseline_share)
     timings: dict[str, float] = {}
     t = time.monotonic()
-    options = options_builder(problem.catalog, problem.demand, problem.profiles, problem.settings)
+    options = options_builder(
+        problem.catalog, problem.demand, problem.profiles, problem.settings, owned=problem.fleet.accelerators
+    )
     t = _stage(timings, "options_s", t)
     model = build_model(
         options,
@@ -183,6 +195,7 @@ def solve_problem(
         problem.catalog,
         problem.settings,
         allowed_apis(problem.catalog, problem.settings),
+        problem.fleet,
     )
     t = _stage(timings, "build_s", t)
     if save_model is not None:
@@ -204,7 +217,7 @@ def solve_problem(
         else ()
     )
     t = _stage(timings, "baselines_s", t)
-    ctx = Context(model, result, options, problem.demand, problem.catalog, problem.settings)
+    ctx = Context(model, result, options, problem.demand, problem.catalog, problem.settings, problem.fleet)
     plan = extract_plan(ctx, baselines, _inputs(problem), time.monotonic() - started, timings)
     t = _stage(timings, "extract_s", t)
     if relaxations and plan.diagnostics.unmet:
@@ -250,9 +263,10 @@ def _baseline_cost(
     settings = problem.settings.model_copy(
         update={"budget_usd": None}
     )  # a budget would only force unmet demand
-    sub = restrict_options(options, accelerators, apis, problem.catalog, settings)
+    owned = problem.fleet.accelerators
+    sub = restrict_options(options, accelerators, apis, problem.catalog, settings, owned)
     api_ids = allowed_apis(problem.catalog, settings) if apis is None else apis
-    model = build_model(sub, problem.demand, problem.catalog, settings, api_ids)
+    model = build_model(sub, problem.demand, problem.catalog, settings, api_ids, problem.fleet)
     try:
         result = run_engine(model, settings, deadline=time.monotonic())
     except SolveError as exc:

@@ -29,7 +29,8 @@ codes, ``diagnostics.unmet_share`` and ``diagnostics.relaxations``; 1.2 added
 the obligation after the horizon also with ``--commitment-cost horizon``, where it was 0); 1.3 added
 ``deployments[].precision_source`` (``checkpoint`` or ``on_the_fly``; ``precision_kind`` says the
 same in its 1.2 words, ``quantized`` for ``on_the_fly``); 1.4 added the optional ``sensitivity``
-section (``plan solve --sensitivity``).
+section (``plan solve --sensitivity``); 1.5 added ``periods[].owned``, ``periods[].fleet_changes``
+and ``inputs.fleet_sha256`` (``--fleet``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 
 PrecisionKind = Literal["checkpoint", "quantized"]
@@ -107,6 +108,30 @@ class AcceleratorLine(Out):
         description="chips x USD per chip-hour x the period's hours (committed chips: the period's share "
         "of usd_within_horizon)"
     )
+
+
+class OwnedLine(Out):
+    """Chips you already have (``--fleet``) in one period: no cost in the plan."""
+
+    accelerator: str
+    provider: str
+    tier: str
+    chips: int
+
+
+class FleetChange(Out):
+    """What to do with the fleet of one accelerator, provider and tier against the previous period.
+
+    The fleet of a period is its owned chips and the chips its accelerator lines buy; the first
+    period compares with the fleet as ``--fleet`` gives it (nothing without one).
+    """
+
+    accelerator: str
+    provider: str
+    tier: str
+    added_chips: int
+    kept_chips: int
+    released_chips: int
 
 
 class DeploymentLine(Out):
@@ -214,6 +239,10 @@ class PeriodPlan(Out):
     placements: tuple[PlacementLine, ...] = Field(
         (), description="Where each deployment's replicas run: provider and tier (added in 1.2)"
     )
+    owned: tuple[OwnedLine, ...] = Field((), description="Chips already yours this period (--fleet; 1.5)")
+    fleet_changes: tuple[FleetChange, ...] = Field(
+        (), description="Chips added, kept and released against the previous period (1.5)"
+    )
 
 
 class CommitmentLine(Out):
@@ -305,6 +334,7 @@ class Inputs(Out):
     catalog_sha256: str
     profiles_sha256: str | None
     settings: dict[str, object]
+    fleet_sha256: str | None = Field(None, description="sha256 of the --fleet file (1.5)")
 
 
 class PriceRange(Out):

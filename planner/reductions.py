@@ -101,7 +101,9 @@ class ConfigTable:
     blocked: tuple[str, ...] = ()
 
 
-def _blocked(name: str, t: AcceleratorTerms, limited: bool, node_blocked: bool, trended: bool) -> str | None:
+def _blocked(
+    name: str, t: AcceleratorTerms, limited: bool, node_blocked: bool, trended: bool, fleet: bool
+) -> str | None:
     why = [
         text
         for flag, text in (
@@ -110,6 +112,7 @@ def _blocked(name: str, t: AcceleratorTerms, limited: bool, node_blocked: bool, 
             (limited, "--max-chips"),
             (node_blocked, "node-sold under --whole-nodes"),
             (trended, "a --price-trend of its own"),
+            (fleet, "chips in --fleet"),
         )
         if flag
     ]
@@ -117,7 +120,11 @@ def _blocked(name: str, t: AcceleratorTerms, limited: bool, node_blocked: bool, 
 
 
 def config_table(
-    cap: pd.DataFrame, configs: pd.DataFrame, catalog: Catalog, settings: SolveSettings
+    cap: pd.DataFrame,
+    configs: pd.DataFrame,
+    catalog: Catalog,
+    settings: SolveSettings,
+    owned: frozenset[str] = frozenset(),
 ) -> tuple[np.ndarray, ConfigTable]:
     """The configs of ``cap`` (one row per eligible (shape, config) pair) as a :class:`ConfigTable`."""
     ids = np.sort(cap["config"].unique())
@@ -136,20 +143,23 @@ def config_table(
     limited = np.array([a in settings.max_chips for a in names], dtype=bool)
     own_trend = {t.entry for t in settings.price_trends if t.kind == "accelerators"}
     trended = np.array([a in own_trend for a in names], dtype=bool)
+    has_fleet = np.array([a in owned for a in names], dtype=bool)
     chips = cfg["chips"].to_numpy(float)
     table = ConfigTable(
         rate=rate,
         chips=chips,
         accelerator=acc_pos,
-        can_be_replaced=(~commit & ~node_blocked & ~trended & ~np.isnan(low))[acc_pos],
+        can_be_replaced=(~commit & ~node_blocked & ~trended & ~has_fleet & ~np.isnan(low))[acc_pos],
         can_replace=(~np.isnan(od) & ~limited & ~node_blocked & ~trended)[acc_pos],
         replica_on_demand_usd=chips * np.nan_to_num(od, nan=np.inf)[acc_pos],
         replica_min_usd=chips * np.nan_to_num(low, nan=-np.inf)[acc_pos],
         blocked=tuple(
             b
             for b in (
-                _blocked(n, t, lim, nb, tr)
-                for n, t, lim, nb, tr in zip(names, terms, limited, node_blocked, trended, strict=True)
+                _blocked(n, t, lim, nb, tr, fl)
+                for n, t, lim, nb, tr, fl in zip(
+                    names, terms, limited, node_blocked, trended, has_fleet, strict=True
+                )
             )
             if b is not None
         ),
@@ -196,9 +206,16 @@ def dominated_configs(t: ConfigTable, cross: bool) -> np.ndarray:
 
 
 def reduce_configs(
-    cap: pd.DataFrame, configs: pd.DataFrame, catalog: Catalog, settings: SolveSettings
+    cap: pd.DataFrame,
+    configs: pd.DataFrame,
+    catalog: Catalog,
+    settings: SolveSettings,
+    owned: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, tuple[Reduction, ...]]:
-    """Drop the dominated configs from ``cap``; return the kept pairs and the reductions' records."""
+    """Drop the dominated configs from ``cap``; return the kept pairs and the reductions' records.
+
+    ``owned``: accelerators with chips in ``--fleet`` (never replaced by another accelerator).
+    """
     if not settings.reductions:
         return cap, (
             Reduction(rule=SAME_ACCELERATOR, applied=False, reason=OFF),
@@ -206,7 +223,7 @@ def reduce_configs(
         )
     if cap.empty:
         return cap, ()
-    ids, table = config_table(cap, configs, catalog, settings)
+    ids, table = config_table(cap, configs, catalog, settings, owned)
     same = dominated_configs(table, cross=False)
     both = dominated_configs(table, cross=True)
     kept = cap[~np.isin(cap["config"].to_numpy(), ids[both])]

@@ -47,7 +47,8 @@ def integer_supply(
     """Whole chips (or nodes) covering the chips the replicas use, guided by the relaxed split.
 
     Committed counts and spot chips are rounded down from the relaxation; on-demand offers cover
-    the rest (the cheapest on-demand offer of each accelerator). Spot stays within its share.
+    the rest (the cheapest on-demand offer of each accelerator) beyond the chips already owned
+    (``--fleet``). Spot stays within its share.
     """
     ix = m.index
     commit = np.floor(np.nan_to_num(relaxed["commit"]) + _EPS)
@@ -57,7 +58,8 @@ def integer_supply(
     spot_lp = np.floor(np.nan_to_num(relaxed["supply"]) + _EPS) * (ix.supply["tier"] == "spot").to_numpy()
     groups = cast("dict[tuple[int, int], pd.Index]", ix.supply.groupby(["p", "a"], sort=False).groups)
     for (p, a), rows in groups.items():
-        left = need.get((int(p), int(a)), 0.0) - committed.get(int(a), 0.0)
+        owned = float(ix.owned[int(p), int(a)]) if ix.owned is not None else 0.0
+        left = need.get((int(p), int(a)), 0.0) - committed.get(int(a), 0.0) - owned
         supply[rows] = _cover_chips(ix.supply.loc[rows], spot_lp[rows], left)
     return supply, commit
 

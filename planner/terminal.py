@@ -139,6 +139,7 @@ def solve_report(plan: Plan) -> None:
         _summary(plan),
         _periods(plan),
         _fleet(plan),
+        _fleet_changes(plan),
         _deployments(plan),
         _workloads(plan),
         _baselines(plan),
@@ -197,6 +198,30 @@ def _fleet(plan: Plan) -> Table:
     for (acc, provider, tier), counts in sorted(chips.items()):
         table.add_row(acc, provider, tier, " ".join(counts))
     return table
+
+
+def _fleet_changes(plan: Plan) -> Table:
+    """With ``--fleet``: owned chips, and chips to add (+), keep and release (-) per period."""
+    table = _table(
+        "Fleet you have, and what to add (+) / release (-) each period",
+        ["accelerator", "provider", "tier", "owned", "changes"],
+    )
+    if not any(p.owned or p.fleet_changes for p in plan.periods):
+        return table
+    owned: dict[tuple[str, str, str], list[str]] = defaultdict(lambda: ["-"] * len(plan.periods))
+    moves: dict[tuple[str, str, str], list[str]] = defaultdict(lambda: ["."] * len(plan.periods))
+    for i, p in enumerate(plan.periods):
+        for o in p.owned:
+            owned[(o.accelerator, o.provider, o.tier)][i] = str(o.chips)
+        for c in p.fleet_changes:
+            moves[(c.accelerator, c.provider, c.tier)][i] = _step(c.added_chips, c.released_chips)
+    for key in sorted(set(owned) | set(moves)):
+        table.add_row(*key, " ".join(owned[key]), " ".join(moves[key]))
+    return table
+
+
+def _step(added: int, released: int) -> str:
+    return f"+{added}" if added else (f"-{released}" if released else ".")
 
 
 def _deployments(plan: Plan) -> Table:

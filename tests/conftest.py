@@ -135,8 +135,13 @@ class Case:
         from planner.api import make_settings
         from planner.pipeline import load_problem
 
+        fleet = overrides.pop("fleet", None)
         return load_problem(
-            self.demand, [self.catalog], self.profiles, make_settings(self.options(**overrides))
+            self.demand,
+            [self.catalog],
+            self.profiles,
+            make_settings(self.options(**overrides)),
+            fleet_path=fleet,
         )
 
     def verify(self, plan: Any, **overrides: Any) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from planner.exports import FORMATS
 from planner.exports.base import ExportContext, ExportError, ExportFile, ExportOptions, write_files
-from planner.plan import Plan
+from planner.plan import PeriodPlan, Plan
 
 
 def render_files(fmt: str, ctx: ExportContext) -> list[ExportFile]:
@@ -42,12 +42,12 @@ def export_plan(
 
 def with_placements(plan: Plan) -> Plan:
     """The plan with placements in every period (a plan written before schema 1.2 has none)."""
+    from planner.fleet import placement_pool
     from planner.placement import place_period
 
-    periods = tuple(
-        p
-        if p.placements or not p.deployments
-        else p.model_copy(update={"placements": place_period(p.period, p.accelerators, p.deployments)[0]})
-        for p in plan.periods
-    )
+    def placed(p: PeriodPlan) -> PeriodPlan:
+        pool = placement_pool(p.accelerators, p.owned)  # owned chips (--fleet) host replicas too
+        return p.model_copy(update={"placements": place_period(p.period, pool, p.deployments)[0]})
+
+    periods = tuple(p if p.placements or not p.deployments else placed(p) for p in plan.periods)
     return plan.model_copy(update={"periods": periods})

@@ -7,6 +7,7 @@ import pulp
 
 from planner.catalog.schema import Catalog
 from planner.demand import Demand
+from planner.fleet import Fleet
 from planner.formulation import constraints as cons
 from planner.formulation.expr import make_variables
 from planner.formulation.index import IndexSets, build_index, replica_rows
@@ -120,10 +121,16 @@ def api_token_counts(ix: IndexSets, options: Options) -> np.ndarray:
 
 
 def build_model(
-    options: Options, demand: Demand, catalog: Catalog, settings: SolveSettings, apis: tuple[str, ...]
+    options: Options,
+    demand: Demand,
+    catalog: Catalog,
+    settings: SolveSettings,
+    apis: tuple[str, ...],
+    fleet: Fleet | None = None,
 ) -> PlanningModel:
     """The planning MILP for one run: index sets, variables, every constraint family, objective."""
-    return model_from_index(build_index(options, demand, catalog, settings, apis), options, catalog, settings)
+    ix = build_index(options, demand, catalog, settings, apis, fleet)
+    return model_from_index(ix, options, catalog, settings)
 
 
 def model_from_index(

@@ -124,9 +124,10 @@ def _commit_terms(
 
 
 def add_chip_balance(m: PlanningModel) -> None:
-    """Chips, ``chips_p{p}_a{a}``: ``sum_o chips_o n_po - sum_f m s_paf - sum_f m c_af <= 0``.
+    """Chips, ``chips_p{p}_a{a}``: ``sum_o chips_o n_po - sum_f m s_paf - sum_f m c_af <= O_pa``.
 
-    Every chip a replica uses is bought in that period (on-demand or spot) or committed.
+    Every chip a replica uses is bought in that period (on-demand or spot), committed, or already
+    yours (``O_pa``, ``--fleet``; 0 without one).
     Dual: the money saved (USD over the period) per extra chip of that accelerator.
     """
     ix = m.index
@@ -140,13 +141,15 @@ def add_chip_balance(m: PlanningModel) -> None:
     )
     n_acc = max(len(ix.accelerators), 1)
     names = [f"chips_p{k // n_acc}_a{k % n_acc}" for k in pa]
-    m.rows["chips"] = (add_rows(m.prob, grouped_sums(g, v, c, len(pa)), LE, np.zeros(len(pa)), names), pa)
+    owned = ix.owned_chips(pa // n_acc, pa % n_acc)
+    m.rows["chips"] = (add_rows(m.prob, grouped_sums(g, v, c, len(pa)), LE, owned, names), pa)
 
 
 def add_spot_share(m: PlanningModel, settings: SolveSettings) -> None:
-    """Spot share, ``spot_p{p}_a{a}``: ``(1 - s) sum_spot m s_paf - s sum_other m (s_paf, c_af) <= 0``.
+    """Spot share, ``spot_p{p}_a{a}``: ``(1 - s) sum_spot m s_paf - s sum_other m (s_paf, c_af) <= s O_pa``.
 
-    At most a share ``s`` (``--max-spot-share``) of an accelerator's chips in a period are spot.
+    At most a share ``s`` (``--max-spot-share``) of an accelerator's chips in a period are spot;
+    owned chips (``--fleet``, ``O_pa``) count in the total as chips that cannot be taken away.
     Dual: the value of letting one more chip of that accelerator be spot.
     """
     ix = m.index
@@ -163,7 +166,9 @@ def add_spot_share(m: PlanningModel, settings: SolveSettings) -> None:
     exprs = grouped_sums(g, v, c, len(pa))
     n_acc = max(len(ix.accelerators), 1)
     names = [f"spot_p{pa[k] // n_acc}_a{pa[k] % n_acc}" for k in has_spot]
-    rows = add_rows(m.prob, [exprs[k] for k in has_spot], LE, np.zeros(len(has_spot)), names)
+    p, a = pa[has_spot] // n_acc, pa[has_spot] % n_acc
+    rhs = s * ix.owned_chips(p, a)
+    rows = add_rows(m.prob, [exprs[k] for k in has_spot], LE, rhs, names)
     m.rows["spot"] = (rows, pa[has_spot])
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from planner.catalog.schema import Catalog
 from planner.demand import Demand
+from planner.fleet import Fleet
 from planner.options import Options
 from planner.settings import SolveSettings
 from planner.trends import price_factors
@@ -39,6 +40,8 @@ class IndexSets:
         commit: (accelerator ``a``, offer ``f``, tier, multiplier, usd_per_chip_hour, charged_hours,
             beyond_hours): one count over the horizon.
         accelerators, apis: ids by position.
+        owned: ``[p, a]`` chips of accelerator ``a`` you already have in period ``p`` (``--fleet``),
+            None without a fleet.
     """
 
     periods: tuple[str, ...]
@@ -52,6 +55,14 @@ class IndexSets:
     commit: pd.DataFrame
     accelerators: tuple[str, ...]
     apis: tuple[str, ...]
+    owned: np.ndarray | None = None
+
+    def owned_chips(self, p: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Owned chips per (period, accelerator) position pair (0 without a fleet)."""
+        if self.owned is None:
+            return np.zeros(len(p))
+        values: np.ndarray = self.owned[np.asarray(p, np.int64), np.asarray(a, np.int64)]
+        return values
 
     @property
     def horizon_hours(self) -> float:
@@ -196,9 +207,14 @@ def apply_price_trends(
 
 
 def build_index(
-    options: Options, demand: Demand, catalog: Catalog, settings: SolveSettings, apis: tuple[str, ...]
+    options: Options,
+    demand: Demand,
+    catalog: Catalog,
+    settings: SolveSettings,
+    apis: tuple[str, ...],
+    fleet: Fleet | None = None,
 ) -> IndexSets:
-    """All index sets of one planning model."""
+    """All index sets of one planning model (``fleet``: the chips you already have)."""
     cover = build_cover(options, demand, settings)
     route = build_route(cover, options)
     replica = build_replica(route, cover, options, options.accelerators)
@@ -219,6 +235,7 @@ def build_index(
         commit=build_commit(replica, offers, float(hours.sum()), settings),
         accelerators=options.accelerators,
         apis=apis,
+        owned=fleet.chips_by_period(demand.periods, options.accelerators) if fleet and fleet.lines else None,
     )
 
 
@@ -272,5 +289,6 @@ def slice_period(
         commit=commit,
         accelerators=ix.accelerators,
         apis=ix.apis,
+        owned=ix.owned,
     )
     return sub, rows

@@ -78,9 +78,14 @@ class OptionsCache:
         self.option_builds = 0
 
     def build_options(
-        self, catalog: Catalog, demand: Demand, profiles: ProfileTable, settings: SolveSettings
+        self,
+        catalog: Catalog,
+        demand: Demand,
+        profiles: ProfileTable,
+        settings: SolveSettings,
+        owned: frozenset[str] = frozenset(),
     ) -> Options:
-        """What ``build_options(catalog, demand, profiles, settings)`` returns."""
+        """What ``build_options(catalog, demand, profiles, settings, owned)`` returns."""
         rows, _shapes = build_shapes(demand)
         stage_key = perf_key(catalog, demand, profiles, settings)
         settings_text = json.dumps(
@@ -88,7 +93,7 @@ class OptionsCache:
             sort_keys=True,
         )
         catalog_text = json.dumps(catalog.model_dump(mode="json"), sort_keys=True)
-        full_key = _digest(stage_key, catalog_text, settings_text)
+        full_key = _digest(stage_key, catalog_text, settings_text, ",".join(sorted(owned)))
         built = self._get(self._options, full_key)
         if built is not None:
             return dataclasses.replace(built, rows=rows)
@@ -97,7 +102,7 @@ class OptionsCache:
             perf = evaluate_perf(catalog, demand, profiles, settings)
             self.perf_runs += 1
             self._put(self._perf, stage_key, perf)
-        options = options_from(dataclasses.replace(perf, rows=rows), catalog, settings)
+        options = options_from(dataclasses.replace(perf, rows=rows), catalog, settings, owned)
         self.option_builds += 1
         self._put(self._options, full_key, options)
         return options

@@ -29,7 +29,13 @@ from planner.pipeline import Problem
 from planner.plan import Plan
 from planner.verify.context import Context, PeriodState
 from planner.verify.findings import Finding, Findings, VerifyReport
-from planner.verify.fleet import check_accelerator_lines, check_chips, check_commitments
+from planner.verify.fleet import (
+    check_accelerator_lines,
+    check_chips,
+    check_commitments,
+    check_fleet_changes,
+    check_owned,
+)
 from planner.verify.inputs import fingerprint_hints, settings_warnings
 from planner.verify.routing import (
     check_deployments,
@@ -59,8 +65,10 @@ def verify_plan(plan: Plan, problem: Problem) -> list[Finding]:
     periods = [plan.periods[s.index] for s in states]
     for state, period in zip(states, periods, strict=True):
         check_accelerator_lines(ctx, f, state, period)
+        check_owned(ctx, f, state, period)
         check_deployments(ctx, f, state, period)
     charged_beyond = check_commitments(ctx, f, states)
+    check_fleet_changes(ctx, f, states, periods)
     estimate_for(ctx, states, periods)
     for state, period in zip(states, periods, strict=True):
         check_routes(ctx, f, state, period)

@@ -19,6 +19,7 @@ Check = Literal[
     "api_share",
     "api_rate_limit",
     "commitment",
+    "fleet",
     "price",
     "budget",
     "total",

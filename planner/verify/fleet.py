@@ -138,7 +138,7 @@ def check_chips(ctx: Context, f: Findings, state: PeriodState, period: PeriodPla
         line = state.first_line.get(acc)
         place = f"{state.place}.accelerators" + (f"[{line}].chips" if line is not None else "")
         if used > bought:
-            f.add(place, "chips", f"the replicas use {used:g} {acc} chips, the period buys {bought}")
+            f.add(place, "chips", f"the replicas use {used:g} {acc} chips, the period buys or owns {bought}")
         limit = ctx.settings.max_chips.get(acc)
         if limit is not None and used > limit:
             dep = next(k for k, d in enumerate(period.deployments) if d.accelerator == acc)
@@ -159,3 +159,49 @@ def check_chips(ctx: Context, f: Findings, state: PeriodState, period: PeriodPla
                 "spot_share",
                 f"{spot} of {total} {acc} chips are spot, above --max-spot-share {share:g}",
             )
+
+
+def check_owned(ctx: Context, f: Findings, state: PeriodState, period: PeriodPlan) -> None:
+    """Owned chips: the plan's ``owned`` lines are the ``--fleet`` file's for the period; they count.
+
+    The chips come from the fleet file (``plan verify --fleet``), never from the plan's lines, and
+    join the chips bought (they cover replicas and count in the spot share's total).
+    """
+    fleet = ctx.problem.fleet
+    expected = fleet.owned(ctx.periods.index(state.label), ctx.periods)
+    given: dict[tuple[str, str, str], int] = {}
+    for line in period.owned:
+        key = (line.accelerator, line.provider, line.tier)
+        given[key] = given.get(key, 0) + line.chips
+    for key in sorted(set(expected) | set(given)):
+        if expected.get(key, 0) != given.get(key, 0):
+            acc, provider, tier = key
+            f.add(
+                f"{state.place}.owned",
+                "fleet",
+                f"{given.get(key, 0)} owned {acc} chips from {provider}/{tier}, but the fleet file gives "
+                f"{expected.get(key, 0)} in this period",
+            )
+    for (acc, _provider, _tier), chips in expected.items():
+        state.bought[acc] += chips
+
+
+def check_fleet_changes(
+    ctx: Context, f: Findings, states: list[PeriodState], periods: list[PeriodPlan]
+) -> None:
+    """``fleet_changes`` re-derived from each period's owned chips and accelerator lines."""
+    from planner.fleet import fleet_changes, fleet_of
+
+    if not ctx.problem.fleet.lines and not any(p.fleet_changes for p in periods):
+        return
+    before = ctx.problem.fleet.as_given()
+    for state, period in zip(states, periods, strict=True):
+        now = fleet_of(period)
+        if tuple(period.fleet_changes) != fleet_changes(before, now):
+            f.add(
+                f"{state.place}.fleet_changes",
+                "fleet",
+                "the chips added, kept and released do not follow from the owned chips and the "
+                "accelerator lines of this period and the one before",
+            )
+        before = now

@@ -38,6 +38,14 @@ def fingerprint_hints(plan: Plan, problem: Problem) -> list[str]:
             hints.append("this plan was made without profiles, but --profiles (or profiles.csv) was given")
         else:
             hints.append("the profiles differ from those the plan was made with (profiles_sha256)")
+    fleet = problem.fleet.sha256
+    if recorded.fleet_sha256 != fleet:
+        if fleet is None:
+            hints.append("this plan was made with --fleet you did not give (fleet_sha256)")
+        elif recorded.fleet_sha256 is None:
+            hints.append("this plan was made without a fleet, but --fleet (or fleet.csv) was given")
+        else:
+            hints.append("the fleet file differs from the one the plan was made with (fleet_sha256)")
     if recorded.demand_sha256 != problem.demand.sha256:
         hints.append(
             "the demand file differs from the one the plan was made from "
