@@ -31,7 +31,12 @@ CHANGE_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("without", "[KIND:]ID", "Make an accelerator, API, provider or model unavailable."),
     ("price-trend", "TARGET=RATE", "Yearly price trend: apis=-0.9/yr, accelerators.ID=-0.2/yr."),
     ("demand-trend", "[WORKLOAD=]RATE", "Yearly demand trend per period by its date: +3/yr."),
-    ("change", "OPTION=VALUE", "A plan solve option in the changed case only: commitment-cost=horizon."),
+    (
+        "change",
+        "OPTION=VALUE",
+        "A plan solve option in the changed case only: commitment-cost=horizon; on a forecast, "
+        "what to plan for: provision-for=p90, forecast-model, interval-width.",
+    ),
 )
 
 
@@ -60,7 +65,8 @@ def change_flags(func: F) -> F:
         type=click.Path(),
         default=None,
         metavar="FILE",
-        help="Another demand file over the same workloads (the changed case's forecast).",
+        help="Another demand file over the same workloads, read as DEMAND is (a forecast: with its "
+        "--workloads and selection).",
     )(func)
 
 

@@ -271,6 +271,18 @@ def test_points_with_the_same_inputs_solve_once(tiny: Path) -> None:
     assert (out / "plans" / "twice.json").is_file()
 
 
+def test_a_serial_sweep_after_a_solve_with_other_threads_in_one_session(tiny: Path) -> None:
+    """HiGHS sizes one thread scheduler per process: a sweep (1 thread) after a 2-thread solve."""
+    import planner
+
+    assert planner.solve(tiny, accelerators=["tgpu-a"], threads=2).plan.objective_usd == pytest.approx(100.0)
+    result = sweep(
+        scenario_file(tiny.parent, {"growth": {"scale-demand": 2}}), tiny.parent / "out", workers=1
+    )
+    assert result.ok, [row["error"] for row in result.rows]
+    assert planner.solve(tiny, accelerators=["tgpu-a"], threads=2).plan.objective_usd == pytest.approx(100.0)
+
+
 def _comparable(out: Path) -> str:
     return (out / "summary.csv").read_text(encoding="utf-8")
 

@@ -73,6 +73,7 @@ import pandas as pd
 
 from planner.catalog.schema import Catalog
 from planner.demand._check import check_rows
+from planner.demand._options import ForecastOptions
 from planner.demand._rows import Parsed, parse_rows
 from planner.demand._spec import DEFAULT_HOURS, DEFAULT_TPOT_MS, DEFAULT_TTFT_MS, DEMAND_COLUMNS, DEMAND_SPEC
 from planner.table import ErrorLog, read_bytes, read_table
@@ -111,6 +112,9 @@ class Demand:
             ``min_replicas``, ``hours`` and ``source_row`` (the spreadsheet row).
         warnings: one line per workload with no row in some period (planned as 0 there); they
             go to the plan's ``diagnostics.warnings``.
+        forecast: how the file was read when it is a forecast (``--workloads``, ``--provision-for``,
+            ...; :mod:`planner.demand.forecast`), None for a demand.csv. A what-if change of the
+            forecast selection re-reads the file with it.
     """
 
     path: str
@@ -119,6 +123,7 @@ class Demand:
     hours: dict[str, float]
     frame: pd.DataFrame
     warnings: tuple[str, ...] = ()
+    forecast: ForecastOptions | None = None
 
     @property
     def workloads(self) -> tuple[str, ...]:

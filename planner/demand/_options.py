@@ -82,17 +82,28 @@ def forecast_options(options: Mapping[str, Any]) -> ForecastOptions | None:
     )
 
 
-def forecast_hint(error: InputError, path: str | os.PathLike[str]) -> InputError:
-    """The demand reader's ``error``, or a clearer one for a forecast given without --workloads."""
+def forecast_tool(path: str | os.PathLike[str]) -> str | None:
+    """The tool that wrote a forecast file, by its header: ``Prophet``, ``Nixtla``, or None.
+
+    A header with ``ds`` and ``yhat`` is Prophet's, with ``ds`` and ``unique_id`` Nixtla's; anything
+    else (a demand.csv, or a file that cannot be read: its reader says why) is None.
+    """
     try:
         with open(path, "rb") as handle:
             first = handle.readline(4096).decode("utf-8-sig", errors="replace")
     except OSError:
-        return error
-    names = {name.strip().lower() for name in first.split(",")}
+        return None
+    names = {name.strip().strip('"').lower() for name in first.split(",")}
     if "ds" not in names or not names & {"yhat", "unique_id"}:
+        return None
+    return "Prophet" if "yhat" in names else "Nixtla"
+
+
+def forecast_hint(error: InputError, path: str | os.PathLike[str]) -> InputError:
+    """The demand reader's ``error``, or a clearer one for a forecast given without --workloads."""
+    tool = forecast_tool(path)
+    if tool is None:
         return error
-    tool = "Prophet" if "yhat" in names else "Nixtla"
     return InputError(
         f"this is a {tool} forecast, not a demand.csv: give --workloads too (the series' attributes)",
         Location(file=os.fspath(path), row=1),

@@ -119,6 +119,10 @@ def content_hash(problem: Problem) -> str:
         "demand": hashlib.sha256(demand.frame.to_csv(index=False).encode()).hexdigest(),
         "periods": list(demand.periods),
         "hours": demand.hours,
+        # what a forecast was read for (``change: {provision-for: p90}``) and what reading it
+        # warned of: both reach the plan even where two selections give the same rates
+        "forecast": demand.forecast.selection() if demand.forecast else None,
+        "warnings": list(demand.warnings),
         "profiles": [
             problem.profiles.sha256,
             hashlib.sha256(problem.profiles.frame.to_csv().encode()).hexdigest(),

@@ -1,8 +1,10 @@
 """Apply a :class:`~planner.whatif.changes.ChangeSet` to a loaded problem: a new catalog, demand, settings.
 
-Order: ``demand`` (another file) first, then the demand scales and trends, then ``set`` on the
-catalog, then ``without``, ``price-trend`` and ``change`` on the settings. The result is checked
-as a loaded problem is (:func:`planner.pipeline.check_settings`, the demand's catalog check).
+Order: ``set`` on the catalog, then the demand's source (another file, ``demand``, or the base
+forecast read with another selection, ``change: {provision-for: p90}``; :mod:`planner.whatif.demand`),
+then the demand scales and trends, then ``without``, ``price-trend`` and ``change`` on the
+settings. The result is checked as a loaded problem is (:func:`planner.pipeline.check_settings`,
+the demand's catalog check).
 
 ``without`` works through what a run may use, not by deleting entries (profiles, demand rows and
 plans keep naming them): an accelerator leaves ``--accelerators``; an API leaves ``--apis``; a
@@ -23,7 +25,7 @@ import pandas as pd
 
 from planner.catalog.load import check_catalog
 from planner.catalog.schema import Accelerator, Catalog
-from planner.demand import Demand, check_demand, load_demand
+from planner.demand import Demand, check_demand
 from planner.errors import InputError
 from planner.ids import unknown_id_hint
 from planner.options import allowed_accelerators, allowed_apis
@@ -33,8 +35,9 @@ from planner.settings import PriceTrend, SolveSettings
 from planner.table.cells import MAX_REQUESTS_PER_S, MAX_TOKENS
 from planner.trends import period_days, period_factors
 from planner.whatif.catalog_path import KIND_MODELS, PathError, changed_entry, resolve
-from planner.whatif.changes import ChangeSet, Where, resolve_path
-from planner.whatif.readers import ALL
+from planner.whatif.changes import ChangeSet, Where
+from planner.whatif.demand import changed_source
+from planner.whatif.readers import ALL, FORECAST_CHANGES
 
 
 def apply_to_problem(
@@ -44,9 +47,7 @@ def apply_to_problem(
     if changes.is_empty:
         return problem
     catalog = _set_fields(problem.catalog, changes.set, where)
-    demand = problem.demand
-    if changes.demand is not None:
-        demand = _other_demand(demand, changes.demand, catalog, base_dir, where)
+    demand = changed_source(problem.demand, changes, catalog, base_dir, where)
     demand = _scaled_demand(demand, changes, where)
     catalog, settings = _without(catalog, problem.settings, changes.without, where)
     settings = _price_trends(settings, changes.price_trend, catalog, demand.periods, where)
@@ -178,10 +179,12 @@ def _price_trends(
 
 
 def _changed_settings(settings: SolveSettings, change: Mapping[str, Any]) -> SolveSettings:
-    if not change:
+    if not set(change) - set(FORECAST_CHANGES):
         return settings
     data = settings.model_dump()
     for name, value in change.items():
+        if name in FORECAST_CHANGES:  # read with the demand (changed_source)
+            continue
         spec = BY_KEY[name.replace("-", "_")]
         assert spec.setting is not None
         data[spec.setting] = (not value) if spec.invert else value
@@ -189,24 +192,6 @@ def _changed_settings(settings: SolveSettings, change: Mapping[str, Any]) -> Sol
 
 
 # --- the demand -------------------------------------------------------------------------------
-
-
-def _other_demand(
-    demand: Demand, path: str, catalog: Catalog, base_dir: str | os.PathLike[str] | None, where: Where
-) -> Demand:
-    other = load_demand(resolve_path(path, base_dir), catalog)
-    mine, theirs = set(demand.workloads), set(other.workloads)
-    if mine != theirs:
-        missing, extra = sorted(mine - theirs), sorted(theirs - mine)
-        parts = ([f"lacks {', '.join(missing)}"] if missing else []) + (
-            [f"adds {', '.join(extra)}"] if extra else []
-        )
-        raise InputError(
-            f"'{path}' is not a forecast of the same workloads: it {' and '.join(parts)}",
-            where("demand"),
-            f"the base's workloads: {', '.join(sorted(mine))}",
-        )
-    return other
 
 
 def _scaled_demand(demand: Demand, changes: ChangeSet, where: Where) -> Demand:
@@ -236,14 +221,7 @@ def _scaled_demand(demand: Demand, changes: ChangeSet, where: Where) -> Demand:
     if changes.scale_tokens:
         for column in ("input_tokens", "output_tokens"):
             _check_bound(frame, column, MAX_TOKENS, ("scale-tokens",), changes, where)
-    return Demand(
-        path=demand.path,
-        sha256=frame_sha256(frame),
-        periods=demand.periods,
-        hours=demand.hours,
-        frame=frame,
-        warnings=demand.warnings,
-    )
+    return dataclasses.replace(demand, sha256=frame_sha256(frame), frame=frame)
 
 
 def _rows(frame: pd.DataFrame, workload: str, workloads: set[str], key: str, where: Where) -> np.ndarray:

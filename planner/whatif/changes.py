@@ -23,6 +23,10 @@ On the command line: ``--set PATH=VALUE``, ``--scale-demand [WORKLOAD=]F``, ``--
 TARGET=RATE``, ``--demand-trend [WORKLOAD=]RATE``, ``--change OPTION=VALUE``, each repeatable but
 ``--demand``. A rate is ``-0.9/yr``, ``+3/yr`` or a plain number (above -1). Factors given for
 every workload (``*``) and for one workload multiply.
+
+On a base read from a forecast, ``change`` may also pick what to plan for (``provision-for``,
+``forecast-model``, ``interval-width``: the forecast is read again with them) and ``demand`` may
+name another forecast over the same series (:mod:`planner.whatif.demand`).
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ class ChangeSet(BaseModel):
         price_trend: price-trend target (``apis``, ``accelerators``, ``apis.ID``, ``accelerators.ID``)
             -> yearly rate.
         demand_trend: workload id (or ``*``) -> yearly rate of its request rates.
-        change: ``plan solve`` option by long name -> its value, in the changed case only.
+        change: ``plan solve`` option by long name -> its value, in the changed case only (the
+            forecast selection, ``provision-for`` ..., re-reads a forecast base's demand).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)

@@ -220,9 +220,15 @@ def _price_trend(value: Any) -> dict[str, float]:
 
 #: Settings a ``change`` may not set: they have a change of their own.
 _OWN_CHANGE = {"price-trend": "give it as the price-trend change"}
+#: The forecast options a ``change`` may set: what to plan for, of a forecast base (the file is
+#: read again with them). How the file is read (``workloads``, ``series-column``,
+#: ``forecast-unit``) stays the base's.
+FORECAST_CHANGES: tuple[str, ...] = ("provision-for", "forecast-model", "interval-width")
 _SOLVE_NAMES = [
-    spec.name for spec in SOLVE_OPTIONS if spec.setting is not None and spec.name not in _OWN_CHANGE
+    *FORECAST_CHANGES,
+    *(spec.name for spec in SOLVE_OPTIONS if spec.setting is not None and spec.name not in _OWN_CHANGE),
 ]
+_HOW_READ = ("workloads", "series-column", "forecast-unit")
 
 
 def _change(value: Any) -> dict[str, Any]:
@@ -238,7 +244,13 @@ def _change(value: Any) -> dict[str, Any]:
         if key in _OWN_CHANGE:
             raise BadChangeError(f"change: '{raw}' is a change of its own", _OWN_CHANGE[key])
         spec = BY_KEY.get(key.replace("-", "_"))
-        if spec is None or spec.setting is None:
+        if key in _HOW_READ:
+            raise BadChangeError(
+                f"change: '{raw}' says how the forecast file is read, which both cases share",
+                "give it in the options (or options.yaml); a change may pick what to plan for: "
+                + ", ".join(FORECAST_CHANGES),
+            )
+        if spec is None or (spec.setting is None and key not in FORECAST_CHANGES):
             why = "not a solve setting" if spec is not None else "unknown option"
             raise BadChangeError(f"change: '{raw}': {why}", valid_hint(key, _SOLVE_NAMES))
         try:
