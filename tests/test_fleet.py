@@ -137,3 +137,21 @@ def test_cli_folder_fleet_and_bad_files(make_case: CaseFactory, run_cli, tmp_pat
     assert "chips" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_whatif_shows_what_the_fleet_change_adds(make_case: CaseFactory) -> None:
+    """Twice the demand needs a second chip each month: bought once (added), then kept."""
+    import planner
+
+    case, fleet = two_months(make_case, [("acc", "own", "on_demand", 1, "")])
+    run = planner.whatif(
+        case.demand,  # type: ignore[attr-defined]
+        {"scale-demand": 2},
+        catalog_dirs=[case.catalog],  # type: ignore[attr-defined]
+        **case.options(profiles=case.profiles, fleet=fleet),  # type: ignore[attr-defined]
+    )
+    assert run.changed.plan.objective_usd == pytest.approx(2 * BOUGHT_USD)
+    moves = {(m["provider"]): m for m in run.comparison.difference()["fleet_changes"]}
+    assert moves["tp"]["added_chips"] == 1
+    assert moves["tp"]["kept_chips"] == 1
+    assert moves["own"]["kept_chips"] == 0

@@ -28,6 +28,8 @@ WORKLOAD_FIGURES = ("usd", "requests", "self_hosted_requests", "api_requests", "
 ChipKey = tuple[str, str, str]
 RouteKey = tuple[str, str]
 Change = Literal["added", "removed", "changed", "same"]
+#: The per-period fleet moves a plan made with ``--fleet`` lists (``periods[].fleet_changes``).
+FLEET_MOVES = ("added_chips", "kept_chips", "released_chips")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Figures:
         workloads: workload -> ``WORKLOAD_FIGURES`` over the horizon (usd: API charges plus the
             allocation of accelerator cost to its self-hosted routes).
         routes: workload -> (kind, target) -> requests over the horizon.
+        fleet_changes: (accelerator, provider, tier) -> ``added_chips`` / ``kept_chips`` /
+            ``released_chips`` summed over the periods (plans made with ``--fleet``).
     """
 
     objective_usd: float
@@ -56,6 +60,7 @@ class Figures:
     deployments: dict[str, dict[str, int]] = field(default_factory=dict)
     workloads: dict[str, dict[str, float]] = field(default_factory=dict)
     routes: dict[str, dict[RouteKey, float]] = field(default_factory=dict)
+    fleet_changes: dict[ChipKey, dict[str, int]] = field(default_factory=dict)
 
     @property
     def peak_chips(self) -> dict[ChipKey, int]:
@@ -70,7 +75,12 @@ def figures(plan: Plan) -> Figures:
     deployments: dict[str, dict[str, int]] = defaultdict(dict)
     workloads: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(WORKLOAD_FIGURES, 0.0))
     routes: dict[str, dict[RouteKey, float]] = defaultdict(lambda: defaultdict(float))
+    moves: dict[ChipKey, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FLEET_MOVES, 0))
     for period in plan.periods:
+        for move in period.fleet_changes:
+            moved = moves[(move.accelerator, move.provider, move.tier)]
+            for name in FLEET_MOVES:
+                moved[name] += int(getattr(move, name))
         seconds = 3600.0 * period.hours
         for line in period.accelerators:
             key = (line.accelerator, line.provider, line.tier)
@@ -108,6 +118,7 @@ def figures(plan: Plan) -> Figures:
         deployments=dict(deployments),
         workloads={w: dict(v) for w, v in workloads.items()},
         routes={w: dict(v) for w, v in routes.items()},
+        fleet_changes={k: dict(v) for k, v in moves.items()},
     )
 
 
@@ -159,7 +170,8 @@ class Comparison:
         line of either plan: ``peak_chips``, ``chip_hours`` and ``periods`` {period: chips});
         ``deployments`` (those added, removed or changed: ``change``, ``peak_replicas``,
         ``periods``); ``workloads`` (each: the ``WORKLOAD_FIGURES`` and ``routing``, one entry per
-        target of either plan with its ``requests``).
+        target of either plan with its ``requests``); ``fleet_changes`` (with ``--fleet``: per
+        accelerator, provider and tier, the chips added, kept and released over the periods).
         """
         base, changed = self.base, self.changed
         periods = self.periods
@@ -174,7 +186,19 @@ class Comparison:
                 if change != "same"
             ],
             "workloads": [self._workload(w) for w in self.workload_ids()],
+            "fleet_changes": [self._moves(key) for key in self.fleet_keys()],
         }
+
+    def fleet_keys(self) -> list[ChipKey]:
+        """Every (accelerator, provider, tier) with fleet changes in either plan (``--fleet``)."""
+        return sorted({*self.base.fleet_changes, *self.changed.fleet_changes})
+
+    def _moves(self, key: ChipKey) -> dict[str, Any]:
+        before = self.base.fleet_changes.get(key, {})
+        after = self.changed.fleet_changes.get(key, {})
+        out: dict[str, Any] = {"accelerator": key[0], "provider": key[1], "tier": key[2]}
+        out.update({name: after.get(name, 0) - before.get(name, 0) for name in FLEET_MOVES})
+        return out
 
     def _chip_line(self, key: ChipKey, periods: list[str]) -> dict[str, Any]:
         before, after = self.base.chips.get(key, {}), self.changed.chips.get(key, {})

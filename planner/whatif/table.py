@@ -100,6 +100,20 @@ def _chips(c: Comparison, labels: tuple[str, str]) -> Table:
     return table
 
 
+def _fleet_moves(c: Comparison, labels: tuple[str, str]) -> Table:
+    """With ``--fleet``: chips added and released over the periods, in both cases."""
+    table = _table(
+        "Fleet you have: chips added / released over the periods",
+        ["accelerator", "provider", "tier", f"{labels[0]} +/-", f"{labels[1]} +/-"],
+    )
+    for key in c.fleet_keys():
+        sides = [side.fleet_changes.get(key, {}) for side in (c.base, c.changed)]
+        table.add_row(
+            *key, *(f"+{s.get('added_chips', 0)} / -{s.get('released_chips', 0)}" for s in sides)
+        )
+    return table
+
+
 def _deployments(c: Comparison, labels: tuple[str, str]) -> Table:
     table = _table(
         "Deployments that appear, disappear or change (replicas per period)",
@@ -164,7 +178,7 @@ def comparison_report(
         console.print(title, markup=False)
     for table in (_totals(c, labels, base, changed), _split(c, labels), _chips(c, labels)):
         console.print(table)
-    for table in (_deployments(c, labels), _workloads(c, labels)):
+    for table in (_fleet_moves(c, labels), _deployments(c, labels), _workloads(c, labels)):
         if table.row_count:
             console.print(table)
     for name, plan in zip(labels, (base, changed), strict=True):
