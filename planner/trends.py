@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from planner.errors import InputError, Location
 from planner.settings import PriceTrend
+
+if TYPE_CHECKING:  # numpy is imported where factors are computed: `plan --help` stays fast
+    import numpy as np
 
 DAYS_PER_YEAR = 365.25
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -94,6 +96,8 @@ def price_factors(
     Several trends on one price multiply (``apis=-0.5/yr`` and ``apis.x=-0.2/yr`` give x both).
     Committed offers are priced at signing, the horizon's start: trends do not change them.
     """
+    import numpy as np
+
     out = np.ones((len(periods), len(ids)))
     for trend in trends:
         if trend.kind != kind:
