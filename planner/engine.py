@@ -42,6 +42,9 @@ _EPS = 1e-6
 #: Share of the engine's time a sifted LP relaxation may take before it stops adding columns (its
 #: bound is the foundation of the gap: a sift stopped early reports a weak Lagrangian one).
 LP_TIME_SHARE = 0.8
+#: Time kept for the final fixed LP, as a multiple of the relaxation's: plain, sifted. Measured at
+#: benchmark size L (docs/benchmarks.md): the sifted fixed LP took 2.0 s after a 13.3 s relaxation.
+FIXED_LP_SHARE = {False: 1.5, True: 0.5}
 #: Share of the MILP time for the restricted per-period MILPs (stage 2b); the rest goes to the full ones.
 RESTRICTED_SHARE = 0.6
 #: Share of the MILP time the per-period proposals get on coupled models before the whole MILP.
@@ -293,8 +296,9 @@ def run_engine(
     lp, relaxed = solve_relaxation(m, settings, LP_TIME_SHARE * max(1.0, deadline - t))
     lp_duals = _duals(m)
     timings["lp_s"] = time.monotonic() - t
-    # keep time for the final LP with the integer choices fixed (about one LP solve), and the read-back
-    milp_deadline = deadline - (1.5 * timings["lp_s"] + 0.5)
+    # keep time for the final LP with the integer choices fixed, and the read-back: about one LP
+    # solve, or a fraction of one when sifted (it prices only the routes of staffed options)
+    milp_deadline = deadline - (FIXED_LP_SHARE[use_sifting(m, settings)] * timings["lp_s"] + 0.5)
     if float(np.nansum(relaxed["unmet"])) > _EPS:
         milp_deadline -= reserve_if_unmet_s
     search = Search(float(lp.bound if lp.bound is not None else (lp.objective or 0.0)))
