@@ -155,3 +155,17 @@ def test_whatif_shows_what_the_fleet_change_adds(make_case: CaseFactory) -> None
     assert moves["tp"]["added_chips"] == 1
     assert moves["tp"]["kept_chips"] == 1
     assert moves["own"]["kept_chips"] == 0
+
+
+def test_a_sweep_point_with_another_fleet_is_solved_again(make_case: CaseFactory) -> None:
+    """The sweep's content hash (what a resumed sweep reuses by) covers the fleet file."""
+    from planner.sweeps.run import content_hash
+
+    case, fleet = two_months(make_case, [("acc", "own", "on_demand", 1, "")])
+    other = case.folder / "other-fleet.csv"  # type: ignore[attr-defined]
+    write_csv(other, HEADER, [("acc", "own", "on_demand", 2, "")])
+    hashes = {
+        content_hash(case.problem(fleet=f))  # type: ignore[attr-defined]
+        for f in (None, fleet, other)
+    }
+    assert len(hashes) == 3

@@ -128,6 +128,7 @@ def content_hash(problem: Problem) -> str:
             hashlib.sha256(problem.profiles.frame.to_csv().encode()).hexdigest(),
         ],
         "settings": problem.settings.model_dump(mode="json"),
+        "fleet": problem.fleet.sha256,  # --fleet: the chips already paid for
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
