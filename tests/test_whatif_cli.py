@@ -49,7 +49,9 @@ def test_whatif_json_is_both_plans_as_solve_prints_them(run_cli: Run, tiny: Path
         == _without_run_times(json.loads(changed.stdout))["periods"]
     )
     difference = data["difference"]
-    assert set(difference) == {"objective_usd", "cost_usd", "split", "chips", "deployments", "workloads"}
+    keys = {"objective_usd", "cost_usd", "split", "chips", "deployments", "workloads", "fleet_changes"}
+    assert set(difference) == keys
+    assert difference["fleet_changes"] == []  # no --fleet
     assert difference["objective_usd"] == pytest.approx(
         data["changed"]["objective_usd"] - data["base"]["objective_usd"]
     )
