@@ -175,9 +175,13 @@ def owned_lines(fleet: Fleet, period: int, periods: Sequence[str]) -> tuple[Owne
 
 def fleet_of(period: PeriodPlan) -> dict[tuple[str, str, str], int]:
     """The fleet a plan period holds: its owned chips and the chips its accelerator lines buy."""
+    return _chips_by_key([*period.owned, *period.accelerators])
+
+
+def _chips_by_key(lines: Sequence[AcceleratorLine | OwnedLine]) -> dict[tuple[str, str, str], int]:
+    """Chips per (accelerator, provider, tier) over plan lines, in first-seen order."""
     out: dict[tuple[str, str, str], int] = {}
-    held: list[AcceleratorLine | OwnedLine] = [*period.owned, *period.accelerators]
-    for line in held:
+    for line in lines:
         key = (line.accelerator, line.provider, line.tier)
         out[key] = out.get(key, 0) + int(line.chips)
     return out
@@ -214,14 +218,11 @@ def placement_pool(
     accelerators: Sequence[AcceleratorLine], owned: Sequence[OwnedLine]
 ) -> tuple[AcceleratorLine, ...]:
     """The chips replicas can be placed on: bought and owned, one line per (accelerator, provider, tier)."""
-    chips: dict[tuple[str, str, str], int] = {}
     usd: dict[tuple[str, str, str], float] = {}
-    held: list[AcceleratorLine | OwnedLine] = [*accelerators, *owned]
-    for line in held:
+    for line in accelerators:
         key = (line.accelerator, line.provider, line.tier)
-        chips[key] = chips.get(key, 0) + int(line.chips)
-        usd[key] = usd.get(key, 0.0) + float(getattr(line, "usd", 0.0))
+        usd[key] = usd.get(key, 0.0) + line.usd
     return tuple(
-        AcceleratorLine(accelerator=a, provider=pr, tier=t, chips=n, usd=usd[(a, pr, t)])
-        for (a, pr, t), n in chips.items()
+        AcceleratorLine(accelerator=a, provider=pr, tier=t, chips=n, usd=usd.get((a, pr, t), 0.0))
+        for (a, pr, t), n in _chips_by_key([*accelerators, *owned]).items()
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from planner.formulation.index import replica_rows
-from planner.formulation.matrix import current_model, matrix_of, row_slacks
+from planner.formulation.matrix import current_model, matrix_of, write_back
 from planner.formulation.model import PlanningModel
 from planner.settings import SolveSettings
 from solvers.base import SolveResult
@@ -105,12 +105,5 @@ def sift_relaxation(
     rate = m.index.cover["rate"].to_numpy(float)
     upper[routes] = np.where(forced, 0.0, rate[m.index.route["d"].to_numpy(int)])  # x_do <= R_d
     sift = sifted_lp(model, initial, upper, time_limit_s=time_limit_s, threads=settings.threads)
-    solution = sift.solution
-    x = solution.x if solution.x is not None else [None] * model.n_cols
-    for var, val in zip(mx.columns, x, strict=True):
-        var.varValue = val
-    duals = solution.duals if solution.duals is not None else [None] * model.n_rows
-    slacks = row_slacks(model, solution.x) if solution.x is not None else [None] * model.n_rows
-    for row, dual, slack in zip(mx.rows, duals, slacks, strict=True):
-        row.pi, row.slack = dual, slack
-    return solution.result, sift
+    write_back(mx, model, sift.solution)
+    return sift.solution.result, sift

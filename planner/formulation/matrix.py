@@ -159,6 +159,12 @@ def solve_whole(
         work_limit=work_limit,
         proven_at=proven_at,
     )
+    write_back(mx, model, solution)
+    return solution
+
+
+def write_back(mx: Matrix, model: ArrayModel, solution: ArraySolution) -> None:
+    """Values into the PuLP variables, duals and slacks into its rows (None where there are none)."""
     x = solution.x if solution.x is not None else [None] * len(mx.columns)
     for var, val in zip(mx.columns, x, strict=True):
         var.varValue = val
@@ -166,7 +172,6 @@ def solve_whole(
     slacks = row_slacks(model, solution.x) if solution.x is not None else [None] * len(mx.rows)
     for row, dual, slack in zip(mx.rows, duals, slacks, strict=True):
         row.pi, row.slack = dual, slack
-    return solution
 
 
 def row_slacks(model: ArrayModel, x: np.ndarray) -> np.ndarray:
