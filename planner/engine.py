@@ -20,23 +20,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-import solvers
 from planner.errors import SolveError
-from planner.formulation.matrix import matrix_of, solve_whole
-from planner.formulation.model import INTEGER_FAMILIES, PlanningModel, duals, is_integral, read_values
+from planner.formulation.blocks import PlanningModel, Solution
 from planner.infeasible import explain_infeasible, lp_infeasible
-from planner.periods import Rebuilder, Search, improve_by_period, objective_of, proven_bound, restricted_pass
+from planner.periods import Search, improve_by_period, proven_bound, restricted_pass
 from planner.plan import Reduction, StoppedBy
-from planner.relaxation import sift_relaxation, use_sifting
 from planner.rounding import fixed_lp, round_plan
+from planner.session import Session
 from planner.settings import SolveSettings
-from solvers.base import SolveResult
 
 _EPS = 1e-6
 #: Share of the engine's time a sifted LP relaxation may take before it stops adding columns (its
@@ -59,9 +55,8 @@ WHOLE_MILP_INTEGER_COLUMNS = 5000
 #: tolerance (HiGHS's dual bound of a $2,175.60 optimum was $2,175.5999969), so the bound counts as
 #: reached within $1e-6 + 1e-7 x the objective.
 _REL_TOL = 1e-7
-Rebuild = Rebuilder
 
-__all__ = ["EngineResult", "objective_of", "run_engine"]
+__all__ = ["EngineResult", "run_engine"]
 
 
 @dataclass
@@ -73,8 +68,9 @@ class EngineResult:
         stage: ``lp_rounding`` or ``milp``: which stage produced the plan.
         objective_usd: the plan's objective (accelerators + API + unmet penalty).
         bound_usd: the best proven lower bound (LP relaxation, per-period or whole MILP bounds).
-        values: variable family -> solution values aligned with the model's arrays.
-        lp_duals / fixed_duals: constraint family -> duals of the relaxation / of the fixed LP.
+        values: variable block -> solution values aligned with the model's blocks.
+        lp_duals / fixed_duals: constraint block -> duals of the relaxation / of the fixed LP.
+        slacks: constraint block -> row slacks at the plan's values.
         timings: stage -> seconds.
         solver: solver name.
         stopped_by: what ended the search.
@@ -88,6 +84,7 @@ class EngineResult:
     values: dict[str, np.ndarray]
     lp_duals: dict[str, np.ndarray]
     fixed_duals: dict[str, np.ndarray]
+    slacks: dict[str, np.ndarray] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     solver: str = "highs"
     stopped_by: StoppedBy = "gap"
@@ -116,69 +113,19 @@ def _round_off(objective: float, bound: float) -> float:
     return objective if objective - bound <= _EPS + _REL_TOL * abs(objective) else bound
 
 
-def _duals(m: PlanningModel) -> dict[str, np.ndarray]:
-    return {name: duals(rows) for name, (rows, _idx) in m.rows.items()}
-
-
-def _solve(
-    m: PlanningModel,
-    settings: SolveSettings,
-    *,
-    mip: bool,
-    time_limit_s: float | None = None,
-    proven_at: float | None = None,
-    sift: bool = True,
-) -> SolveResult:
-    """Solve the whole model at its current bounds (HiGHS on arrays, or PuLP's model for CBC).
-
-    Large LPs (rounding's re-routes, the fixed LP) are sifted (``planner.relaxation``): exact.
-    """
-    if sift and not mip and use_sifting(m, settings):
-        sifted, _sift = sift_relaxation(m, settings, time_limit_s)
-        if sifted.status == "optimal":
-            return sifted
-    if settings.solver == "highs":
-        return solve_whole(
-            matrix_of(m),  # the one walk of the PuLP model (the first solve's hand-off)
-            mip=mip,
-            time_limit_s=time_limit_s,
-            mip_gap=settings.mip_gap,
-            threads=settings.threads,
-            work_limit=settings.work_limit if mip else None,
-            proven_at=proven_at,
-        ).result
-    result = solvers.solve(
-        m.prob,
-        settings.solver,
-        mip=mip,
-        time_limit_s=time_limit_s,
-        mip_gap=settings.mip_gap,
-        threads=settings.threads,
-    )
-    if mip and result.status in ("feasible", "no_solution"):
-        return dataclasses.replace(result, stopped_by="time_limit")
-    return result
-
-
-def solve_relaxation(
-    m: PlanningModel, settings: SolveSettings, time_limit_s: float | None = None
-) -> tuple[SolveResult, dict[str, np.ndarray]]:
+def solve_relaxation(session: Session, time_limit_s: float | None = None) -> Solution:
     """Stage 1: the LP relaxation; sifted on large models (``planner.relaxation``).
 
     A plain LP runs to completion; a sift stops adding columns at ``time_limit_s`` with a valid
     Lagrangian bound (``result.bound``) and a solution feasible for the whole LP.
     """
-    result = None
-    if use_sifting(m, settings):
-        result, _sift = sift_relaxation(m, settings, time_limit_s)
-        result = result if result.has_solution else None  # the plain LP decides (and explains)
-    if result is None:
-        result = _solve(m, settings, mip=False, sift=False)
+    m, settings = session.model, session.settings
+    result = session.lp(time_limit_s=time_limit_s, exact=False)
     if result.status == "infeasible" or (not result.has_solution and lp_infeasible(m)):
         raise SolveError(explain_infeasible(m, settings))
     if not result.has_solution:
         raise SolveError(f"the LP relaxation has no solution ({result.detail}); no plan can be made")
-    return result, read_values(m)
+    return result
 
 
 @dataclass
@@ -191,90 +138,85 @@ class _Best:
 
     def offer(self, m: PlanningModel, vals: dict[str, np.ndarray], stage: str) -> bool:
         """Keep ``vals`` when it is an integer plan cheaper than the best; True when kept."""
-        if not is_integral(vals):
+        if not m.is_integral(vals):
             return False
-        cost = objective_of(m, vals)
+        cost = m.objective_of(vals)
         if cost < self.objective - _EPS * max(1.0, abs(self.objective)):
             self.values, self.stage, self.objective = vals, stage, cost
             return True
         return False
 
 
-def _whole_milp(
-    m: PlanningModel, settings: SolveSettings, best: _Best | None, search: Search, deadline: float
-) -> _Best | None:
+def _whole_milp(session: Session, best: _Best | None, search: Search, deadline: float) -> _Best | None:
     """The whole-horizon MILP in the time left; its bound raises the search's, its plan is offered."""
+    m = session.model
     left = deadline - time.monotonic()
     if left < 0.05:
         search.note("time_limit")
         return best
     proven_at = best.objective if best is not None else None
-    result = _solve(m, settings, mip=True, time_limit_s=left, proven_at=proven_at)
+    result = session.milp(left, proven_at)
     if result.status == "infeasible":
-        raise SolveError(explain_infeasible(m, settings))
-    search.raise_bound(proven_bound(result, settings))
+        raise SolveError(explain_infeasible(m, session.settings))
+    search.raise_bound(proven_bound(result, session.settings))
     search.note(result.stopped_by)
     if not result.has_solution:
         return best
-    vals = read_values(m)
+    vals = result.values
     if best is None:
-        return _Best(vals, "milp", objective_of(m, vals)) if is_integral(vals) else None
+        return _Best(vals, "milp", m.objective_of(vals)) if m.is_integral(vals) else None
     best.offer(m, vals, "milp")
     return best
 
 
-def _coupled(m: PlanningModel, settings: SolveSettings) -> bool:
-    """True when some variable or row spans periods (committed offers, a budget)."""
-    return len(m.index.commit) > 0 or settings.budget_usd is not None
-
-
 def _n_integer(m: PlanningModel) -> int:
-    return sum(len(a) for a in m.integer_arrays().values())
+    return sum(m.size(name) for name in m.integer_blocks)
 
 
 def _improve(
-    m: PlanningModel,
-    settings: SolveSettings,
+    session: Session,
     best: _Best,
     search: Search,
     relaxed: dict[str, np.ndarray],
     deadline: float,
-    rebuild: Rebuilder | None,
+    decompose: bool,
 ) -> None:
-    """Stage 3: improve plan and bound until proven or out of time."""
+    """Stage 3: improve plan and bound until proven or out of time.
+
+    The declared couplings choose: no row spans periods and no column spans the horizon, so the
+    per-period MILPs are exact; no row spans periods, so per-period proposals then the whole MILP
+    (large models); else the whole-horizon MILP alone.
+    """
+    m, settings = session.model, session.settings
     if within_gap(best.objective, search.bound, settings) or _n_integer(m) == 0:
         return
     several = len(set(m.index.cover["p"])) > 1
-    if rebuild is not None and several and not _coupled(m, settings):
-        _by_period(m, settings, best, search, relaxed, deadline, rebuild)
+    by_period = decompose and several and not m.coupled_rows()
+    if by_period and not m.horizon_columns():
+        _by_period(session, best, search, relaxed, deadline)
         return
     n_integer = _n_integer(m)
-    if rebuild is not None and several and settings.budget_usd is None and n_integer > SMALL_INTEGER_COLUMNS:
+    if by_period and n_integer > SMALL_INTEGER_COLUMNS:
         huge = n_integer > WHOLE_MILP_INTEGER_COLUMNS
         left = max(0.0, deadline - time.monotonic())
         share = 1.0 if huge or settings.work_limit is not None else PROPOSAL_SHARE
-        _by_period(m, settings, best, search, relaxed, time.monotonic() + share * left, rebuild)
+        _by_period(session, best, search, relaxed, time.monotonic() + share * left)
         if huge or within_gap(best.objective, search.bound, settings):
             return
-    _whole_milp(m, settings, best, search, deadline)
+    _whole_milp(session, best, search, deadline)
 
 
 def _by_period(
-    m: PlanningModel,
-    settings: SolveSettings,
-    best: _Best,
-    search: Search,
-    relaxed: dict[str, np.ndarray],
-    deadline: float,
-    rebuild: Rebuilder,
+    session: Session, best: _Best, search: Search, relaxed: dict[str, np.ndarray], deadline: float
 ) -> None:
     """Restricted per-period MILPs, then full ones; the plan and bound they find are kept."""
-    by_work = settings.work_limit is not None
+    m = session.model
+    by_work = session.settings.work_limit is not None
     left = max(0.0, deadline - time.monotonic())
     restricted_deadline = deadline if by_work else time.monotonic() + RESTRICTED_SHARE * left
-    plan = restricted_pass(m, best.values, relaxed, restricted_deadline, rebuild)
+    plan = restricted_pass(session, best.values, relaxed, restricted_deadline)
     best.offer(m, plan, "milp")
-    plan, stage, _proven = improve_by_period(m, settings, best.values, search, deadline, rebuild)
+    plan, stage, _proven = improve_by_period(session, best.values, search, deadline)
     best.offer(m, plan, stage)
 
 
@@ -282,41 +224,47 @@ def run_engine(
     m: PlanningModel,
     settings: SolveSettings,
     deadline: float,
-    rebuild: Rebuild | None = None,
+    decompose: bool = False,
     reserve_if_unmet_s: float = 0.0,
 ) -> EngineResult:
     """Run the four stages within the wall-clock ``deadline`` (a ``time.monotonic()`` value).
 
-    ``rebuild`` makes a model from index sets; with it, independent periods are solved one MILP
-    each (exact) instead of one MILP for the whole horizon. When the LP relaxation leaves demand
-    unmet, ``reserve_if_unmet_s`` seconds before the deadline are left for the caller's re-solves.
+    With ``decompose``, periods are solved one MILP each where the declared couplings make that
+    exact (or a source of proposals and bounds) instead of one MILP for the whole horizon. When
+    the LP relaxation leaves demand unmet, ``reserve_if_unmet_s`` seconds before the deadline are
+    left for the caller's re-solves.
     """
+    session = Session(m, settings)
     timings: dict[str, float] = {}
     t = time.monotonic()
-    lp, relaxed = solve_relaxation(m, settings, LP_TIME_SHARE * max(1.0, deadline - t))
-    lp_duals = _duals(m)
+    lp = solve_relaxation(session, LP_TIME_SHARE * max(1.0, deadline - t))
+    relaxed = lp.values
     timings["lp_s"] = time.monotonic() - t
     # keep time for the final LP with the integer choices fixed, and the read-back: about one LP
     # solve, or a fraction of one when sifted (it prices only the routes of staffed options)
-    milp_deadline = deadline - (FIXED_LP_SHARE[use_sifting(m, settings)] * timings["lp_s"] + 0.5)
+    milp_deadline = deadline - (FIXED_LP_SHARE[session.sift] * timings["lp_s"] + 0.5)
     if float(np.nansum(relaxed["unmet"])) > _EPS:
         milp_deadline -= reserve_if_unmet_s
     search = Search(float(lp.bound if lp.bound is not None else (lp.objective or 0.0)))
     t = time.monotonic()
-    rounded = round_plan(_solve, m, settings, relaxed)
-    best = _Best(rounded, "lp_rounding", objective_of(m, rounded)) if rounded is not None else None
+    rounded = round_plan(session, relaxed)
+    if rounded is not None and not m.is_integral(rounded):  # a block rounding left fractional
+        rounded = None
+    best = _Best(rounded, "lp_rounding", m.objective_of(rounded)) if rounded is not None else None
     timings["rounding_s"] = time.monotonic() - t
     t = time.monotonic()
     if best is None:  # repair: the MILP itself finds a plan, or proves there is none
-        best = _whole_milp(m, settings, None, search, max(milp_deadline, time.monotonic() + 1.0))
+        best = _whole_milp(session, None, search, max(milp_deadline, time.monotonic() + 1.0))
         if best is None:
             raise SolveError(_no_plan_message(search))
-    _improve(m, settings, best, search, relaxed, milp_deadline, rebuild)
+    _improve(session, best, search, relaxed, milp_deadline, decompose)
     timings["milp_s"] = time.monotonic() - t
     t = time.monotonic()
-    final, fixed_duals = _final_values(m, settings, best)
+    final, fixed_duals = _final_values(session, best)
     timings["duals_s"] = time.monotonic() - t
-    objective = objective_of(m, final)
+    if not m.is_integral(final):  # every integer block, registered or not
+        raise SolveError("internal error: the plan has fractional values in an integer family")
+    objective = m.objective_of(final)
     bound = _round_off(objective, min(search.bound, objective))
     proven = within_gap(objective, bound, settings)
     return EngineResult(
@@ -325,8 +273,9 @@ def run_engine(
         objective,
         bound,
         final,
-        lp_duals,
+        lp.duals,
         fixed_duals,
+        m.slacks(final),
         timings,
         settings.solver,
         _stopped_by(proven, search),
@@ -343,18 +292,16 @@ def _no_plan_message(search: Search) -> str:
     return "no integer plan found (rounding the LP relaxation failed and the MILP found none)"
 
 
-def _final_values(
-    m: PlanningModel, settings: SolveSettings, best: _Best
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _final_values(session: Session, best: _Best) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The plan's values from the LP with its integer choices fixed, and that LP's duals."""
     plan = best.values
-    fixed = fixed_lp(_solve, m, settings, plan["replicas"], plan["supply"], plan["commit"])
+    fixed = fixed_lp(session, plan)
     if not fixed.has_solution:
         return plan, {}
-    vals = read_values(m)
-    for name in INTEGER_FAMILIES:  # exactly as planned (the fixed LP holds them there)
+    vals = dict(fixed.values)
+    for name in session.model.integer_blocks:  # exactly as planned (the fixed LP holds them there)
         vals[name] = np.round(np.nan_to_num(plan[name]))
-    return vals, _duals(m)
+    return vals, fixed.duals
 
 
 def _stopped_by(proven: bool, search: Search) -> StoppedBy:

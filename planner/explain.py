@@ -20,14 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.engine import EngineResult
-from planner.formulation.model import PlanningModel
+from planner.formulation.blocks import PlanningModel
 from planner.options import Options
 from planner.plan import UnmetLine
 from planner.settings import SolveSettings
+from planner.units import SECONDS_PER_HOUR
 
 _UNMET_TOL = 1e-6
 _SLACK_TOL = 1e-6
-SECONDS_PER_HOUR = 3600.0
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,16 @@ class Cause:
     text: str
 
 
-def _binding(m: PlanningModel, family: str) -> set[int]:
-    """Positions (in the family's own index) of the rows with no slack left."""
-    if family not in m.rows:
+Slacks = dict[str, np.ndarray]
+
+
+def _binding(m: PlanningModel, slacks: Slacks, family: str) -> set[int]:
+    """Labels (the family's own index) of its rows with no slack left at the plan's values."""
+    if family not in m.constraints or family not in slacks:
         return set()
-    rows, idx = m.rows[family]
-    return {
-        int(i)
-        for row, i in zip(rows, idx, strict=True)
-        if row.slack is not None and abs(row.slack) <= _SLACK_TOL * max(1.0, abs(row.getUb() or 0.0))
-    }
+    block = m.constraints[family]
+    tight = np.abs(slacks[family]) <= _SLACK_TOL * np.maximum(1.0, np.abs(block.rhs))
+    return {int(i) for i in block.labels[tight]}
 
 
 def _shape_causes(options: Options, shape: int) -> list[Cause]:
@@ -82,24 +82,24 @@ def _flag_causes(m: PlanningModel, d: int, options: Options) -> list[Cause]:
     return out
 
 
-def _limit_causes(m: PlanningModel, d: int) -> list[Cause]:
+def _limit_causes(m: PlanningModel, d: int, slacks: Slacks) -> list[Cause]:
     ix = m.index
     p = int(ix.cover["p"].to_numpy()[d])
     accs = set(ix.replica.loc[ix.replica["o"].isin(ix.route.loc[ix.route["d"] == d, "o"]), "a"])
     n_acc = max(len(ix.accelerators), 1)
     out = [
         Cause("max_chips", f"--max-chips on {ix.accelerators[k % n_acc]} is reached")
-        for k in sorted(_binding(m, "maxchips"))
+        for k in sorted(_binding(m, slacks, "maxchips"))
         if k // n_acc == p and k % n_acc in accs
     ]
-    if d in _binding(m, "apishare"):
+    if d in _binding(m, slacks, "apishare"):
         share = ix.cover["max_api_share"].iat[d]
         out.append(Cause("max_api_share", f"max_api_share {share:g} is reached"))
     apis = set(ix.api.loc[ix.api["d"] == d, "k"])
     for family, label in (("apirate", "request-rate limit"), ("apitokens", "token-rate limit")):
         out += [
             Cause("api_rate_limit", f"the {label} of API {ix.apis[k % len(ix.apis)]} is reached")
-            for k in sorted(_binding(m, family))
+            for k in sorted(_binding(m, slacks, family))
             if k // len(ix.apis) == p and k % len(ix.apis) in apis
         ]
     return out
@@ -151,10 +151,16 @@ def _penalty_cause(m: PlanningModel, d: int, unmet: float, settings: SolveSettin
 
 
 def unmet_causes(
-    m: PlanningModel, d: int, unmet: float, options: Options, settings: SolveSettings, spent: float
+    m: PlanningModel,
+    d: int,
+    unmet: float,
+    options: Options,
+    settings: SolveSettings,
+    spent: float,
+    slacks: Slacks,
 ) -> list[Cause]:
     """Every binding cause of row d's unmet demand, in the module docstring's order."""
-    causes = _flag_causes(m, d, options) + _limit_causes(m, d)
+    causes = _flag_causes(m, d, options) + _limit_causes(m, d, slacks)
     budget = _budget_cause(m, d, unmet, settings, spent)
     if budget is not None:
         causes.append(budget)
@@ -179,7 +185,7 @@ def explain_unmet(
     spent = spent_usd(m, result)
     lines = []
     for d in np.flatnonzero(unmet > _UNMET_TOL):
-        causes = unmet_causes(m, int(d), float(unmet[d]), options, settings, spent)
+        causes = unmet_causes(m, int(d), float(unmet[d]), options, settings, spent, result.slacks)
         codes = tuple(dict.fromkeys(c.code for c in causes))
         lines.append(
             UnmetLine(

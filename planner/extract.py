@@ -13,9 +13,8 @@ from planner.demand import Demand
 from planner.engine import EngineResult
 from planner.explain import explain_unmet, plan_warnings
 from planner.fleet import Fleet, owned_lines, placement_pool, with_fleet_changes
-from planner.formulation.build import SECONDS_PER_HOUR
+from planner.formulation.blocks import PlanningModel
 from planner.formulation.index import HOURS_PER_TERM
-from planner.formulation.model import PlanningModel
 from planner.options import Options
 from planner.perf import estimate_grid
 from planner.placement import place_period
@@ -35,6 +34,7 @@ from planner.plan import (
 )
 from planner.plan_serving import planned_sizes, precision_kind, precision_source_of, with_request_shapes
 from planner.settings import SolveSettings
+from planner.units import SECONDS_PER_HOUR
 
 _TINY = 1e-9
 

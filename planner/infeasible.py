@@ -13,8 +13,7 @@ import dataclasses
 
 import numpy as np
 
-from planner.formulation.matrix import Matrix, current_model, matrix_of
-from planner.formulation.model import PlanningModel
+from planner.formulation.blocks import PlanningModel
 from planner.settings import SolveSettings
 from solvers.arrays import ArrayModel, solve_arrays
 
@@ -74,12 +73,8 @@ def _option_problem(m: PlanningModel, p: int, a: int, chips: int, settings: Solv
 
 
 def _family_rows(m: PlanningModel) -> dict[str, np.ndarray]:
-    """Row positions of each constraint family in the matrix (families in ``m.rows`` order)."""
-    out, start = {}, 0
-    for name, (rows, _idx) in m.rows.items():
-        out[name] = np.arange(start, start + len(rows))
-        start += len(rows)
-    return out
+    """Row ids of each constraint block in the arrays."""
+    return {name: m.rows(name) for name in m.constraints}
 
 
 def _without(model: ArrayModel, rows: np.ndarray) -> ArrayModel:
@@ -94,7 +89,7 @@ def lp_infeasible(m: PlanningModel) -> bool:
     With the unmet penalty's large costs, HiGHS's dual simplex can stop on an infeasible LP with an
     error ("Not Set") instead of saying so; a feasibility LP has no such costs.
     """
-    base = current_model(matrix_of(m))
+    base = m.arrays
     zero = dataclasses.replace(base, cost=np.zeros(base.n_cols))
     return solve_arrays(zero, mip=False).result.status == "infeasible"
 
@@ -108,11 +103,10 @@ def _feasible(model: ArrayModel) -> bool | None:
 
 def _joint_conflicts(m: PlanningModel, settings: SolveSettings) -> list[str]:
     """Which family of limits, dropped, leaves a plan: the floors conflict with it."""
-    mx = matrix_of(m)
-    base, rows = current_model(mx), _family_rows(m)
+    base, rows = m.arrays, _family_rows(m)
     out: list[str] = []
     if "budget" in rows and settings.budget_usd is not None:
-        needed = _least_budget(m, mx, base, rows["budget"])
+        needed = _least_budget(m, base, rows["budget"])
         if needed is not None and needed > settings.budget_usd:
             out.append(
                 f"the `min_replicas` floors need at least ${needed:,.2f} of accelerators, "
@@ -129,12 +123,11 @@ def _joint_conflicts(m: PlanningModel, settings: SolveSettings) -> list[str]:
     return out
 
 
-def _least_budget(m: PlanningModel, mx: Matrix, base: ArrayModel, budget_rows: np.ndarray) -> float | None:
+def _least_budget(m: PlanningModel, base: ArrayModel, budget_rows: np.ndarray) -> float | None:
     """The least accelerator and API spend that meets every floor (the budget row's left side)."""
     cost = np.zeros(base.n_cols)
     for name in ("api", "supply", "commit"):
-        start = mx.family_start[name]
-        cost[start : start + len(getattr(m, name))] = m.cost[name]
+        cost[m.columns(name)] = m.cost[name]
     aux = dataclasses.replace(_without(base, budget_rows), cost=cost)
     result = solve_arrays(aux, mip=True, time_limit_s=AUX_TIME_LIMIT_S, mip_gap=1e-6).result
     if result.status != "optimal" or result.objective is None:

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 from planner.errors import InputError, Location
 
 if TYPE_CHECKING:
-    import pulp
-
     from planner.plan import Plan
+    from solvers.arrays import ArrayModel
 
 PLAN_FORMATS = ("json", "yaml", "csv")
 
@@ -169,12 +168,14 @@ def model_format(path: str | os.PathLike[str]) -> str:
     return suffix
 
 
-def write_model(prob: pulp.LpProblem, path: str | os.PathLike[str]) -> None:
-    """Write the model as built, as an LP or MPS file by its suffix."""
-    if model_format(path) == ".lp":
-        atomic_write(path, lambda tmp: prob.writeLP(str(tmp)))
-    else:
-        atomic_write(path, lambda tmp: prob.writeMPS(str(tmp)))
+def write_model(
+    arrays: ArrayModel, col_names: Sequence[str], row_names: Sequence[str], path: str | os.PathLike[str]
+) -> None:
+    """Write the model as built, as an LP or MPS file by its suffix (through the PuLP writer)."""
+    from solvers.pulp_writer import write_file
+
+    suffix = model_format(path)
+    atomic_write(path, lambda tmp: write_file(arrays, col_names, row_names, tmp, suffix.lstrip(".")))
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:

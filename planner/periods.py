@@ -1,61 +1,60 @@
-"""Per-period MILPs: the decomposition the engine uses when periods are independent.
+"""Per-period MILPs: the decomposition the engine uses when the declared couplings allow it.
 
-Without committed offers or a budget the periods share no variable and no row, so the whole-horizon
-MILP is exactly the sum of the periods' MILPs: solving each to its gap proves the plan. With
-committed offers, each period may pick its own committed count at the period's share of the
-commitment's cost, a relaxation whose period bounds add up to a valid bound; its plans are proposals
-the whole-horizon MILP then improves on. A process pool was tried and measured: on this project's
-2-vCPU machines two CPU-bound processes each run at half speed, so it gained nothing and was removed
-(docs/benchmarks.md, "Ideas tried").
+A period's MILP is a slice of the model's arrays: the columns of that period and the horizon
+columns, the rows of that period. That is exact only when no row spans periods: the engine reads
+the declared couplings (:meth:`PlanningModel.coupled_rows`) and :func:`period_model` refuses a
+model with such rows (``DecompositionError``) instead of dropping them.
+
+Without horizon columns (committed offers) the periods share nothing, so the whole-horizon MILP is
+exactly the sum of the periods' MILPs: solving each to its gap proves the plan. With horizon
+columns each period may pick its own values at the period's share of their cost, a relaxation
+whose period bounds add up to a valid bound; its plans are proposals the whole-horizon MILP then
+improves on. A process pool was tried and measured: on this project's 2-vCPU machines two CPU-bound
+processes each run at half speed, so it gained nothing and was removed (docs/benchmarks.md, "Ideas
+tried").
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-import solvers
-from planner.catalog.schema import Catalog
-from planner.formulation.build import model_from_index
-from planner.formulation.index import IndexSets, slice_period
-from planner.formulation.matrix import period_model, split_values
-from planner.formulation.model import FAMILIES, PlanningModel, fix_values, is_integral, read_values
-from planner.options import Options
+from planner.formulation.blocks import PlanningModel, Solution
+from planner.session import Session
 from planner.settings import SolveSettings
-from solvers.arrays import solve_arrays
+from solvers.arrays import ArrayModel
 from solvers.base import SolveResult
 
 _EPS = 1e-6
 
 
-@dataclass(frozen=True)
-class Rebuilder:
-    """Makes a planning model from index sets: what the engine needs to build one period's model."""
+class DecompositionError(ValueError):
+    """The model has rows a per-period slice would drop (declared couplings across periods)."""
 
-    options: Options
-    catalog: Catalog
-    settings: SolveSettings
 
-    def __call__(self, ix: IndexSets) -> PlanningModel:
-        """The model over ``ix``."""
-        return model_from_index(ix, self.options, self.catalog, self.settings)
+def check_decomposable(m: PlanningModel) -> None:
+    """Raise :class:`DecompositionError` unless every row lives in one period."""
+    coupled = m.coupled_rows()
+    if coupled:
+        raise DecompositionError("per-period MILPs cannot hold rows that span periods: " + ", ".join(coupled))
+    for name, block in m.constraints.items():
+        if block.size and "p" not in block.coords:
+            raise DecompositionError(f"constraint family {name} is declared per period but has no period")
 
 
 @dataclass(frozen=True)
 class PeriodSlice:
-    """One period's sub-problem: its index sets, and per family its positions in the whole model.
+    """One period's sub-problem: per variable block, the positions of its columns in the block.
 
-    ``commit_share`` is the share of committed offers' cost the period carries (None: full cost,
-    as when the committed counts are fixed).
+    ``horizon_share`` is the share of horizon columns' cost the period carries (None: full cost,
+    as when their values are fixed).
     """
 
     p: int
-    index: IndexSets
-    rows: dict[str, np.ndarray]
-    commit_share: float | None
+    cols: dict[str, np.ndarray]
+    horizon_share: float | None
 
 
 @dataclass(frozen=True)
@@ -69,36 +68,88 @@ class PeriodResult:
     stopped_by: str | None = None
 
 
-def solve_period(
-    rebuild: Rebuilder,
-    m: PlanningModel,
-    period: PeriodSlice,
-    fixed_commit: np.ndarray | None,
-    time_limit_s: float,
-) -> PeriodResult:
-    """Build and solve one period's MILP: a slice of ``m.matrix`` when there is one, else rebuilt."""
-    s = rebuild.settings
-    limit = max(0.05, time_limit_s)
-    if m.matrix is not None:
-        model = period_model(m.matrix, period.p, period.rows, period.commit_share, fixed_commit)
-        solution = solve_arrays(
-            model, mip=True, time_limit_s=limit, mip_gap=s.mip_gap, threads=s.threads, work_limit=s.work_limit
-        )
-        result = solution.result
-        vals = split_values(solution.x, period.rows) if solution.x is not None else None
-    else:
-        sub = rebuild(period.index)
-        if fixed_commit is not None:
-            fix_values(sub.commit, fixed_commit)
-        result = solvers.solve(
-            sub.prob, s.solver, mip=True, time_limit_s=limit, mip_gap=s.mip_gap, threads=s.threads
-        )
-        vals = read_values(sub) if result.has_solution else None
-    usable = vals if result.has_solution and vals is not None and is_integral(vals) else None
-    stop = (
-        result.stopped_by if m.matrix is not None else (None if result.status == "optimal" else "time_limit")
+def period_columns(m: PlanningModel, p: int) -> dict[str, np.ndarray]:
+    """Per variable block, the positions of the columns period p's MILP holds."""
+    return {
+        name: (np.arange(b.size) if b.coupling == "horizon" else np.flatnonzero(b.period == p))
+        for name, b in m.variables.items()
+    }
+
+
+def period_model(
+    m: PlanningModel, period: PeriodSlice, fixed: dict[str, np.ndarray] | None
+) -> tuple[ArrayModel, np.ndarray, np.ndarray]:
+    """Period p's MILP over the slice's columns: (arrays, column ids, row ids).
+
+    Rows are the period's rows; entries on columns left out are dropped (those columns are 0).
+    With ``horizon_share`` horizon columns cost that share; with ``fixed`` they are fixed.
+    """
+    check_decomposable(m)
+    base = m.arrays
+    col = np.concatenate([m.columns(name, period.cols[name]) for name in m.variables])
+    new_col = np.full(base.n_cols, -1, dtype=np.int64)
+    new_col[col] = np.arange(len(col))
+    row_ids = np.flatnonzero(m.row_period == period.p)
+    start, index, value = _row_slice(base, row_ids, new_col)
+    cost, lower, upper = base.cost[col].copy(), base.lower[col].copy(), base.upper[col].copy()
+    horizon = np.isin(col, np.concatenate([m.columns(n) for n in m.horizon_columns()] or [np.zeros(0, int)]))
+    if period.horizon_share is not None:
+        cost[horizon] *= period.horizon_share
+    for name, vals in (fixed or {}).items():
+        at = new_col[m.columns(name)]
+        lower[at] = upper[at] = np.round(vals) if m.variables[name].integer else vals
+    arrays = ArrayModel(
+        cost,
+        lower,
+        upper,
+        base.integer[col],
+        base.row_lower[row_ids],
+        base.row_upper[row_ids],
+        start,
+        index,
+        value,
     )
-    return PeriodResult(result.status, result.bound, result.objective, usable, stop)
+    return arrays, col, row_ids
+
+
+def _row_slice(base: ArrayModel, row_ids: np.ndarray, new_col: np.ndarray) -> tuple[np.ndarray, ...]:
+    """CSR of the given rows with columns renumbered by ``new_col`` (entries on -1 dropped)."""
+    lengths = base.start[row_ids + 1] - base.start[row_ids]
+    total = int(lengths.sum())
+    first = np.repeat(base.start[row_ids] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    entries = first + np.arange(total)
+    cols = new_col[base.index[entries]]
+    keep = cols >= 0
+    start = np.concatenate(
+        [
+            [0],
+            np.cumsum(np.bincount(np.repeat(np.arange(len(row_ids)), lengths)[keep], minlength=len(row_ids))),
+        ]
+    )
+    return start, cols[keep], base.value[entries][keep]
+
+
+def split_values(m: PlanningModel, x: np.ndarray, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Column values of a period model back into blocks (aligned with ``cols``)."""
+    bounds = np.cumsum([0] + [len(cols[name]) for name in m.variables])
+    return {name: x[bounds[i] : bounds[i + 1]] for i, name in enumerate(m.variables)}
+
+
+def solve_period(
+    session: Session, period: PeriodSlice, fixed: dict[str, np.ndarray] | None, time_limit_s: float
+) -> PeriodResult:
+    """Slice and solve one period's MILP."""
+    m = session.model
+    model, col, rows = period_model(m, period, fixed)
+    solution = session.solve_arrays(model, max(0.05, time_limit_s), names=(col, rows))
+    result = solution.result
+    vals = split_values(m, solution.x, period.cols) if solution.x is not None else None
+    usable = vals if result.has_solution and vals is not None and _integral(m, vals) else None
+    return PeriodResult(result.status, result.bound, result.objective, usable, result.stopped_by)
+
+
+def _integral(m: PlanningModel, vals: dict[str, np.ndarray]) -> bool:
+    return m.is_integral(vals)
 
 
 @dataclass
@@ -119,41 +170,42 @@ class Search:
             self.stops.add(stopped_by)
 
 
-def improve_by_period(
-    m: PlanningModel,
-    settings: SolveSettings,
-    plan: dict[str, np.ndarray],
-    search: Search,
-    deadline: float,
-    rebuild: Rebuilder,
-) -> tuple[dict[str, np.ndarray], str, bool]:
-    """Stage 3 by period: one MILP per period, committed counts charged by the period's share.
+def _horizon_values(m: PlanningModel, plan: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: plan[name] for name in m.horizon_columns()}
 
-    Each period may pick its own committed count (a relaxation of the whole-horizon model), so the
-    periods' proven bounds add up to a valid bound. Periods whose committed counts equal the
+
+def _same_horizon(m: PlanningModel, a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return all(np.array_equal(np.round(a[n]), np.round(b[n])) for n in m.horizon_columns())
+
+
+def improve_by_period(
+    session: Session, plan: dict[str, np.ndarray], search: Search, deadline: float
+) -> tuple[dict[str, np.ndarray], str, bool]:
+    """Stage 3 by period: one MILP per period, horizon columns charged by the period's share.
+
+    Each period may pick its own horizon values (a relaxation of the whole-horizon model), so the
+    periods' proven bounds add up to a valid bound. Periods whose horizon values equal the
     rounded plan's can replace that plan's period as they are; when all agree and all are proven,
-    the plan is optimal. Otherwise the counts are fixed at the rounded plan's and the remaining
-    periods are solved again. Periods solved before the deadline are kept; the rest stay rounded.
-    Returns (plan, stage, proven).
+    the plan is optimal. Otherwise the horizon values are fixed at the rounded plan's and the
+    remaining periods are solved again. Periods solved before the deadline are kept; the rest stay
+    rounded. Returns (plan, stage, proven).
     """
-    first = _solve_periods(m, settings, deadline, rebuild, fixed_commit=None)
+    m = session.model
+    first = _solve_periods(session, deadline, fixed=None)
     search.stops |= first.stops
     if first.complete and np.isfinite(first.bounds):
         search.raise_bound(first.bounds)
-    commit = np.round(plan["commit"])
-    agree = [(v, rows) for v, rows in first.solutions if np.array_equal(np.round(v["commit"]), commit)]
+    agree = [(p, v, cols) for p, v, cols in first.solutions if _same_horizon(m, v, plan)]
     optimal = first.complete and first.optimal and len(agree) == len(first.solutions)
-    usable = [(v, rows) for v, rows in agree if _better_period(m, v, rows, plan, rows)]
+    usable = [(v, cols) for _p, v, cols in agree if _better_period(m, v, cols, plan, cols)]
     if len(agree) < len(first.solutions):
-        done = {
-            int(m.index.cover["p"].to_numpy()[rows["unmet"][0]]) for _v, rows in agree if len(rows["unmet"])
-        }
-        again = _solve_periods(m, settings, deadline, rebuild, fixed_commit=plan["commit"], skip=done)
+        done = {p for p, _v, _cols in agree}
+        again = _solve_periods(session, deadline, fixed=_horizon_values(m, plan), skip=done)
         search.stops |= again.stops
-        usable += [(v, rows) for v, rows in again.solutions if _better_period(m, v, rows, plan, rows)]
-    merged = _merge(plan, usable)
-    plan_cost = objective_of(m, plan)
-    if objective_of(m, merged) < plan_cost - _EPS * max(1.0, plan_cost):
+        usable += [(v, cols) for _p, v, cols in again.solutions if _better_period(m, v, cols, plan, cols)]
+    merged = _merge(m, plan, usable)
+    plan_cost = m.objective_of(plan)
+    if m.objective_of(merged) < plan_cost - _EPS * max(1.0, plan_cost):
         return merged, "milp", optimal
     # every period proven and none cheaper than the rounded plan: the rounded plan is optimal
     return plan, "lp_rounding", optimal
@@ -161,142 +213,123 @@ def improve_by_period(
 
 @dataclass
 class PeriodSolutions:
-    """Per-period MILP results: (values, original rows) per solved period, in period order."""
+    """Per-period MILP results: (period, values, columns) per solved period, in period order."""
 
-    solutions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = field(default_factory=list)
+    solutions: list[tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]] = field(default_factory=list)
     bounds: float = 0.0
     optimal: bool = True
     complete: bool = True
     stops: set[str] = field(default_factory=set)
 
 
+def demand_periods(m: PlanningModel) -> list[int]:
+    """Periods with demand rows, in order."""
+    return sorted(int(p) for p in set(m.index.cover["p"]))
+
+
 def _solve_periods(
-    m: PlanningModel,
-    settings: SolveSettings,
-    deadline: float,
-    rebuild: Rebuilder,
-    fixed_commit: np.ndarray | None,
-    skip: set[int] | None = None,
+    session: Session, deadline: float, fixed: dict[str, np.ndarray] | None, skip: set[int] | None = None
 ) -> PeriodSolutions:
     """Solve each period's MILP in turn, each with a fair share of the time left.
 
     With ``--work-limit`` each period's solve is capped by the work limit, and the clock only by
     the time left (not a share of it), so that the work limit, not the load, decides.
     """
-    periods = [p for p in sorted(int(p) for p in set(m.index.cover["p"])) if p not in (skip or set())]
-    active = sorted(int(p) for p in set(m.index.cover["p"]))
+    m = session.model
+    active = demand_periods(m)
+    periods = [p for p in active if p not in (skip or set())]
     active_hours = float(m.index.hours[active].sum())  # periods without demand carry no share
-    slices = []
-    for p in periods:
-        share = None if fixed_commit is not None else float(m.index.hours[p]) / active_hours
-        sub, rows = slice_period(m.index, p, share)
-        slices.append(PeriodSlice(p, sub, rows, share))
-    results = _solve_in_turn(rebuild, m, slices, fixed_commit, deadline)
+    slices = [
+        PeriodSlice(
+            p, period_columns(m, p), None if fixed is not None else float(m.index.hours[p]) / active_hours
+        )
+        for p in periods
+    ]
+    by_work = session.settings.work_limit is not None
     out = PeriodSolutions()
-    for period, result in zip(slices, results, strict=True):
-        rows = period.rows
-        if result is None:
+    for i, period in enumerate(slices):
+        left = deadline - time.monotonic()
+        if left < 0.05:
             out.complete = out.optimal = False
             out.stops.add("time_limit")
             continue
+        result = solve_period(session, period, fixed, left if by_work else left / (len(slices) - i))
         if result.stopped_by in ("time_limit", "work_limit"):
             out.stops.add(result.stopped_by)
         out.optimal = out.optimal and result.status == "optimal" and result.values is not None
-        out.bounds += proven_bound(result, settings)
+        out.bounds += proven_bound(result, session.settings)
         if result.values is not None:
-            out.solutions.append((result.values, rows))
+            out.solutions.append((period.p, result.values, period.cols))
     return out
 
 
-def _solve_in_turn(
-    rebuild: Rebuilder,
-    m: PlanningModel,
-    subs: list[PeriodSlice],
-    fixed_commit: np.ndarray | None,
-    deadline: float,
-) -> list[PeriodResult | None]:
-    results: list[PeriodResult | None] = []
-    by_work = rebuild.settings.work_limit is not None
-    for i, sub in enumerate(subs):
-        left = deadline - time.monotonic()
-        cap = left if by_work else left / (len(subs) - i)
-        results.append(solve_period(rebuild, m, sub, fixed_commit, cap) if left >= 0.05 else None)
-    return results
-
-
 def restricted_pass(
-    m: PlanningModel,
-    plan: dict[str, np.ndarray],
-    relaxed: dict[str, np.ndarray],
-    deadline: float,
-    rebuild: Rebuilder,
+    session: Session, plan: dict[str, np.ndarray], relaxed: dict[str, np.ndarray], deadline: float
 ) -> dict[str, np.ndarray]:
     """Stage 2b: per period, a MILP over only the options the LP relaxation or the plan uses.
 
     The LP's support holds its optimum, so the restricted MILP has the period's LP bound and is small
-    enough to solve in a fraction of a second: it repairs most of what rounding wastes. Committed
-    counts stay the plan's; a period's values are replaced only when its MILP plan is cheaper.
+    enough to solve in a fraction of a second: it repairs most of what rounding wastes. Horizon
+    values stay the plan's; a period's values are replaced only when its MILP plan is cheaper.
     """
+    m = session.model
     plan = {k: v.copy() for k, v in plan.items()}
     used = (np.nan_to_num(relaxed["replicas"]) > _EPS) | (plan["replicas"] > 0.5)
-    periods = sorted(int(p) for p in set(m.index.cover["p"]))
+    periods = demand_periods(m)
     for i, p in enumerate(periods):
         left = deadline - time.monotonic()
         if left < 0.05:
             break
-        sub_ix, rows_all = slice_period(m.index, p)
-        sub_ix, rows = _restrict(sub_ix, rows_all, used[rows_all["replicas"]])
-        cap = left if rebuild.settings.work_limit is not None else left / (len(periods) - i)
-        result = solve_period(rebuild, m, PeriodSlice(p, sub_ix, rows, None), plan["commit"], cap)
-        if result.values is not None and _better_period(m, result.values, rows, plan, rows_all):
-            for name in FAMILIES[:-1]:
-                plan[name][rows_all[name]] = 0.0
-                plan[name][rows[name]] = result.values[name]
+        cols_all = period_columns(m, p)
+        cols = _restrict(m, cols_all, used[cols_all["replicas"]])
+        cap = left if session.settings.work_limit is not None else left / (len(periods) - i)
+        result = solve_period(session, PeriodSlice(p, cols, None), _horizon_values(m, plan), cap)
+        if result.values is not None and _better_period(m, result.values, cols, plan, cols_all):
+            for name, block in m.variables.items():
+                if block.coupling != "horizon":
+                    plan[name][cols_all[name]] = 0.0
+                    plan[name][cols[name]] = result.values[name]
     return plan
 
 
 def _restrict(
-    sub: IndexSets, rows: dict[str, np.ndarray], keep_replica: np.ndarray
-) -> tuple[IndexSets, dict[str, np.ndarray]]:
-    """The period's index sets with only the options whose replica rows are kept."""
-    keep_o = set(sub.replica["o"].to_numpy()[keep_replica].tolist())
-    keep_route = sub.route["o"].isin(keep_o).to_numpy()
-    keep_acc = set(sub.replica["a"].to_numpy()[keep_replica].tolist())
-    keep_supply = sub.supply["a"].isin(keep_acc).to_numpy()  # chips only for accelerators still in use
-    restricted = dataclasses.replace(
-        sub,
-        route=sub.route[keep_route].reset_index(drop=True),
-        replica=sub.replica[keep_replica].reset_index(drop=True),
-        supply=sub.supply[keep_supply].reset_index(drop=True),
-    )
-    kept = {"route": keep_route, "replicas": keep_replica, "supply": keep_supply}
-    return restricted, {**rows, **{name: rows[name][mask] for name, mask in kept.items()}}
+    m: PlanningModel, cols: dict[str, np.ndarray], keep_replica: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The period's columns with only the options whose replica columns are kept."""
+    ix = m.index
+    replicas = cols["replicas"]
+    keep_o = ix.replica["o"].to_numpy()[replicas[keep_replica]]
+    keep_acc = ix.replica["a"].to_numpy()[replicas[keep_replica]]
+    route = cols["route"]
+    supply = cols["supply"]
+    return {
+        **cols,
+        "route": route[np.isin(ix.route["o"].to_numpy()[route], keep_o)],
+        "replicas": replicas[keep_replica],
+        # chips only for accelerators still in use
+        "supply": supply[np.isin(ix.supply["a"].to_numpy()[supply], keep_acc)],
+    }
 
 
 def _better_period(
     m: PlanningModel,
     new: dict[str, np.ndarray],
-    new_rows: dict[str, np.ndarray],
+    new_cols: dict[str, np.ndarray],
     plan: dict[str, np.ndarray],
-    rows: dict[str, np.ndarray],
+    cols: dict[str, np.ndarray],
 ) -> bool:
-    """True when a period's MILP solution (on ``new_rows``) costs less than the plan's period (``rows``).
+    """True when a period's MILP solution (on ``new_cols``) costs less than the plan's period (``cols``).
 
-    Committed counts are equal on both sides (only such solutions are merged), so they cancel out.
+    Horizon values are equal on both sides (only such solutions are merged), so they cancel out.
     A MILP stopped at its time limit can hold an incumbent far worse than the rounded plan.
     """
-    families = FAMILIES[:-1]
-    cost_new = sum(float(np.nansum(m.cost[f][new_rows[f]] * new[f])) for f in families)
-    cost_old = sum(float(np.nansum(m.cost[f][rows[f]] * plan[f][rows[f]])) for f in families)
+    per_period = [n for n, b in m.variables.items() if b.coupling != "horizon"]
+    cost_new = sum(float(np.nansum(m.cost[f][new_cols[f]] * new[f])) for f in per_period)
+    cost_old = sum(float(np.nansum(m.cost[f][cols[f]] * plan[f][cols[f]])) for f in per_period)
     return cost_new < cost_old - _EPS * max(1.0, abs(cost_old))
 
 
-def objective_of(m: PlanningModel, vals: dict[str, np.ndarray]) -> float:
-    """Re-price a solution with the objective coefficients."""
-    return float(sum(np.nansum(m.cost[k] * vals[k]) for k in FAMILIES))
-
-
-def proven_bound(result: PeriodResult | SolveResult, settings: SolveSettings) -> float:
+def proven_bound(result: PeriodResult | SolveResult | Solution, settings: SolveSettings) -> float:
     """A solver's proven bound; from a proven optimum within the gap when it reports none (CBC)."""
     if result.bound is not None:
         return result.bound
@@ -306,11 +339,14 @@ def proven_bound(result: PeriodResult | SolveResult, settings: SolveSettings) ->
 
 
 def _merge(
-    plan: dict[str, np.ndarray], solutions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
+    m: PlanningModel,
+    plan: dict[str, np.ndarray],
+    solutions: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]],
 ) -> dict[str, np.ndarray]:
-    """The plan with each solved period's values in place (committed counts stay the plan's)."""
+    """The plan with each solved period's values in place (horizon values stay the plan's)."""
     merged = {k: v.copy() for k, v in plan.items()}
-    for vals, rows in solutions:
-        for name in FAMILIES[:-1]:
-            merged[name][rows[name]] = vals[name]
+    for vals, cols in solutions:
+        for name, block in m.variables.items():
+            if block.coupling != "horizon":
+                merged[name][cols[name]] = vals[name]
     return merged

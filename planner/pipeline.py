@@ -23,14 +23,13 @@ from planner.engine import EngineResult, run_engine
 from planner.errors import InputError, InputErrors, Location, SolveError
 from planner.extract import Context, extract_plan
 from planner.fleet import Fleet, load_fleet
+from planner.formulation.blocks import PlanningModel
 from planner.formulation.build import build_model
 from planner.formulation.index import offer_counts
-from planner.formulation.model import PlanningModel
 from planner.ids import unknown_id_hint
 from planner.options import Options, allowed_accelerators, allowed_apis, build_options, restrict_options
 from planner.optionsfile import read_options_yaml, resolve_demand_path  # noqa: F401 (re-exported)
 from planner.outputs import write_model
-from planner.periods import Rebuilder
 from planner.plan import Baseline, Inputs, Plan, Reduction
 from planner.profiles import ProfileTable, empty_profiles, load_profiles
 from planner.reductions import offer_reduction
@@ -199,13 +198,13 @@ def solve_problem(
     )
     t = _stage(timings, "build_s", t)
     if save_model is not None:
-        write_model(model.prob, save_model)
+        write_model(model.arrays, model.column_names, model.row_names, save_model)
         t = _stage(timings, "save_model_s", t)
     result = run_engine(
         model,
         problem.settings,
         deadline,
-        rebuild=Rebuilder(options, problem.catalog, problem.settings),
+        decompose=True,
         reserve_if_unmet_s=relax_share * limit,
     )
     result.reductions = reductions_of(problem, options)

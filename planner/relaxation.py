@@ -1,26 +1,24 @@
-"""Stage 1 on large models: the LP relaxation by sifting over the route columns (exact).
+"""Sifting the planning LP over its route columns (exact): the working set and the implied bounds.
 
 A model with many route columns (one per demand row and option that may serve it: 1.5 million at
-benchmark size L) solves its LP relaxation by sifting (:mod:`solvers.sifting`): first over, per
-demand row and accelerator, the route of the option with the lowest cost per request/s, then over
-every route that prices in. The result is the whole LP's optimum (the sift stops only when no route
-left out has a negative reduced cost), with values and duals written back to the model as a plain
-solve writes them. Only routes are left out (cost 0, lower bound 0); their implied upper bound, the
-demand row's rate, makes a sift stopped by its time limit still report a valid (Lagrangian) bound.
+benchmark size L) solves its LPs by sifting (:mod:`solvers.sifting`, :class:`solvers.live.LiveLP`):
+first over, per demand row and accelerator, the route of the option with the lowest cost per
+request/s, then over every route that prices in. The result is the whole LP's optimum (the sift
+stops only when no route left out has a negative reduced cost). Only routes are left out (cost 0,
+lower bound 0); their implied upper bound, the demand row's rate, makes a sift stopped by its time
+limit still report a valid (Lagrangian) bound. Rounding's re-routes and the fixed LP go on from
+the working set and basis the relaxation left on the same live instance.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from planner.formulation.blocks import PlanningModel
 from planner.formulation.index import replica_rows
-from planner.formulation.matrix import current_model, matrix_of, write_back
-from planner.formulation.model import PlanningModel
 from planner.settings import SolveSettings
-from solvers.base import SolveResult
-from solvers.sifting import SiftResult, sifted_lp
 
-#: Models with at least this many route columns solve their LP relaxation by sifting (HiGHS).
+#: Models with at least this many route columns solve their LPs by sifting (HiGHS).
 #: Measured on the benchmark instances (docs/benchmarks.md): M (203k routes) 10 s -> 2.3 s,
 #: L (1.5M routes) 123 s -> 17 s, the same optimum.
 SIFT_MIN_ROUTES = 20_000
@@ -29,8 +27,14 @@ ROUTES_PER_ACCELERATOR = 1
 
 
 def use_sifting(m: PlanningModel, settings: SolveSettings) -> bool:
-    """True when the LP relaxation should be sifted (HiGHS, many routes)."""
-    return settings.solver == "highs" and len(m.index.route) >= SIFT_MIN_ROUTES
+    """True when the model's LPs should be sifted (HiGHS, many routes)."""
+    return settings.solver == "highs" and m.size("route") >= SIFT_MIN_ROUTES
+
+
+def route_replica_rows(m: PlanningModel) -> np.ndarray:
+    """Each route's row of ``index.replica``."""
+    ix = m.index
+    return replica_rows(ix, ix.route["p"].to_numpy(np.int64), ix.route["o"].to_numpy(np.int64))
 
 
 def route_cost_proxy(m: PlanningModel, rows: np.ndarray) -> np.ndarray:
@@ -55,18 +59,15 @@ def route_cost_proxy(m: PlanningModel, rows: np.ndarray) -> np.ndarray:
     return proxy
 
 
-def forced_zero_routes(
-    m: PlanningModel, upper: np.ndarray, family_start: dict[str, int], rows: np.ndarray
-) -> np.ndarray:
+def forced_zero_routes(m: PlanningModel, upper: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Per route: True when its bounds force it to 0 (its own, or its replicas' upper bound is 0).
 
     Such routes are 0 in every feasible solution (the capacity row ``x_do / (r util) <= n_po``),
     so sifting never needs them: the rounding and final LPs, which fix the replicas, solve over
     the routes of staffed options only. ``rows``: each route's row of ``index.replica``.
     """
-    start = family_start["route"]
-    own = upper[start : start + len(m.index.route)]
-    forced: np.ndarray = (upper[family_start["replicas"] + rows] <= 0) | (own <= 0)
+    own = upper[m.columns("route")]
+    forced: np.ndarray = (upper[m.columns("replicas", rows)] <= 0) | (own <= 0)
     return forced
 
 
@@ -87,23 +88,19 @@ def initial_routes(
     return np.sort(order[rank < per_accelerator])
 
 
-def sift_relaxation(
-    m: PlanningModel, settings: SolveSettings, time_limit_s: float | None = None
-) -> tuple[SolveResult, SiftResult]:
-    """Sift the LP relaxation at the current bounds; write values, duals and slacks back."""
-    mx = matrix_of(m)
-    model = current_model(mx)
-    start = mx.family_start["route"]
-    routes = slice(start, start + len(m.route))
-    ix = m.index
-    rows = replica_rows(ix, ix.route["p"].to_numpy(np.int64), ix.route["o"].to_numpy(np.int64))
-    forced = forced_zero_routes(m, model.upper, mx.family_start, rows)
-    initial = np.ones(model.n_cols, dtype=bool)
-    initial[routes] = False
-    initial[start + initial_routes(m, rows, forced)] = True
-    upper = np.full(model.n_cols, np.inf)
-    rate = m.index.cover["rate"].to_numpy(float)
-    upper[routes] = np.where(forced, 0.0, rate[m.index.route["d"].to_numpy(int)])  # x_do <= R_d
-    sift = sifted_lp(model, initial, upper, time_limit_s=time_limit_s, threads=settings.threads)
-    write_back(mx, model, sift.solution)
-    return sift.solution.result, sift
+def initial_working_set(m: PlanningModel, upper: np.ndarray) -> np.ndarray:
+    """Columns of the first working set: every column but the routes not in :func:`initial_routes`."""
+    rows = route_replica_rows(m)
+    working = np.ones(m.n_variables, dtype=bool)
+    working[m.columns("route")] = False
+    working[m.columns("route", initial_routes(m, rows, forced_zero_routes(m, upper, rows)))] = True
+    return working
+
+
+def implied_upper(m: PlanningModel, upper: np.ndarray) -> np.ndarray:
+    """Per column, a bound every feasible solution meets: a route's demand rate (0 when forced)."""
+    rows = route_replica_rows(m)
+    implied = np.full(m.n_variables, np.inf)
+    rate = m.index.cover["rate"].to_numpy(float)[m.index.route["d"].to_numpy(int)]
+    implied[m.columns("route")] = np.where(forced_zero_routes(m, upper, rows), 0.0, rate)  # x_do <= R_d
+    return implied

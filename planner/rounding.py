@@ -10,22 +10,21 @@ budget or spot-only offers make whole numbers tight; the engine then repairs wit
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from planner.formulation.blocks import PlanningModel, Solution
 from planner.formulation.index import replica_rows
-from planner.formulation.model import PlanningModel, fix_values, read_values, release_values, values
-from planner.settings import SolveSettings
-from solvers.base import SolveResult
+from planner.formulation.registry import variable_family
+from planner.session import Session
 
 if TYPE_CHECKING:
     import pandas as pd
 
 _EPS = 1e-6
-#: Solves a whole model (the engine's hand-off): ``solve(m, settings, mip=False)``.
-Solve = Callable[..., SolveResult]
+#: The integer blocks stage 2 rounds, by rule (``planner.formulation.registry.ROUNDING_RULES``).
+ROUNDED = {"replicas": "replicas", "supply": "whole-chips", "commit": "whole-chips"}
 
 
 def needed_replicas(m: PlanningModel, route: np.ndarray) -> np.ndarray:
@@ -104,56 +103,59 @@ def _all_spot(out: np.ndarray, mult: np.ndarray, is_spot: np.ndarray, left: floa
     return out
 
 
-def fixed_lp(
-    solve: Solve,
-    m: PlanningModel,
-    settings: SolveSettings,
-    replicas: np.ndarray,
-    supply: np.ndarray,
-    commit: np.ndarray,
-) -> SolveResult:
-    """The LP with every integer choice fixed (its routing is the plan's, its duals the short run's)."""
-    saved = [
-        (family, fix_values(family, vals))
-        for family, vals in ((m.replicas, replicas), (m.supply, supply), (m.commit, commit))
-    ]
+def can_round(m: PlanningModel) -> bool:
+    """True when stage 2 has a rule for every integer block of the model (else the MILP repairs).
+
+    Rules are registered per integer block (``registry.VARIABLES``, ``rounding``); an integer block
+    that is not registered, has no rule, or has a rule this stage does not apply to it, sends the
+    engine to the MILP.
+    """
+    return all(_rule(name) is not None and ROUNDED.get(name) == _rule(name) for name in m.integer_blocks)
+
+
+def _rule(name: str) -> str | None:
     try:
-        return solve(m, settings, mip=False)
-    finally:
-        for family, bounds in saved:
-            release_values(family, bounds)
+        return variable_family(name).rounding
+    except KeyError:
+        return None
 
 
-def round_plan(
-    solve: Solve, m: PlanningModel, settings: SolveSettings, relaxed: dict[str, np.ndarray]
-) -> dict[str, np.ndarray] | None:
+def fixed_lp(session: Session, plan: dict[str, np.ndarray]) -> Solution:
+    """The LP with the plan's integer blocks fixed at its values (its routing and duals)."""
+    m = session.model
+    return session.lp({name: plan[name] for name in m.integer_blocks if name in plan})
+
+
+def round_plan(session: Session, relaxed: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
     """Stage 2: an integer plan from the relaxation (round up, re-route, shrink, whole chips).
 
-    None when neither rounding gives a plan that the fixed LP accepts.
+    None when neither rounding gives a plan that the fixed LP accepts, or when the model has an
+    integer block without a rounding rule (:func:`can_round`).
     """
+    m = session.model
+    if not can_round(m):
+        return None
     up = np.ceil(np.nan_to_num(relaxed["replicas"]) - _EPS)
     for candidate in (up, np.floor(np.nan_to_num(relaxed["replicas"]) + _EPS)):
-        saved = fix_values(m.replicas, candidate)
-        try:
-            rerouted = solve(m, settings, mip=False)
-        finally:
-            release_values(m.replicas, saved)
+        rerouted = session.lp({"replicas": candidate})
         if rerouted.has_solution:
             shrunk = np.minimum(
-                candidate, np.maximum(needed_replicas(m, values(m.route)), _min_replica_floor(m, candidate))
+                candidate,
+                np.maximum(needed_replicas(m, rerouted.values["route"]), _min_replica_floor(m, candidate)),
             )
-            supply, commit = integer_supply(m, shrunk, read_values(m))
-            final = fixed_lp(solve, m, settings, shrunk, supply, commit)
+            supply, commit = integer_supply(m, shrunk, rerouted.values)
+            final = fixed_lp(session, {"replicas": shrunk, "supply": supply, "commit": commit})
             if final.has_solution:
-                return read_values(m)
+                return final.values
     return None
 
 
 def _min_replica_floor(m: PlanningModel, candidate: np.ndarray) -> np.ndarray:
     """Keep replicas that availability floors (``min_replicas``) need."""
-    if "minreplicas" not in m.rows:
+    if "minreplicas" not in m.constraints:
         return np.zeros(len(candidate))
     ix = m.index
-    need = set(ix.route[ix.route["d"].isin(m.rows["minreplicas"][1])][["p", "o"]].itertuples(index=False))
+    floors = m.constraints["minreplicas"].labels
+    need = set(ix.route[ix.route["d"].isin(floors)][["p", "o"]].itertuples(index=False))
     keep = np.array([(p, o) in need for p, o in ix.replica[["p", "o"]].itertuples(index=False)])
     return np.where(keep, candidate, 0.0)

@@ -1,20 +1,21 @@
-"""Solvers behind one small interface: HiGHS by default, CBC as fallback.
+"""Solvers behind one small interface, on models given as arrays: HiGHS by default, CBC as fallback.
 
-``solve(lp, name, mip=..., ...)`` returns a :class:`solvers.base.SolveResult` whose status is
-mapped in one place (:func:`solvers.base.map_status`).
+* :func:`solvers.arrays.solve_arrays`: one HiGHS solve (LP or MILP) of an :class:`ArrayModel`;
+* :class:`solvers.live.LiveLP`: one HiGHS instance kept over a sequence of LP solves that change
+  bounds and costs (warm-started, sifted over a working set of columns when asked);
+* :func:`solvers.cbc.solve_cbc`: CBC through the PuLP writer (:mod:`solvers.pulp_writer`).
+
+Every result's status is mapped in one place (:func:`solvers.base.map_status`).
 """
 
 from __future__ import annotations
 
-import pulp
-
 from solvers.base import SolveResult, Status, map_status
-from solvers.cbc import cbc_available, solve_cbc
-from solvers.highs import solve_highs
+from solvers.cbc import cbc_available
 
 SOLVERS = ("highs", "cbc")
 
-__all__ = ["SOLVERS", "SolveResult", "Status", "available_solvers", "map_status", "solve"]
+__all__ = ["SOLVERS", "SolveResult", "Status", "available_solvers", "map_status"]
 
 
 def available_solvers() -> list[str]:
@@ -29,25 +30,3 @@ def available_solvers() -> list[str]:
     if cbc_available():
         names.append("cbc")
     return names
-
-
-def solve(
-    lp: pulp.LpProblem,
-    name: str = "highs",
-    *,
-    mip: bool,
-    time_limit_s: float | None = None,
-    mip_gap: float = 1e-3,
-    threads: int | None = None,
-    start: dict[str, float] | None = None,
-) -> SolveResult:
-    """Solve ``lp`` with the named solver (``highs`` or ``cbc``)."""
-    if name == "highs":
-        return solve_highs(
-            lp, mip=mip, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, start=start
-        )
-    if name == "cbc":
-        return solve_cbc(
-            lp, mip=mip, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, start=start
-        )
-    raise ValueError(f"unknown solver {name!r}; valid: {', '.join(SOLVERS)}")

@@ -62,7 +62,8 @@ class ArraySolution:
     duals: np.ndarray | None
 
 
-def _highs_lp(model: ArrayModel, mip: bool) -> Any:
+def highs_lp(model: ArrayModel, mip: bool) -> Any:
+    """The arrays as a ``highspy.HighsLp`` (integrality set only when ``mip``)."""
     import highspy
 
     lp = highspy.HighsLp()
@@ -142,17 +143,17 @@ def solve_arrays(
         highs = highspy.Highs()  # type: ignore[no-untyped-call]
     is_mip = mip and bool(model.integer.any())
     _configure(highs, time_limit_s, mip_gap, threads, work_limit if is_mip else None)
-    highs.passModel(_highs_lp(model, is_mip))
+    highs.passModel(highs_lp(model, is_mip))
     guard = _Guard(None if time_limit_s is None else began + time_limit_s, proven_at, mip_gap)
     if is_mip and (time_limit_s is not None or proven_at is not None):
         highs.cbMipInterrupt.subscribe(guard)
     highs.run()
     if highs.modelStatusToString(highs.getModelStatus()) == "Not Set":
-        _rescaled_rerun(highs, model)
+        rescaled_rerun(highs, model)
     return _solution(highs, is_mip, began, guard.reason)
 
 
-def _rescaled_rerun(highs: Any, model: ArrayModel) -> None:
+def rescaled_rerun(highs: Any, model: ArrayModel) -> None:
     """Run again with the objective scaled down by a power of two (results stay unscaled).
 
     The unmet penalty's costs (up to ~1e10 USD per request/s over a long period) can make HiGHS's

@@ -1,5 +1,6 @@
 """CBC through PuLP: the fallback solver and a cross-check on small models.
 
+The model comes as arrays and goes to CBC through the one PuLP writer (:mod:`solvers.pulp_writer`).
 On PuLP 3.x this is the bundled ``PULP_CBC_CMD`` (its deprecation warning is filtered here and
 nowhere else); on PuLP 4.x it is ``COIN_CMD`` with a ``cbc`` binary on PATH.
 """
@@ -9,10 +10,14 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Sequence
 
+import numpy as np
 import pulp
 
+from solvers.arrays import ArrayModel, ArraySolution
 from solvers.base import SolveResult, map_status
+from solvers.pulp_writer import to_pulp
 
 _INTEGRALITY_TOL = 1e-6
 
@@ -33,47 +38,52 @@ def cbc_available() -> bool:
         return False
 
 
-def _integral(lp: pulp.LpProblem) -> bool:
-    return not any(
-        v.cat == pulp.LpInteger
-        and v.varValue is not None
-        and abs(v.varValue - round(v.varValue)) > _INTEGRALITY_TOL
-        for v in lp.variables()
-    )
+def _values(columns: list[pulp.LpVariable]) -> np.ndarray:
+    return np.array([np.nan if v.varValue is None else v.varValue for v in columns], dtype=float)
 
 
 def solve_cbc(
-    lp: pulp.LpProblem,
+    model: ArrayModel,
+    col_names: Sequence[str],
+    row_names: Sequence[str],
     *,
     mip: bool,
     time_limit_s: float | None = None,
     mip_gap: float = 1e-3,
     threads: int | None = None,
-    start: dict[str, float] | None = None,
     msg: bool = False,
-) -> SolveResult:
-    """Solve with CBC and map its status (CBC reports no bound through PuLP)."""
+) -> ArraySolution:
+    """Solve with CBC and map its status (CBC reports no MILP bound through PuLP)."""
     began = time.monotonic()
-    if start:
-        for v in lp.variables():
-            v.setInitialValue(start.get(v.name, 0.0))
+    is_mip = mip and bool(model.integer.any())
+    written = to_pulp(model, col_names, row_names, mip=is_mip)
     solver = _cbc(
-        mip=mip,
+        mip=is_mip,
         msg=msg,
         timeLimit=None if time_limit_s is None else max(1, math.ceil(time_limit_s)),
         gapRel=mip_gap,
         threads=threads,
-        warmStart=bool(start),
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*PULP_CBC_CMD.*")
-        lp.solve(solver)
+        written.problem.solve(solver)
+    lp = written.problem
     detail = pulp.LpStatus.get(lp.status, "Undefined")
     has_primal = lp.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     text = {"Optimal": "optimal", "Infeasible": "infeasible", "Unbounded": "unbounded"}.get(detail, detail)
     if lp.sol_status == pulp.LpSolutionIntegerFeasible:
         text = "feasible"
-    status = map_status(text, has_primal, _integral(lp), mip)
-    objective = pulp.value(lp.objective) if status in ("optimal", "feasible") else None
-    bound = objective if (not mip and objective is not None) else None
-    return SolveResult(status, objective, bound, time.monotonic() - began, "cbc", detail)
+    x = _values(written.columns)
+    integral = not np.any(
+        model.integer & (np.abs(np.nan_to_num(x) - np.round(np.nan_to_num(x))) > _INTEGRALITY_TOL)
+    )
+    status = map_status(text, has_primal, integral or not is_mip, is_mip)
+    solved = status in ("optimal", "feasible")
+    objective = float(np.dot(model.cost, np.nan_to_num(x))) if solved else None
+    bound = objective if (not is_mip and objective is not None) else None
+    stopped = "time_limit" if is_mip and status in ("feasible", "no_solution") else None
+    result = SolveResult(status, objective, bound, time.monotonic() - began, "cbc", detail, stopped)
+    duals = None
+    if solved and not is_mip:
+        duals = np.array([np.nan if r.pi is None else r.pi for r in written.rows], dtype=float)
+    return ArraySolution(result, np.nan_to_num(x) if solved else None, duals)

@@ -13,22 +13,20 @@ costs, and re-solves from the previous basis, until none is left:
   ``u_j`` that every feasible solution satisfies (for routes: the row's demand rate). A sift
   stopped by its time limit reports that bound.
 
-HiGHS keeps one instance; new columns enter with ``addCols`` and the next run starts from the
-current basis.
+The sift runs on a live HiGHS instance (:class:`solvers.live.LiveLP`): new columns enter with
+``addCols`` and the next run starts from the current basis; a later solve with other bounds (the
+engine's re-routes and fixed LPs) goes on from the working set and basis of the one before.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from solvers.arrays import ArrayModel, ArraySolution, _highs_lp, _rescaled_rerun
+from solvers.arrays import ArrayModel, ArraySolution
 from solvers.base import SolveResult, Status
-from solvers.highs import highs_result, quiet_stdout, use_threads
 
 #: A column left out enters when its reduced cost is below ``-REDUCED_COST_TOL``: HiGHS's default
 #: dual feasibility tolerance, so a converged sift is as optimal as a plain HiGHS solve.
@@ -82,109 +80,15 @@ def reduced_costs(model: ArrayModel, entry_rows: np.ndarray, duals: np.ndarray) 
     return reduced
 
 
-def sifted_lp(
-    model: ArrayModel,
-    initial: np.ndarray,
-    implied_upper: np.ndarray,
-    *,
-    time_limit_s: float | None = None,
-    threads: int | None = None,
-) -> SiftResult:
-    """Solve the LP relaxation of ``model`` by sifting, starting from the columns ``initial``.
-
-    Args:
-        model: the whole model (integrality is ignored).
-        initial: True for the columns of the first working set; columns left out must have lower
-            bound 0 (others are always in the working set).
-        implied_upper: an upper bound every feasible solution satisfies, per column (``inf``
-            where none is known): the columns left out enter the time-limit bound through it,
-            and a column whose implied bound is 0 never enters (it is 0 in every solution).
-        time_limit_s: stop adding columns after this many seconds (the bound is then Lagrangian);
-            the first working LP always runs to its end, a later one stopped by the limit gives
-            back the round before it.
-        threads: HiGHS threads.
-    """
-    import highspy
-
-    began = time.monotonic()
-    entry_rows = np.repeat(np.arange(model.n_rows), np.diff(model.start))
-    work = np.asarray(initial, dtype=bool) | (model.lower != 0)
-    cols = np.flatnonzero(work)
-    with quiet_stdout():
-        highs = highspy.Highs()  # type: ignore[no-untyped-call]
-    highs.setOptionValue("output_flag", False)
-    use_threads(highs, threads)
-    sub = working_model(model, cols, entry_rows)
-    highs.passModel(_highs_lp(sub, False))
-    rounds, last = 0, None
-    while True:
-        _run(highs, sub, began, time_limit_s if last is not None else None)
-        rounds += 1
-        result = highs_result(highs, False, began)
-        if result.status != "optimal":
-            clocked_out = "time limit" in result.detail.lower()
-            return last if last is not None and clocked_out else _unsolved(result, rounds)
-        solution = highs.getSolution()
-        duals = np.asarray(solution.row_dual, dtype=float)
-        reduced = reduced_costs(model, entry_rows, duals)
-        enter = ~work & (reduced < -REDUCED_COST_TOL) & (implied_upper > 0)
-        objective = float(result.objective or 0.0)
-        x = np.zeros(model.n_cols)
-        x[cols] = np.asarray(solution.col_value, dtype=float)
-        if not enter.any():
-            return SiftResult(ArraySolution(result, x, duals), objective, True, rounds, len(cols))
-        bound = objective + float(np.sum(np.minimum(0.0, reduced[enter]) * implied_upper[enter]))
-        stopped = SolveResult("feasible", objective, bound, result.seconds, "highs", "sifting: time limit")
-        last = SiftResult(ArraySolution(stopped, x, duals), bound, False, rounds, len(cols))
-        if _timed_out(began, time_limit_s):
-            return last
-        added = _most_negative(np.flatnonzero(enter), reduced, max(MIN_ADDED, len(cols)))
-        _add_columns(highs, model, added, entry_rows)
-        work[added] = True
-        cols = np.concatenate([cols, added])
-
-
-def _timed_out(began: float, time_limit_s: float | None) -> bool:
-    return time_limit_s is not None and time.monotonic() - began > time_limit_s
-
-
-def _run(highs: Any, sub: ArrayModel, began: float, time_limit_s: float | None) -> None:
-    if time_limit_s is not None:  # HiGHS's clock runs over every run of the instance
-        left = max(1.0, time_limit_s - (time.monotonic() - began))
-        highs.setOptionValue("time_limit", float(highs.getRunTime()) + left)
-    highs.run()
-    if highs.modelStatusToString(highs.getModelStatus()) == "Not Set":
-        _rescaled_rerun(highs, sub)
-
-
-def _unsolved(result: SolveResult, rounds: int) -> SiftResult:
+def unsolved(result: SolveResult, rounds: int) -> SiftResult:
     """A working LP that ended without an optimum: no values, no bound (the caller decides)."""
     status: Status = "infeasible" if result.status == "infeasible" else "no_solution"
     failed = dataclasses.replace(result, status=status, objective=None, bound=None)
     return SiftResult(ArraySolution(failed, None, None), -np.inf, False, rounds, 0)
 
 
-def _most_negative(candidates: np.ndarray, reduced: np.ndarray, limit: int) -> np.ndarray:
+def most_negative(candidates: np.ndarray, reduced: np.ndarray, limit: int) -> np.ndarray:
     """Up to ``limit`` candidates with the most negative reduced costs, in column order."""
     if len(candidates) > limit:
         candidates = candidates[np.argpartition(reduced[candidates], limit)[:limit]]
     return np.sort(candidates)
-
-
-def _add_columns(highs: Any, model: ArrayModel, added: np.ndarray, entry_rows: np.ndarray) -> None:
-    """Append columns ``added`` (sorted) to the HiGHS instance, column-wise."""
-    entries = np.flatnonzero(np.isin(model.index, added))
-    entries = entries[np.argsort(model.index[entries], kind="stable")]
-    starts = np.searchsorted(model.index[entries], added)
-    status = highs.addCols(
-        len(added),
-        model.cost[added],
-        model.lower[added],
-        model.upper[added],
-        len(entries),
-        starts.astype(np.int32),
-        entry_rows[entries].astype(np.int32),
-        model.value[entries].astype(float),
-    )
-    if str(status) != "HighsStatus.kOk":
-        raise RuntimeError(f"HiGHS refused the sifted columns ({status})")

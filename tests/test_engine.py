@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from planner.api import make_settings
-from planner.engine import _solve
 from planner.pipeline import load_problem, solve_problem
 from planner.rounding import fixed_lp
+from planner.session import Session
 from tests.conftest import CaseFactory, accelerator
 
 HOURS = 10.0
@@ -25,6 +25,7 @@ def test_fixed_lp_takes_integer_values_within_the_solvers_tolerance(make_case: C
     values = solved.result.values
     assert values["replicas"].sum() == pytest.approx(3.0)
     nudged = values["replicas"] + 4e-7 * (values["replicas"] > 0.5)
-    fixed = fixed_lp(_solve, solved.model, settings, nudged, values["supply"], values["commit"])
+    plan = {**values, "replicas": nudged}
+    fixed = fixed_lp(Session(solved.model, settings), plan)
     assert fixed.has_solution
     assert fixed.objective == pytest.approx(solved.plan.objective_usd, rel=1e-9)

@@ -22,7 +22,7 @@ from test_oracle import empty_catalog_dir  # noqa: F401 (the fixture these tests
 
 import planner.relaxation
 from solvers.arrays import ArrayModel, solve_arrays
-from solvers.sifting import sifted_lp
+from solvers.live import sifted_lp
 
 
 def covering_lp(seed: int, n_rows: int, n_cols: int) -> tuple[ArrayModel, np.ndarray, np.ndarray]:
@@ -121,11 +121,9 @@ def test_forcing_reaches_the_engine(tmp_path: Path) -> None:
     """Guard: with the threshold at 0 every HiGHS model sifts (the test above is not vacuous)."""
     from planner.settings import SolveSettings
 
-    class Routes:
-        route = range(1)
-
     class Model:
-        index = Routes()
+        def size(self, block: str) -> int:
+            return 1 if block == "route" else 0
 
     with mock.patch.object(planner.relaxation, "SIFT_MIN_ROUTES", 0):
         assert planner.relaxation.use_sifting(Model(), SolveSettings())  # type: ignore[arg-type]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from planner.formulation.build import SECONDS_PER_HOUR
 from planner.perf.precisions import precision_source
 from planner.plan import PeriodPlan, RouteLine
+from planner.units import SECONDS_PER_HOUR
 from planner.verify.context import Config, Context, PeriodState, Row, config_id, config_of
 from planner.verify.findings import FRACTION_TOL, Findings, rate_close, usd, usd_close
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.formulation.build import SECONDS_PER_HOUR
+from planner.units import SECONDS_PER_HOUR
 from planner.verify.context import Context, PeriodState
 from planner.verify.findings import FRACTION_TOL, Findings, usd, usd_close
 

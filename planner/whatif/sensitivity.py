@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.formulation.matrix import matrix_of
 from planner.pipeline import Problem, Solved, solve_problem
 from planner.plan import Plan, PriceRange, Sensitivity
 from planner.whatif.changes import ChangeSet, apply_changes
@@ -109,7 +108,7 @@ def _ranging(solved: Solved) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None
     When HiGHS stops without a status on the unmet penalty's large costs, the costs are scaled
     down by a power of two (as :mod:`solvers.arrays` does) and the ranging read in those units.
     """
-    model = matrix_of(solved.model).model
+    model = solved.model.arrays
     if model.n_cols == 0:
         return None
     largest = float(np.max(np.abs(model.cost)))
@@ -126,22 +125,14 @@ def _ranging(solved: Solved) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None
 def _lp_ranging(model: ArrayModel, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     import highspy
 
+    from solvers.arrays import highs_lp
     from solvers.highs import quiet_stdout, use_threads
 
     with quiet_stdout():
         highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
     use_threads(highs, None)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = model.n_cols, model.n_rows
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, model.lower, model.upper
-    lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = model.n_cols, model.n_rows
-    lp.a_matrix_.start_ = model.start.astype(np.int32)
-    lp.a_matrix_.index_ = model.index.astype(np.int32)
-    lp.a_matrix_.value_ = model.value.astype(float)
-    highs.passModel(lp)
+    highs.passModel(highs_lp(dataclasses.replace(model, cost=cost), False))
     highs.run()
     if highs.modelStatusToString(highs.getModelStatus()) != "Optimal":
         return None
@@ -172,7 +163,6 @@ def _factor_range(
 def candidates(problem: Problem, solved: Solved) -> list[Candidate]:
     """The offers and APIs to search: in the plan, or within ENTERING_SHARE of entering it."""
     plan, ix = solved.plan, solved.model.index
-    mx = matrix_of(solved.model)
     ranging = _ranging(solved)
     used_offers = {
         (a.accelerator, a.provider, a.tier) for p in plan.periods for a in p.accelerators if a.chips > 0
@@ -185,7 +175,7 @@ def candidates(problem: Problem, solved: Solved) -> list[Candidate]:
             rows = np.flatnonzero((pairs[:, 0] == a) & (pairs[:, 1] == f))
             acc = problem.catalog.accelerators[ix.accelerators[a]]
             offer = acc.prices[f]
-            low, high = _factor_range(ranging, mx.family_start[family] + rows)
+            low, high = _factor_range(ranging, solved.model.columns(family, rows))
             used = (acc.id, offer.provider, offer.tier) in used_offers
             found.append(
                 Candidate(
@@ -203,7 +193,7 @@ def candidates(problem: Problem, solved: Solved) -> list[Candidate]:
     api_positions = ix.api["k"].to_numpy(dtype=np.int64) if len(ix.api) else np.zeros(0, np.int64)
     for k in sorted({int(k) for k in api_positions}):
         api = problem.catalog.apis[ix.apis[k]]
-        low, high = _factor_range(ranging, mx.family_start["api"] + np.flatnonzero(api_positions == k))
+        low, high = _factor_range(ranging, solved.model.columns("api", np.flatnonzero(api_positions == k)))
         found.append(
             Candidate(
                 "api", None, None, None, api.id, api.usd_per_1m_output_tokens, api.id in used_apis, low, high

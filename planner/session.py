@@ -1,0 +1,121 @@
+"""One solve sequence over one planning model: what the engine asks solvers for, as data.
+
+The engine sees only the model, solutions and fixings. A :class:`Session` holds, for HiGHS, one
+live LP instance (:class:`solvers.live.LiveLP`) for every LP of the sequence (the relaxation,
+rounding's re-routes, the fixed LP), changing only bounds between them and starting each from the
+last basis; large models are sifted on it (:mod:`planner.relaxation`). MILPs go to a fresh HiGHS
+instance each (:func:`solvers.arrays.solve_arrays`). With CBC every solve goes through the PuLP
+writer. Solutions come back labelled by block (:class:`planner.formulation.blocks.Solution`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from planner.formulation.blocks import Fixings, PlanningModel, Solution
+from planner.relaxation import implied_upper, initial_working_set, use_sifting
+from planner.settings import SolveSettings
+from solvers.arrays import ArrayModel, ArraySolution, solve_arrays
+from solvers.cbc import solve_cbc
+from solvers.live import LiveLP
+
+
+class Session:
+    """The solves of one engine run over ``model``."""
+
+    def __init__(self, model: PlanningModel, settings: SolveSettings) -> None:
+        self.model = model
+        self.settings = settings
+        self.sift = use_sifting(model, settings)
+        self.live: LiveLP | None = None
+
+    def labelled(self, solution: ArraySolution) -> Solution:
+        """A solver's arrays split per block."""
+        r = solution.result
+        m = self.model
+        values = m.split(solution.x) if solution.x is not None else {}
+        duals = m.split_rows(solution.duals) if solution.duals is not None else {}
+        return Solution(r.status, r.objective, r.bound, r.seconds, r.detail, r.stopped_by, values, duals)
+
+    def at_bounds(self, lower: np.ndarray, upper: np.ndarray) -> ArrayModel:
+        """The model's arrays at other column bounds."""
+        return dataclasses.replace(self.model.arrays, lower=lower, upper=upper)
+
+    def lp(
+        self, fixings: Fixings | None = None, time_limit_s: float | None = None, *, exact: bool = True
+    ) -> Solution:
+        """The LP at the model's bounds with ``fixings``.
+
+        Sifted on large models: with ``exact``, a sift that does not reach the whole LP's optimum
+        (stopped, or a working set that is infeasible) is followed by a plain solve; without it,
+        a sift stopped by ``time_limit_s`` is returned with its Lagrangian bound.
+        """
+        lower, upper = self.model.bounds_with(fixings)
+        if self.settings.solver == "cbc":
+            return self.labelled(
+                self._cbc(self.at_bounds(lower, upper), mip=False, time_limit_s=time_limit_s)
+            )
+        live = self._live(upper)
+        implied = implied_upper(self.model, upper) if live.sifting else None
+        result = live.solve(lower, upper, implied, time_limit_s).solution
+        done = result.result.status == "optimal" or (not exact and result.result.has_solution)
+        if done or not live.sifting:  # the live instance held the whole LP: its answer stands
+            return self.labelled(result)
+        plain = solve_arrays(self.at_bounds(lower, upper), mip=False, threads=self.settings.threads)
+        return self.labelled(plain)
+
+    def _live(self, upper: np.ndarray) -> LiveLP:
+        if self.live is None:
+            working = initial_working_set(self.model, upper) if self.sift else None
+            self.live = LiveLP(self.model.arrays, working=working, threads=self.settings.threads)
+        return self.live
+
+    def milp(
+        self,
+        time_limit_s: float | None,
+        proven_at: float | None = None,
+        fixings: Fixings | None = None,
+    ) -> Solution:
+        """The whole-horizon MILP in ``time_limit_s`` (stopped early once ``proven_at`` is proven)."""
+        lower, upper = self.model.bounds_with(fixings)
+        return self.labelled(self.solve_arrays(self.at_bounds(lower, upper), time_limit_s, proven_at))
+
+    def solve_arrays(
+        self,
+        model: ArrayModel,
+        time_limit_s: float | None,
+        proven_at: float | None = None,
+        names: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> ArraySolution:
+        """A MILP given as arrays (the whole model or a slice; ``names``: its column and row ids)."""
+        s = self.settings
+        if s.solver == "cbc":
+            return self._cbc(model, mip=True, time_limit_s=time_limit_s, ids=names)
+        return solve_arrays(
+            model,
+            mip=True,
+            time_limit_s=time_limit_s,
+            mip_gap=s.mip_gap,
+            threads=s.threads,
+            work_limit=s.work_limit,
+            proven_at=proven_at,
+        )
+
+    def _cbc(
+        self,
+        model: ArrayModel,
+        *,
+        mip: bool,
+        time_limit_s: float | None,
+        ids: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> ArraySolution:
+        cols, rows = self.model.column_names, self.model.row_names
+        if ids is not None:
+            cols = tuple(cols[i] for i in ids[0])
+            rows = tuple(rows[i] for i in ids[1])
+        s = self.settings
+        return solve_cbc(
+            model, cols, rows, mip=mip, time_limit_s=time_limit_s, mip_gap=s.mip_gap, threads=s.threads
+        )
