@@ -13,7 +13,6 @@ import pytest
 import planner.rounding as rounding
 from planner.api import make_settings
 from planner.engine import run_engine
-from planner.errors import SolveError
 from planner.formulation.blocks import ConstraintBlock, PlanningModel, Terms, VariableBlock
 from planner.formulation.build import build_model
 from planner.options import allowed_apis, build_options
@@ -99,7 +98,8 @@ def test_slacks_are_rhs_minus_activity(tmp_path: Path) -> None:
 def test_per_period_milps_add_up_to_the_whole_milp(tmp_path: Path) -> None:
     """Without committed offers the periods share nothing: the slices are exact."""
     m, s = _model(tmp_path, accelerators=("tgpu-b",))
-    assert not m.horizon_columns() and not m.coupled_rows()
+    assert not m.horizon_columns()
+    assert not m.coupled_rows()
     session = Session(m, s.model_copy(update={"mip_gap": 1e-9}))
     whole = session.milp(None)
     total = 0.0
@@ -119,7 +119,7 @@ def test_a_row_spanning_periods_is_refused_not_dropped(tmp_path: Path) -> None:
 
 
 def test_live_lp_bound_and_cost_changes_match_fresh_solves(tmp_path: Path) -> None:
-    m, s = _model(tmp_path)
+    m, _ = _model(tmp_path)
     live = LiveLP(m.arrays)
     rng = np.random.default_rng(7)
     for _ in range(6):
@@ -165,7 +165,8 @@ def test_pulp_writer_writes_every_row_and_column_once(tmp_path: Path) -> None:
     written = to_pulp(m.arrays, m.column_names, m.row_names)
     assert [v.name for v in written.columns] == list(m.column_names)
     assert [r.name for r in written.rows] == list(m.row_names)
-    assert len(set(m.row_names)) == m.n_constraints and len(set(m.column_names)) == m.n_variables
+    assert len(set(m.row_names)) == m.n_constraints
+    assert len(set(m.column_names)) == m.n_variables
     assert written.problem.numConstraints() == m.n_constraints
 
 
