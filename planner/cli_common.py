@@ -85,7 +85,7 @@ def emit_json(data: object) -> None:
 
 
 class _OptionType(_ParamType):
-    """A click type reading a flag's text with the option's own rules (:func:`planner.option_values.coerce`)."""
+    """A click type reading a flag's text with the option's rules (:func:`planner.option_values.coerce`)."""
 
     def __init__(self, spec: OptionSpec) -> None:
         self.spec = spec
