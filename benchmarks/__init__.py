@@ -2,5 +2,6 @@
 
 ``python -m benchmarks.generate --size M --seed 1 -o DIR`` writes an instance folder that
 ``plan solve DIR`` reruns; ``python -m benchmarks.run --sizes S,M`` times every stage and writes
-``docs/benchmarks.md``.
+``docs/benchmarks.md`` (its workers are ``worker``, timing solver calls with ``probe``; the machine
+and versions come from ``environment``).
 """

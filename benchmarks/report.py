@@ -169,13 +169,13 @@ def size_table(r: dict[str, Any]) -> list[str]:
         row(
             "&nbsp;&nbsp;hand-off to HiGHS (LP)",
             p["lp_handoff_s"],
-            "`build_matrix` (the one walk of the PuLP model) + arrays to HiGHS",
+            "the live LP instance: arrays to HiGHS, sifting's working set and its columns",
         ),
         row("&nbsp;&nbsp;LP solve (HiGHS run)", p["lp_highs_s"]),
         row(
             "&nbsp;&nbsp;read-back + duals (LP)",
             r["lp_s"] - p["lp_handoff_s"] - p["lp_highs_s"],
-            "values, duals and slacks back into the PuLP objects",
+            "solution arrays split per block",
         ),
         row("rounding (engine `rounding_s`)", r["rounding_s"], calls("rounding")),
         row("MILP (engine `milp_s`)", r["milp_s"], calls("milp") or "no MILP solved"),
@@ -361,10 +361,10 @@ def render(store: dict[str, Any], kept: dict[str, str]) -> str:
         "(`load_problem`, `solve_problem` with `SolveSettings(baselines=False, time_limit_s=...)`, "
         "`write_plan`), "
         "with the solver calls timed by wrappers installed in that subprocess only (hand-off = "
-        "`build_matrix`, the one walk of the PuLP model into arrays, made in the first solve, plus each "
-        "call's `period_model` slice, HiGHS options and `passModel`; LP solve = HiGHS's `run()` of the "
-        "relaxation; read-back = the rest of the call: solution arrays, and for whole-model solves the "
-        "values, duals and slacks written back into PuLP). The whole "
+        "fixings into bounds, sifting's working set, each call's `period_model` slice, HiGHS options, "
+        "`passModel`, `addCols` and `changeColsBounds` on the live instance; LP solve = HiGHS's `run()` "
+        "of the relaxation and sifting's pricing; read-back = the rest of the call: solution arrays "
+        "split per block; the solver arrays are built from the blocks in the model build). The whole "
         "run is load -> written plan, as `plan solve -o plan.json` does after its imports (import time is "
         "listed apart). Peak memory is the process's `ru_maxrss` after the run. The direct highspy figure "
         "reads the model written by `write_model` (what `--save-model` writes) in another fresh process and "

@@ -13,8 +13,8 @@ from planner.catalog.load import load_catalog
 from planner.demand.forecast import ForecastOptions, forecast_options
 from planner.errors import InputError, InputErrors, Location
 from planner.ids import unknown_id_hint
+from planner.option_checks import api_where, settings_from, validate_options
 from planner.optionsfile import resolve_demand_path
-from planner.optionspec import api_where, settings_from, validate_options
 from planner.outputs import check_output_paths, write_plan
 from planner.perf import Estimate
 from planner.pipeline import Problem, Solved, load_problem, solve_problem

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from planner.catalog.schema import TIERS
-from planner.cli import catalog_option, emit_json, format_option, handle_errors
+from planner.cli_common import catalog_option, emit_json, format_option, handle_errors
 
 if TYPE_CHECKING:
     from planner.break_even import BreakEven

@@ -1,7 +1,7 @@
 """``plan profiles import`` and ``plan profiles check``: thin click wrappers of the library calls.
 
-:func:`profiles_group` builds the group; ``planner/cli.py`` registers it (the shared option helpers
-live there, so they are imported when the group is built, not when this module is).
+:func:`profiles_group` builds the group; ``planner/cli.py`` registers it. The shared option helpers
+come from :mod:`planner.cli_common`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from planner.cli_common import catalog_option, emit_json, format_option, handle_errors
 from planner.errors import EXIT_OK, EXIT_UNMET
 
 #: The importers' tools and latency statistics (tests check them against the library, which this
@@ -21,7 +22,6 @@ _LATENCY_STATS = ("mean", "median", "p90", "p99")
 
 def profiles_group() -> click.Group:
     """The ``plan profiles`` group with its ``import`` and ``check`` commands."""
-    from planner.cli import catalog_option, emit_json, format_option, handle_errors
 
     @click.group("profiles")
     def profiles() -> None:

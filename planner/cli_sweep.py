@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 import click
 
-from planner.cli import catalog_option, click_option, emit_json, flag_values, handle_errors
+from planner.cli_common import catalog_option, click_option, emit_json, flag_values, handle_errors
 from planner.errors import EXIT_OK, EXIT_UNMET
-from planner.optionspec import SOLVE_OPTIONS
+from planner.option_table import SOLVE_OPTIONS
 
 #: ``plan solve``'s flags but those a sweep sets itself (-o is its folder; --format is below).
 SWEEP_FLAGS = [

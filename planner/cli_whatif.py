@@ -12,9 +12,16 @@ from typing import Any, TypeVar
 
 import click
 
-from planner.cli import catalog_option, click_option, emit_json, flag_values, format_option, handle_errors
+from planner.cli_common import (
+    catalog_option,
+    click_option,
+    emit_json,
+    flag_values,
+    format_option,
+    handle_errors,
+)
 from planner.errors import EXIT_OK, EXIT_UNMET
-from planner.optionspec import BY_KEY, SOLVE_OPTIONS
+from planner.option_table import BY_KEY, SOLVE_OPTIONS
 
 F = TypeVar("F", bound=Callable[..., Any])
 

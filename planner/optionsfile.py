@@ -20,7 +20,8 @@ import yaml
 
 from planner.errors import InputError, Location
 from planner.ids import close_matches
-from planner.optionspec import BY_KEY, validate_options
+from planner.option_checks import validate_options
+from planner.option_table import BY_KEY
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -1,4 +1,4 @@
-"""What extraction adds to the plan for serving it (plan schema 1.2-1.3), kept apart from extract.py.
+"""What extraction adds to the plan for serving it (plan schema 1.2-1.3), kept apart from extract_lines.py.
 
 Per deployment the planned batch and context and the kind of precision; per workload line its
 mean request shape. Each function reads the solved model's context and returns plan fields.
@@ -15,7 +15,7 @@ from planner.perf.precisions import precision_source
 from planner.plan import PrecisionKind, PrecisionSource, WorkloadLine
 
 if TYPE_CHECKING:
-    from planner.extract import Context
+    from planner.extract_context import Context
 
 
 def planned_sizes(ctx: Context, route: pd.DataFrame) -> dict[tuple[int, int], tuple[int | None, int]]:

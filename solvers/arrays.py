@@ -3,7 +3,7 @@
 The planning engine solves the same model many times with other bounds (rounding, the fixed LP)
 and solves slices of it (one period at a time). Walking PuLP's constraints for each call cost more
 than some of the solves (docs/benchmarks.md); with arrays, the model is walked once
-(:func:`planner.formulation.matrix.build_matrix`) and every later call is a numpy slice.
+(:attr:`planner.formulation.blocks.PlanningModel.arrays`) and every later call is a numpy slice.
 """
 
 from __future__ import annotations

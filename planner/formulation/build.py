@@ -66,4 +66,6 @@ def model_from_index(
         block = family.build(parts)
         if block is not None:
             constraints[family.name] = _checked_rows(family, block)
-    return PlanningModel(ix, variables, constraints)
+    model = PlanningModel(ix, variables, constraints)
+    _ = model.arrays  # the solver arrays, derived once, as part of the build
+    return model

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError, InputErrors, Location, PlannerError
+from planner.option_checks import api_where, validate_options
 from planner.optionsfile import _relative
-from planner.optionspec import api_where, validate_options
 from planner.outputs import write_text
 from planner.pipeline import Problem, catalog_sha256
 from planner.plan import Plan

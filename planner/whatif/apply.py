@@ -28,8 +28,8 @@ from planner.catalog.schema import Accelerator, Catalog
 from planner.demand import Demand, check_demand
 from planner.errors import InputError
 from planner.ids import unknown_id_hint
+from planner.option_table import BY_KEY
 from planner.options import allowed_accelerators, allowed_apis
-from planner.optionspec import BY_KEY
 from planner.pipeline import Problem, check_settings
 from planner.settings import PriceTrend, SolveSettings
 from planner.table.cells import MAX_REQUESTS_PER_S, MAX_TOKENS

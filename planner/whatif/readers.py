@@ -15,7 +15,8 @@ from typing import Any
 
 from planner.errors import InputError, Location
 from planner.ids import close_matches, is_valid_id
-from planner.optionspec import BY_KEY, SOLVE_OPTIONS, validate_options
+from planner.option_checks import validate_options
+from planner.option_table import BY_KEY, SOLVE_OPTIONS
 from planner.settings import PRICE_TREND_TARGET
 from planner.table.cells import CellError, number
 from planner.trends import parse_rate
