@@ -108,9 +108,7 @@ def _fleet_moves(c: Comparison, labels: tuple[str, str]) -> Table:
     )
     for key in c.fleet_keys():
         sides = [side.fleet_changes.get(key, {}) for side in (c.base, c.changed)]
-        table.add_row(
-            *key, *(f"+{s.get('added_chips', 0)} / -{s.get('released_chips', 0)}" for s in sides)
-        )
+        table.add_row(*key, *(f"+{s.get('added_chips', 0)} / -{s.get('released_chips', 0)}" for s in sides))
     return table
 
 
