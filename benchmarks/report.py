@@ -30,7 +30,8 @@ def _pct(x: float | None) -> str:
 def outside_solver_s(r: dict[str, Any]) -> float:
     """Load, options, build, every hand-off to and read-back from HiGHS, extraction."""
     p = r["probe"]
-    return r["load_s"] + r["options_s"] + r["build_s"] + p["handoff_s"] + p["readback_s"] + r["extract_s"]
+    parts = (r["load_s"], r["options_s"], r["build_s"], p["handoff_s"], p["readback_s"], r["extract_s"])
+    return float(sum(parts))
 
 
 def plan_solve_s(r: dict[str, Any]) -> float:

@@ -23,7 +23,7 @@ GiB = 1024.0**3
 
 def _settings_for(instance: Path, time_limit_s: float) -> tuple[Path, Any, dict[str, Any]]:
     from planner.api import make_settings
-    from planner.pipeline import resolve_demand_path
+    from planner.optionsfile import resolve_demand_path
 
     demand_file, folder = resolve_demand_path(instance)
     merged = {**folder, "time_limit": time_limit_s}
@@ -122,11 +122,9 @@ def _record(run: dict[str, Any], probe: dict[str, Any], import_s: float, peak_ki
         "peak_rss_gib": peak_kib * 1024.0 / GiB,
         "n_variables": model.n_variables,
         "n_constraints": model.n_constraints,
-        "n_integer": sum(len(a) for a in model.integer_arrays().values()),
-        "families": {
-            k: len(getattr(model, k)) for k in ("route", "api", "unmet", "replicas", "supply", "commit")
-        },
-        "rows_by_family": {k: len(rows) for k, (rows, _ix) in model.rows.items()},
+        "n_integer": sum(model.size(name) for name in model.integer_blocks),
+        "families": {name: block.size for name, block in model.variables.items()},
+        "rows_by_family": {name: block.size for name, block in model.constraints.items()},
         "status": result.status,
         "stage": result.stage,
         "objective_usd": objective,
@@ -152,7 +150,7 @@ def direct_lp(args: argparse.Namespace) -> None:
 
     import highspy
 
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     t = time.perf_counter()
     h.readModel(args.direct_lp)
