@@ -71,6 +71,11 @@ def forced_zero_routes(m: PlanningModel, upper: np.ndarray, rows: np.ndarray) ->
     return forced
 
 
+def forced_routes(m: PlanningModel, upper: np.ndarray) -> np.ndarray:
+    """:func:`forced_zero_routes` at these column bounds."""
+    return forced_zero_routes(m, upper, route_replica_rows(m))
+
+
 def initial_routes(
     m: PlanningModel, rows: np.ndarray, forced: np.ndarray, per_accelerator: int = ROUTES_PER_ACCELERATOR
 ) -> np.ndarray:

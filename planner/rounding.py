@@ -9,18 +9,12 @@ budget or spot-only offers make whole numbers tight; the engine then repairs wit
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, cast
-
 import numpy as np
 
 from planner.formulation.blocks import PlanningModel, Solution
 from planner.formulation.index import replica_rows
 from planner.formulation.registry import variable_family
 from planner.session import Session
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 _EPS = 1e-6
 #: The integer blocks stage 2 rounds, by rule (``planner.formulation.registry.ROUNDING_RULES``).
@@ -46,61 +40,68 @@ def integer_supply(
     """Whole chips (or nodes) covering the chips the replicas use, guided by the relaxed split.
 
     Committed counts and spot chips are rounded down from the relaxation; on-demand offers cover
-    the rest (the cheapest on-demand offer of each accelerator) beyond the chips already owned
-    (``--fleet``). Spot stays within its share.
+    the rest (the cheapest on-demand offer of each accelerator, by price per chip-hour, the first
+    on ties) beyond the chips already owned (``--fleet``); where a (period, accelerator) has no
+    on-demand offer, its first spot offer covers the rest. Spot stays within its share. Per
+    (period, accelerator) group, all at once with numpy.
     """
     ix = m.index
+    sup = ix.supply
     commit = np.floor(np.nan_to_num(relaxed["commit"]) + _EPS)
-    supply = np.zeros(len(ix.supply))
-    need = _chips_needed(m, replicas)
-    committed = _committed_chips(m, commit)
-    spot_lp = np.floor(np.nan_to_num(relaxed["supply"]) + _EPS) * (ix.supply["tier"] == "spot").to_numpy()
-    groups = cast("dict[tuple[int, int], pd.Index]", ix.supply.groupby(["p", "a"], sort=False).groups)
-    for (p, a), rows in groups.items():
-        owned = float(ix.owned[int(p), int(a)]) if ix.owned is not None else 0.0
-        left = need.get((int(p), int(a)), 0.0) - committed.get(int(a), 0.0) - owned
-        supply[rows] = _cover_chips(ix.supply.loc[rows], spot_lp[rows], left)
-    return supply, commit
+    n = len(sup)
+    if n == 0:
+        return np.zeros(0), commit
+    n_a = max(len(ix.accelerators), 1)
+    p, a = sup["p"].to_numpy(np.int64), sup["a"].to_numpy(np.int64)
+    mult = sup["multiplier"].to_numpy(float)
+    is_spot = (sup["tier"] == "spot").to_numpy()
+    keys, g = np.unique(p * n_a + a, return_inverse=True)
+    left = _chips_needed(m, replicas, len(ix.periods) * n_a)[keys]
+    left -= np.bincount(
+        ix.commit["a"].to_numpy(np.int64),
+        weights=commit * ix.commit["multiplier"].to_numpy(float),
+        minlength=n_a,
+    )[keys % n_a]
+    if ix.owned is not None:
+        left -= ix.owned[keys // n_a, keys % n_a]
+    spot_lp = np.floor(np.nan_to_num(relaxed["supply"]) + _EPS)
+    active = (left > _EPS)[g]
+    out = np.where(is_spot & active, np.minimum(spot_lp, np.floor(left[g] / mult)), 0.0)
+    left = left - np.bincount(g, weights=out * mult, minlength=len(keys))
+    short = active & (left[g] > _EPS)
+    _cover_rest(out, g, ~is_spot, sup["usd_per_chip_hour"].to_numpy(float), mult, left, short)
+    has_on_demand = np.bincount(g, weights=~is_spot, minlength=len(keys)) > 0
+    _cover_rest(out, g, is_spot & ~has_on_demand[g], np.zeros(n), mult, left, short, add=True)
+    return out, commit
 
 
-def _chips_needed(m: PlanningModel, replicas: np.ndarray) -> dict[tuple[int, int], float]:
-    rep = m.index.replica.assign(used=replicas * m.index.replica["chips"].to_numpy(float))
-    used = rep.groupby(["p", "a"])["used"].sum()
-    return {
-        (int(p), int(a)): float(v) for (p, a), v in zip(used.index.to_list(), used.to_numpy(), strict=True)
-    }
+def _cover_rest(
+    out: np.ndarray,
+    g: np.ndarray,
+    eligible: np.ndarray,
+    price: np.ndarray,
+    mult: np.ndarray,
+    left: np.ndarray,
+    short: np.ndarray,
+    add: bool = False,
+) -> None:
+    """Per group still short, the first eligible row of least ``price`` covers ``left`` whole."""
+    rows = np.flatnonzero(eligible & short)
+    if len(rows) == 0:
+        return
+    order = rows[np.lexsort((rows, price[rows], g[rows]))]
+    first = order[np.concatenate([[True], g[order][1:] != g[order][:-1]])]
+    chips = np.ceil(left[g[first]] / mult[first] - _EPS)
+    out[first] = out[first] + chips if add else chips
 
 
-def _committed_chips(m: PlanningModel, commit: np.ndarray) -> dict[int, float]:
-    cm = m.index.commit.assign(chips=commit * m.index.commit["multiplier"].to_numpy(float))
-    chips = cm.groupby("a")["chips"].sum()
-    return {int(a): float(v) for a, v in zip(chips.index.to_numpy(), chips.to_numpy(), strict=True)}
-
-
-def _cover_chips(offers: object, spot_start: np.ndarray, left: float) -> np.ndarray:
-    import pandas as pd
-
-    assert isinstance(offers, pd.DataFrame)
-    out = np.zeros(len(offers))
-    if left <= _EPS:
-        return out
-    mult = offers["multiplier"].to_numpy(float)
-    is_spot = (offers["tier"] == "spot").to_numpy()
-    out[is_spot] = np.minimum(spot_start[is_spot], np.floor(left / mult[is_spot]))
-    left -= float((out * mult).sum())
-    on_demand = np.flatnonzero(~is_spot)
-    if left > _EPS and len(on_demand):
-        best = on_demand[np.argmin(offers["usd_per_chip_hour"].to_numpy(float)[on_demand])]
-        out[best] = math.ceil(left / mult[best] - _EPS)
-    elif left > _EPS:
-        return _all_spot(out, mult, is_spot, left)
-    return out
-
-
-def _all_spot(out: np.ndarray, mult: np.ndarray, is_spot: np.ndarray, left: float) -> np.ndarray:
-    first = np.flatnonzero(is_spot)[0]
-    out[first] += math.ceil(left / mult[first] - _EPS)
-    return out
+def _chips_needed(m: PlanningModel, replicas: np.ndarray, n_keys: int) -> np.ndarray:
+    """Chips the replicas use per (period, accelerator) key ``p * n_accelerators + a``."""
+    rep = m.index.replica
+    n_a = max(len(m.index.accelerators), 1)
+    key = rep["p"].to_numpy(np.int64) * n_a + rep["a"].to_numpy(np.int64)
+    used: np.ndarray = np.bincount(key, weights=replicas * rep["chips"].to_numpy(float), minlength=n_keys)
+    return used
 
 
 def can_round(m: PlanningModel) -> bool:
@@ -155,7 +156,7 @@ def _min_replica_floor(m: PlanningModel, candidate: np.ndarray) -> np.ndarray:
     if "minreplicas" not in m.constraints:
         return np.zeros(len(candidate))
     ix = m.index
-    floors = m.constraints["minreplicas"].labels
-    need = set(ix.route[ix.route["d"].isin(floors)][["p", "o"]].itertuples(index=False))
-    keep = np.array([(p, o) in need for p, o in ix.replica[["p", "o"]].itertuples(index=False)])
+    floored = ix.route[ix.route["d"].isin(m.constraints["minreplicas"].labels)]
+    keep = np.zeros(len(candidate), dtype=bool)
+    keep[replica_rows(ix, floored["p"].to_numpy(), floored["o"].to_numpy())] = True
     return np.where(keep, candidate, 0.0)

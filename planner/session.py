@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 
 from planner.formulation.blocks import Fixings, PlanningModel, Solution
-from planner.relaxation import implied_upper, initial_working_set, use_sifting
+from planner.relaxation import forced_routes, implied_upper, initial_working_set, use_sifting
 from planner.settings import SolveSettings
 from solvers.arrays import ArrayModel, ArraySolution, solve_arrays
 from solvers.cbc import solve_cbc
@@ -59,7 +59,11 @@ class Session:
             )
         live = self._live(upper)
         implied = implied_upper(self.model, upper) if live.sifting else None
-        result = live.solve(lower, upper, implied, time_limit_s).solution
+        # routes of options with no replica are 0 in every solution: said as bounds, the warm
+        # instance needs no pivots to learn it (the same LP: the capacity rows force them to 0)
+        tight = upper.copy()
+        tight[self.model.columns("route", np.flatnonzero(forced_routes(self.model, upper)))] = 0.0
+        result = live.solve(lower, tight, implied, time_limit_s).solution
         done = result.result.status == "optimal" or (not exact and result.result.has_solution)
         if done or not live.sifting:  # the live instance held the whole LP: its answer stands
             return self.labelled(result)
