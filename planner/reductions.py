@@ -167,38 +167,61 @@ def config_table(
     return ids, table
 
 
-def _weak_block(t: ConfigTable, rows: np.ndarray, cross: bool) -> np.ndarray:
-    """``W[r, j]``: config j weakly dominates config ``rows[r]`` (could replace each of its replicas)."""
-    rate_i = t.rate[rows][:, None, :]
-    covers = np.all((t.rate[None, :, :] >= rate_i * (1 - _TOL)) | (rate_i <= 0), axis=2)
+def _candidates(t: ConfigTable, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For configs ``rows`` against all: (same-accelerator pairs, cross-accelerator pairs).
+
+    A pair is one whose chips and prices let config j stand in for config ``rows[r]``, before the
+    rates are compared.
+    """
     acc_i, acc_j = t.accelerator[rows][:, None], t.accelerator[None, :]
-    ok = (acc_j == acc_i) & (t.chips[None, :] <= t.chips[rows][:, None])
-    if cross:
-        ok |= (
-            (acc_j != acc_i)
-            & t.can_be_replaced[rows][:, None]
-            & t.can_replace[None, :]
-            & (t.replica_on_demand_usd[None, :] <= t.replica_min_usd[rows][:, None] * (1 + _TOL))
-        )
-    result: np.ndarray = covers & ok
-    return result
+    same = (acc_j == acc_i) & (t.chips[None, :] <= t.chips[rows][:, None])
+    cross = (
+        (acc_j != acc_i)
+        & t.can_be_replaced[rows][:, None]
+        & t.can_replace[None, :]
+        & (t.replica_on_demand_usd[None, :] <= t.replica_min_usd[rows][:, None] * (1 + _TOL))
+    )
+    return same, cross
 
 
-def dominated_configs(t: ConfigTable, cross: bool) -> np.ndarray:
+def covers(t: ConfigTable) -> np.ndarray:
+    """``C[i, j]``: config j sustains at least config i's requests/s on every shape i serves.
+
+    Shape by shape, over the configs that serve it only (a config serves the shapes of its model).
+    """
+    n, n_shapes = t.rate.shape
+    out = np.ones((n, n), dtype=bool)
+    needed = t.rate * (1 - _TOL)
+    for s in range(n_shapes):
+        rows = np.flatnonzero(t.rate[:, s] > 0)
+        if len(rows):
+            out[rows] &= t.rate[None, :, s] >= needed[rows, s][:, None]
+    return out
+
+
+def weak_dominance(t: ConfigTable) -> tuple[np.ndarray, np.ndarray]:
+    """``(same, both)``: ``W[i, j]``, config j weakly dominates config i.
+
+    That is, j could replace each of i's replicas, by the same-accelerator rule alone, and by
+    either rule; the rates are compared once for both.
+    """
+    rows = np.arange(len(t.chips))
+    ok_same, ok_cross = _candidates(t, rows)
+    cover = covers(t)
+    return cover & ok_same, cover & (ok_same | ok_cross)
+
+
+def dominated(weak: np.ndarray) -> np.ndarray:
     """Mask of the configs some other config dominates (the rules in the module docstring).
 
     Config j dominates i when j weakly dominates i and either i does not weakly dominate j or j
     comes first (ties broken by position). That is a strict partial order (weak dominance is
     transitive across both rules), so every dropped config is dominated by a kept one.
     """
-    n, n_shapes = t.rate.shape
+    n = len(weak)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    weak = np.zeros((n, n), dtype=bool)
-    block = max(1, int(2e7 // max(1, n * n_shapes)))
-    for start in range(0, n, block):
-        rows = np.arange(start, min(n, start + block))
-        weak[rows] = _weak_block(t, rows, cross)
+    weak = weak.copy()
     np.fill_diagonal(weak, False)
     earlier = np.arange(n)[None, :] < np.arange(n)[:, None]
     result: np.ndarray = np.any(weak & (~weak.T | earlier), axis=1)
@@ -224,8 +247,8 @@ def reduce_configs(
     if cap.empty:
         return cap, ()
     ids, table = config_table(cap, configs, catalog, settings, owned)
-    same = dominated_configs(table, cross=False)
-    both = dominated_configs(table, cross=True)
+    weak_same, weak_both = weak_dominance(table)
+    same, both = dominated(weak_same), dominated(weak_both)
     kept = cap[~np.isin(cap["config"].to_numpy(), ids[both])]
     return kept, (
         Reduction(

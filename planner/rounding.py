@@ -124,7 +124,8 @@ def _rule(name: str) -> str | None:
 def fixed_lp(session: Session, plan: dict[str, np.ndarray]) -> Solution:
     """The LP with the plan's integer blocks fixed at its values (its routing and duals)."""
     m = session.model
-    return session.lp({name: plan[name] for name in m.integer_blocks if name in plan})
+    hint = plan if set(m.variables) <= set(plan) else None
+    return session.lp({name: plan[name] for name in m.integer_blocks if name in plan}, hint=hint)
 
 
 def round_plan(session: Session, relaxed: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:

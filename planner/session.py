@@ -44,13 +44,20 @@ class Session:
         return dataclasses.replace(self.model.arrays, lower=lower, upper=upper)
 
     def lp(
-        self, fixings: Fixings | None = None, time_limit_s: float | None = None, *, exact: bool = True
+        self,
+        fixings: Fixings | None = None,
+        time_limit_s: float | None = None,
+        *,
+        exact: bool = True,
+        hint: dict[str, np.ndarray] | None = None,
     ) -> Solution:
         """The LP at the model's bounds with ``fixings``.
 
         Sifted on large models: with ``exact``, a sift that does not reach the whole LP's optimum
         (stopped, or a working set that is infeasible) is followed by a plain solve; without it,
-        a sift stopped by ``time_limit_s`` is returned with its Lagrangian bound.
+        a sift stopped by ``time_limit_s`` is returned with its Lagrangian bound. ``hint``: values
+        of a solution near this one (a MILP's plan); its nonzero columns join the working set
+        first, which saves sifting rounds and changes nothing else.
         """
         lower, upper = self.model.bounds_with(fixings)
         if self.settings.solver == "cbc":
@@ -63,6 +70,9 @@ class Session:
         # instance needs no pivots to learn it (the same LP: the capacity rows force them to 0)
         tight = upper.copy()
         tight[self.model.columns("route", np.flatnonzero(forced_routes(self.model, upper)))] = 0.0
+        if hint is not None and live.sifting:
+            used = np.flatnonzero((np.nan_to_num(self.model.stack(hint)) > 0) & ~live.in_set & (tight > 0))
+            live.include(used, lower, tight)
         result = live.solve(lower, tight, implied, time_limit_s).solution
         done = result.result.status == "optimal" or (not exact and result.result.has_solution)
         if done or not live.sifting:  # the live instance held the whole LP: its answer stands

@@ -76,8 +76,8 @@ def highs_lp(model: ArrayModel, mip: bool) -> Any:
     lp.a_matrix_.index_ = model.index.astype(np.int32)
     lp.a_matrix_.value_ = model.value.astype(float)
     if mip and model.integer.any():
-        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-        lp.integrality_ = [kinds[int(k)] for k in model.integer]
+        kinds = np.array([highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger], dtype=object)
+        lp.integrality_ = kinds[model.integer.astype(np.intp)].tolist()
     return lp
 
 

@@ -158,6 +158,10 @@ class LiveLP:
                 most_negative(np.flatnonzero(enter), reduced, max(MIN_ADDED, len(self.cols))), lower, upper
             )
 
+    def include(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Add columns (sorted, not in the instance yet) to the working set before a solve."""
+        self._add(np.asarray(columns, dtype=np.int64), np.asarray(lower, float), np.asarray(upper, float))
+
     def _priced(self) -> ArrayModel:
         """The model with the current costs (reduced costs are priced with them)."""
         if self.cost is self.model.cost or np.array_equal(self.cost, self.model.cost):
