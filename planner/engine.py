@@ -5,14 +5,19 @@
    ``--max-chips``, ``min_replicas``, budgets, spot-only offers), repair with the MILP itself, and
    where the MILP proves that no plan exists, say which rows and limits make it so
    (``planner.infeasible``).
-3. Improve the plan and the bound in the time left:
-   * periods independent (no committed offer, no budget): one MILP per period, exactly the
-     whole-horizon MILP (``planner.periods``);
-   * periods coupled (committed offers, a budget) or the model small: the whole-horizon MILP, after,
-     on large models with commitments, per-period MILPs that propose plans and a bound.
+3. Improve the plan and the bound in the time left, as the blocks' declared couplings allow:
+   * no row spans periods and no column spans the horizon (no committed offer, no budget): one
+     MILP per period, exactly the whole-horizon MILP (``planner.periods``);
+   * horizon columns (committed offers) but no row across periods: on large models, per-period
+     MILPs that propose plans and a bound, then the whole-horizon MILP;
+   * a row across periods (a budget, any ``adjacent`` family) or a small model: the whole-horizon
+     MILP (slicing such a model is refused, never done with rows dropped).
    Every solve's proven bound raises the bound; every plan found is re-priced and the cheapest kept.
 4. Re-solve the LP with every integer choice fixed: its routing is the plan's and its duals are
    the short-run marginal costs; the relaxation's duals are the long-run ones.
+
+Every LP of a run is a solve of one live HiGHS instance (``planner.session``); the plan returned is
+checked integral in every integer block of the model.
 
 ``status`` is ``optimal`` if and only if ``gap = (objective - bound) / objective <= --mip-gap``;
 ``stopped_by`` says what ended the search (``proven``, ``gap``, ``time_limit``, ``work_limit``).
