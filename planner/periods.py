@@ -144,12 +144,8 @@ def solve_period(
     solution = session.solve_arrays(model, max(0.05, time_limit_s), names=(col, rows))
     result = solution.result
     vals = split_values(m, solution.x, period.cols) if solution.x is not None else None
-    usable = vals if result.has_solution and vals is not None and _integral(m, vals) else None
+    usable = vals if result.has_solution and vals is not None and m.is_integral(vals) else None
     return PeriodResult(result.status, result.bound, result.objective, usable, result.stopped_by)
-
-
-def _integral(m: PlanningModel, vals: dict[str, np.ndarray]) -> bool:
-    return m.is_integral(vals)
 
 
 @dataclass

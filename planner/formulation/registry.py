@@ -74,11 +74,3 @@ def variable_family(name: str) -> VariableFamily:
         if family.name == name:
             return family
     raise KeyError(name)
-
-
-def constraint_family(name: str) -> ConstraintFamily:
-    """The registry row of a constraint family."""
-    for family in CONSTRAINTS:
-        if family.name == name:
-            return family
-    raise KeyError(name)
