@@ -58,6 +58,7 @@ class Probe:
             self.patched.append(f"planner.session.Session.{name}")
         for owner, name, part in (
             (PlanningModel, "bounds_with", "handoff_s"),
+            (session, "forced_zero_routes", "handoff_s"),
             (session, "initial_working_set", "handoff_s"),
             (session, "implied_upper", "handoff_s"),
             (periods, "period_model", "handoff_s"),

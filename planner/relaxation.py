@@ -71,11 +71,6 @@ def forced_zero_routes(m: PlanningModel, upper: np.ndarray, rows: np.ndarray) ->
     return forced
 
 
-def forced_routes(m: PlanningModel, upper: np.ndarray) -> np.ndarray:
-    """:func:`forced_zero_routes` at these column bounds."""
-    return forced_zero_routes(m, upper, route_replica_rows(m))
-
-
 def initial_routes(
     m: PlanningModel, rows: np.ndarray, forced: np.ndarray, per_accelerator: int = ROUTES_PER_ACCELERATOR
 ) -> np.ndarray:
@@ -93,19 +88,20 @@ def initial_routes(
     return np.sort(order[rank < per_accelerator])
 
 
-def initial_working_set(m: PlanningModel, upper: np.ndarray) -> np.ndarray:
-    """Columns of the first working set: every column but the routes not in :func:`initial_routes`."""
-    rows = route_replica_rows(m)
+def initial_working_set(m: PlanningModel, rows: np.ndarray, forced: np.ndarray) -> np.ndarray:
+    """Columns of the first working set: every column but the routes not in :func:`initial_routes`.
+
+    ``rows``: each route's row of ``index.replica``; ``forced``: :func:`forced_zero_routes`.
+    """
     working = np.ones(m.n_variables, dtype=bool)
     working[m.columns("route")] = False
-    working[m.columns("route", initial_routes(m, rows, forced_zero_routes(m, upper, rows)))] = True
+    working[m.columns("route", initial_routes(m, rows, forced))] = True
     return working
 
 
-def implied_upper(m: PlanningModel, upper: np.ndarray) -> np.ndarray:
+def implied_upper(m: PlanningModel, forced: np.ndarray) -> np.ndarray:
     """Per column, a bound every feasible solution meets: a route's demand rate (0 when forced)."""
-    rows = route_replica_rows(m)
     implied = np.full(m.n_variables, np.inf)
     rate = m.index.cover["rate"].to_numpy(float)[m.index.route["d"].to_numpy(int)]
-    implied[m.columns("route")] = np.where(forced_zero_routes(m, upper, rows), 0.0, rate)  # x_do <= R_d
+    implied[m.columns("route")] = np.where(forced, 0.0, rate)  # x_do <= R_d
     return implied

@@ -11,11 +11,18 @@ writer. Solutions come back labelled by block (:class:`planner.formulation.block
 from __future__ import annotations
 
 import dataclasses
+from functools import cached_property
 
 import numpy as np
 
 from planner.formulation.blocks import Fixings, PlanningModel, Solution
-from planner.relaxation import forced_routes, implied_upper, initial_working_set, use_sifting
+from planner.relaxation import (
+    forced_zero_routes,
+    implied_upper,
+    initial_working_set,
+    route_replica_rows,
+    use_sifting,
+)
 from planner.settings import SolveSettings
 from solvers.arrays import ArrayModel, ArraySolution, solve_arrays
 from solvers.cbc import solve_cbc
@@ -64,12 +71,13 @@ class Session:
             return self.labelled(
                 self._cbc(self.at_bounds(lower, upper), mip=False, time_limit_s=time_limit_s)
             )
-        live = self._live(upper)
-        implied = implied_upper(self.model, upper) if live.sifting else None
+        forced = forced_zero_routes(self.model, upper, self.route_rows)
+        live = self._live(forced)
+        implied = implied_upper(self.model, forced) if live.sifting else None
         # routes of options with no replica are 0 in every solution: said as bounds, the warm
         # instance needs no pivots to learn it (the same LP: the capacity rows force them to 0)
         tight = upper.copy()
-        tight[self.model.columns("route", np.flatnonzero(forced_routes(self.model, upper)))] = 0.0
+        tight[self.model.columns("route", np.flatnonzero(forced))] = 0.0
         if hint is not None and live.sifting:
             used = np.flatnonzero((np.nan_to_num(self.model.stack(hint)) > 0) & ~live.in_set & (tight > 0))
             live.include(used, lower, tight)
@@ -80,9 +88,14 @@ class Session:
         plain = solve_arrays(self.at_bounds(lower, upper), mip=False, threads=self.settings.threads)
         return self.labelled(plain)
 
-    def _live(self, upper: np.ndarray) -> LiveLP:
+    @cached_property
+    def route_rows(self) -> np.ndarray:
+        """Each route's row of ``index.replica`` (the same for every solve of the model)."""
+        return route_replica_rows(self.model)
+
+    def _live(self, forced: np.ndarray) -> LiveLP:
         if self.live is None:
-            working = initial_working_set(self.model, upper) if self.sift else None
+            working = initial_working_set(self.model, self.route_rows, forced) if self.sift else None
             self.live = LiveLP(self.model.arrays, working=working, threads=self.settings.threads)
         return self.live
 

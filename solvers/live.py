@@ -13,6 +13,7 @@ only while its lower bound is 0: one whose lower bound is not enters before the 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -164,10 +165,8 @@ class LiveLP:
 
     def _priced(self) -> ArrayModel:
         """The model with the current costs (reduced costs are priced with them)."""
-        if self.cost is self.model.cost or np.array_equal(self.cost, self.model.cost):
+        if np.array_equal(self.cost, self.model.cost):
             return self.model
-        import dataclasses
-
         return dataclasses.replace(self.model, cost=self.cost)
 
     def _run(self, began: float, time_limit_s: float | None) -> None:

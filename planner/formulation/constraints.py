@@ -53,6 +53,15 @@ def _terms(block: str, row: np.ndarray, col: np.ndarray, coef: np.ndarray | floa
     return Terms(block, row, np.asarray(col, dtype=np.int64), coefs)
 
 
+def _keep_rows(terms: Terms, kept: np.ndarray, n_rows: int) -> Terms:
+    """Terms over ``n_rows`` groups, on the groups ``kept`` only (ascending), renumbered 0, 1, ..."""
+    row_of = np.full(n_rows, -1, dtype=np.int64)
+    row_of[kept] = np.arange(len(kept))
+    rows = row_of[terms.row]
+    keep = rows >= 0
+    return Terms(terms.block, rows[keep], terms.col[keep], terms.coef[keep])
+
+
 def _block(
     name: str,
     labels: np.ndarray,
@@ -209,25 +218,8 @@ def add_spot_share(m: Parts) -> ConstraintBlock | None:
     s = m.settings.max_spot_share
     mult = ix.supply["multiplier"].to_numpy(float)
     has_spot = np.unique(sup_g[spot])
-    row_of = np.full(len(pa), -1, dtype=np.int64)
-    row_of[has_spot] = np.arange(len(has_spot))
-    sup_rows = row_of[sup_g]
-    commit = _commit_terms(ix, pa_acc, -s)
-    commit_rows = row_of[commit.row]
-    terms = [
-        _terms(
-            "supply",
-            sup_rows[sup_rows >= 0],
-            np.flatnonzero(sup_rows >= 0),
-            np.where(spot, (1 - s) * mult, -s * mult)[sup_rows >= 0],
-        ),
-        Terms(
-            "commit",
-            commit_rows[commit_rows >= 0],
-            commit.col[commit_rows >= 0],
-            commit.coef[commit_rows >= 0],
-        ),
-    ]
+    supply = _terms("supply", sup_g, np.arange(len(sup_g)), np.where(spot, (1 - s) * mult, -s * mult))
+    terms = [_keep_rows(t, has_spot, len(pa)) for t in (supply, _commit_terms(ix, pa_acc, -s))]
     coords = _pa_coords(ix, pa[has_spot])
     rhs = s * ix.owned_chips(coords["p"], coords["a"])
     return _block("spot", pa[has_spot], coords, terms, "<=", rhs)
@@ -319,11 +311,8 @@ def add_max_chips(m: Parts) -> ConstraintBlock | None:
     sel_groups = np.flatnonzero(np.isin(pa_acc, list(limited)))
     if len(sel_groups) == 0:
         return None
-    row_of = np.full(len(pa), -1, dtype=np.int64)
-    row_of[sel_groups] = np.arange(len(sel_groups))
-    rows = row_of[rep_g]
-    keep = rows >= 0
-    terms = [_terms("replicas", rows[keep], np.flatnonzero(keep), ix.replica["chips"].to_numpy(float)[keep])]
+    chips = _terms("replicas", rep_g, np.arange(len(rep_g)), ix.replica["chips"].to_numpy(float))
+    terms = [_keep_rows(chips, sel_groups, len(pa))]
     rhs = np.array([limited[int(pa_acc[k])] for k in sel_groups], dtype=float)
     return _block("maxchips", pa[sel_groups], _pa_coords(ix, pa[sel_groups]), terms, "<=", rhs)
 

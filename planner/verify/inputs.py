@@ -30,28 +30,37 @@ def fingerprint_hints(plan: Plan, problem: Problem) -> list[str]:
             "the catalogs differ from those the plan was made with (catalog_sha256): was it made with "
             "--catalog folders you did not give, or have the catalog files changed?"
         )
-    given = problem.profiles.sha256 or None
-    if recorded.profiles_sha256 != given:
-        if given is None:
-            hints.append("this plan was made with --profiles you did not give (profiles_sha256)")
-        elif recorded.profiles_sha256 is None:
-            hints.append("this plan was made without profiles, but --profiles (or profiles.csv) was given")
-        else:
-            hints.append("the profiles differ from those the plan was made with (profiles_sha256)")
-    fleet = problem.fleet.sha256
-    if recorded.fleet_sha256 != fleet:
-        if fleet is None:
-            hints.append("this plan was made with --fleet you did not give (fleet_sha256)")
-        elif recorded.fleet_sha256 is None:
-            hints.append("this plan was made without a fleet, but --fleet (or fleet.csv) was given")
-        else:
-            hints.append("the fleet file differs from the one the plan was made with (fleet_sha256)")
+    hints += _optional_file_hint(
+        recorded.profiles_sha256,
+        problem.profiles.sha256 or None,
+        "this plan was made with --profiles you did not give (profiles_sha256)",
+        "this plan was made without profiles, but --profiles (or profiles.csv) was given",
+        "the profiles differ from those the plan was made with (profiles_sha256)",
+    )
+    hints += _optional_file_hint(
+        recorded.fleet_sha256,
+        problem.fleet.sha256,
+        "this plan was made with --fleet you did not give (fleet_sha256)",
+        "this plan was made without a fleet, but --fleet (or fleet.csv) was given",
+        "the fleet file differs from the one the plan was made with (fleet_sha256)",
+    )
     if recorded.demand_sha256 != problem.demand.sha256:
         hints.append(
             "the demand file differs from the one the plan was made from "
             f"({recorded.demand_file}, demand_sha256)"
         )
     return hints
+
+
+def _optional_file_hint(
+    recorded: str | None, given: str | None, not_given: str, not_recorded: str, differs: str
+) -> list[str]:
+    """The hint for an optional input file whose hash the plan recorded (none when they agree)."""
+    if recorded == given:
+        return []
+    if given is None:
+        return [not_given]
+    return [not_recorded if recorded is None else differs]
 
 
 def settings_warnings(plan: Plan, problem: Problem) -> list[str]:
