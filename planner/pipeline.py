@@ -30,7 +30,7 @@ from planner.ids import unknown_id_hint
 from planner.options import Options, allowed_accelerators, allowed_apis, build_options, restrict_options
 from planner.optionsfile import read_options_yaml, resolve_demand_path  # noqa: F401 (re-exported)
 from planner.outputs import write_model
-from planner.plan import Baseline, Inputs, Plan, Reduction
+from planner.plan import Baseline, ForecastInputs, Inputs, Plan, Reduction
 from planner.profiles import ProfileTable, empty_profiles, load_profiles
 from planner.reductions import offer_reduction
 from planner.relax import cheapest_ways_out
@@ -153,6 +153,28 @@ def _inputs(problem: Problem) -> Inputs:
         profiles_sha256=problem.profiles.sha256 or None,
         settings=problem.settings.model_dump(mode="json", exclude={"time_limit_s", "threads"}),
         fleet_sha256=problem.fleet.sha256,
+        forecast=_forecast_inputs(problem.demand),
+    )
+
+
+def _forecast_inputs(demand: Demand) -> ForecastInputs | None:
+    """The plan's record of how a forecast was read (the options and what the loader resolved)."""
+    options, selection = demand.forecast, demand.selection
+    if options is None or selection is None or demand.workloads_sha256 is None:
+        return None
+    return ForecastInputs(
+        workloads_file=options.workloads,
+        workloads_sha256=demand.workloads_sha256,
+        provision_for=options.provision_for,
+        forecast_model=options.forecast_model,
+        interval_width=options.interval_width,
+        series_column=options.series_column,
+        forecast_unit=options.unit,
+        tool=selection.kind,
+        column=selection.value,
+        quantile_percent=selection.quantile,
+        model=selection.model,
+        id_column=selection.series,
     )
 
 

@@ -30,7 +30,8 @@ the obligation after the horizon also with ``--commitment-cost horizon``, where 
 ``deployments[].precision_source`` (``checkpoint`` or ``on_the_fly``; ``precision_kind`` says the
 same in its 1.2 words, ``quantized`` for ``on_the_fly``); 1.4 added the optional ``sensitivity``
 section (``plan solve --sensitivity``); 1.5 added ``periods[].owned``, ``periods[].fleet_changes``
-and ``inputs.fleet_sha256`` (``--fleet``).
+and ``inputs.fleet_sha256`` (``--fleet``); 1.6 added the optional ``inputs.forecast`` (what a
+plan solved from a forecast, ``--workloads``, was provisioned for: the options and the column read).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 
 
 PrecisionKind = Literal["checkpoint", "quantized"]
@@ -326,6 +327,37 @@ class Diagnostics(Out):
     warnings: tuple[str, ...] = ()
 
 
+class ForecastInputs(Out):
+    """How a forecast (``plan solve FORECAST.csv --workloads ...``) was read: what the plan is for (1.6).
+
+    The first six fields are the options as given (None: not given, the default applied); the
+    last five what the forecast loader resolved from them and the file's header.
+    """
+
+    workloads_file: str = Field(description="The --workloads file, as given")
+    workloads_sha256: str = Field(description="sha256 of the workloads file's bytes")
+    provision_for: str = Field(description="--provision-for as given: a column as written, or pNN")
+    forecast_model: str | None = Field(description="--forecast-model as given")
+    interval_width: float | None = Field(description="--interval-width as given (Prophet)")
+    series_column: str | None = Field(description="--series-column as given")
+    forecast_unit: Literal["requests_per_s", "requests_per_hour", "requests_per_day"] = Field(
+        description="--forecast-unit: the unit of the forecast's values"
+    )
+    tool: Literal["prophet", "nixtla"] = Field(description="The forecast's layout, by its header")
+    column: str = Field(description="The column read as the rate, as the file spells it (AutoETS-hi-80)")
+    quantile_percent: float | None = Field(
+        description="The column's quantile in percent (90 for AutoETS-hi-80); None where neither its "
+        "name nor --interval-width gives one"
+    )
+    model: str | None = Field(description="The model whose column was read (Nixtla; None for Prophet)")
+    id_column: str = Field(description="The column read as the series (workload) id")
+
+    @property
+    def label(self) -> str:
+        """``AutoETS-hi-80 (p90)``: the column read and its quantile."""
+        return self.column + (f" (p{self.quantile_percent:g})" if self.quantile_percent is not None else "")
+
+
 class Inputs(Out):
     """Fingerprints of the inputs."""
 
@@ -335,6 +367,11 @@ class Inputs(Out):
     profiles_sha256: str | None
     settings: dict[str, object]
     fleet_sha256: str | None = Field(None, description="sha256 of the --fleet file (1.5)")
+    forecast: ForecastInputs | None = Field(
+        None,
+        description="How the demand file was read when it is a forecast (--workloads): the options "
+        "and the column the plan was provisioned for (1.6); None for a demand.csv",
+    )
 
 
 class PriceRange(Out):

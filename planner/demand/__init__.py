@@ -73,6 +73,7 @@ import pandas as pd
 
 from planner.catalog.schema import Catalog
 from planner.demand._check import check_rows
+from planner.demand._layout import Selection
 from planner.demand._options import ForecastOptions
 from planner.demand._rows import Parsed, parse_rows
 from planner.demand._spec import DEFAULT_HOURS, DEFAULT_TPOT_MS, DEFAULT_TTFT_MS, DEMAND_COLUMNS, DEMAND_SPEC
@@ -115,6 +116,9 @@ class Demand:
         forecast: how the file was read when it is a forecast (``--workloads``, ``--provision-for``,
             ...; :mod:`planner.demand.forecast`), None for a demand.csv. A what-if change of the
             forecast selection re-reads the file with it.
+        selection: what the forecast loader resolved (the layout, the series and value columns read,
+            the quantile and model), None for a demand.csv; the plan records it (``inputs.forecast``).
+        workloads_sha256: hex digest of the forecast's workloads file (None for a demand.csv).
     """
 
     path: str
@@ -124,6 +128,8 @@ class Demand:
     frame: pd.DataFrame
     warnings: tuple[str, ...] = ()
     forecast: ForecastOptions | None = None
+    selection: Selection | None = None
+    workloads_sha256: str | None = None
 
     @property
     def workloads(self) -> tuple[str, ...]:

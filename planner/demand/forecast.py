@@ -105,7 +105,17 @@ def load_forecast(path: str | os.PathLike[str], options: ForecastOptions, catalo
     for part in (data, workloads_data, json.dumps(options.selection(), sort_keys=True).encode()):
         digest.update(len(part).to_bytes(8, "big") + part)
     periods = tuple(labels[when] for when in whens)
-    return Demand(file, digest.hexdigest(), periods, hours, frame, (*warnings, *missing_rows(frame)), options)
+    return Demand(
+        file,
+        digest.hexdigest(),
+        periods,
+        hours,
+        frame,
+        (*warnings, *missing_rows(frame)),
+        options,
+        selection,
+        hashlib.sha256(workloads_data).hexdigest(),
+    )
 
 
 def _raise_all(*logs: ErrorLog) -> None:
