@@ -256,13 +256,19 @@ def verify_plan_file(
 
     The settings come from ``flags`` (``plan solve``'s options) over the demand folder's
     ``options.yaml``, never from the plan: where they differ from the plan's recorded settings, the
-    report warns. The plan is read first: an unreadable plan raises InputError before any input loads.
+    report warns. A plan solved from a forecast is verified against the forecast read as it records
+    (``inputs.forecast``: workloads file, ``--provision-for`` ...) for every forecast option not
+    given. The plan is read first: an unreadable plan raises InputError before any input loads.
     """
     from planner.planfile import read_plan
     from planner.verify import verify
+    from planner.verify.inputs import recorded_forecast_options
 
     plan = read_plan(plan_file)
     run = prepare_solve(demand, catalog_dirs, flags)
+    recorded = recorded_forecast_options(plan, run.demand_file, run.options)
+    if recorded:
+        run = prepare_solve(demand, catalog_dirs, {**(flags or {}), **recorded})
     return verify(plan, run.load_problem())
 
 

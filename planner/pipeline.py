@@ -153,11 +153,11 @@ def _inputs(problem: Problem) -> Inputs:
         profiles_sha256=problem.profiles.sha256 or None,
         settings=problem.settings.model_dump(mode="json", exclude={"time_limit_s", "threads"}),
         fleet_sha256=problem.fleet.sha256,
-        forecast=_forecast_inputs(problem.demand),
+        forecast=forecast_inputs(problem.demand),
     )
 
 
-def _forecast_inputs(demand: Demand) -> ForecastInputs | None:
+def forecast_inputs(demand: Demand) -> ForecastInputs | None:
     """The plan's record of how a forecast was read (the options and what the loader resolved)."""
     options, selection = demand.forecast, demand.selection
     if options is None or selection is None or demand.workloads_sha256 is None:

@@ -292,6 +292,8 @@ def test_cli_solves_a_prophet_forecast_end_to_end_and_verifies(run_cli: Run, tmp
         plan_file,
         DATA / "prophet.csv",
         *flags[:2],
+        "--provision-for",
+        "yhat",
         "--catalog",
         TINY / "catalog",
         "--profiles",
@@ -302,6 +304,7 @@ def test_cli_solves_a_prophet_forecast_end_to_end_and_verifies(run_cli: Run, tmp
         "",
     )
     assert changed.returncode == 1  # p50 needs fewer replicas: the plan is checked against what it reads
+    assert "the plan was provisioned for yhat_upper, verified against yhat (p50)" in changed.stderr
 
 
 def test_cli_reads_a_nixtla_forecast_from_a_folder(run_cli: Run, nixtla_folder: Path) -> None:

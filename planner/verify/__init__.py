@@ -20,7 +20,9 @@ is given (never those the plan records), and trusts no summary field. It checks 
 
 Each problem names its place (a JSON path such as ``periods[2].routing[0].requests_per_s``).
 Warnings (never failures): inputs whose fingerprints differ from those the plan records (first),
-and checked settings that differ from the recorded ones.
+a forecast read otherwise than the plan records, and checked settings that differ from the
+recorded ones. A workloads file other than the one a forecast plan records is a problem
+(``inputs.forecast.workloads_sha256``, check ``forecast``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from planner.verify.fleet import (
     check_fleet_changes,
     check_owned,
 )
-from planner.verify.inputs import fingerprint_hints, settings_warnings
+from planner.verify.inputs import fingerprint_hints, forecast_problems, forecast_warnings, settings_warnings
 from planner.verify.routing import (
     check_deployments,
     check_limits,
@@ -52,8 +54,10 @@ __all__ = ["Finding", "VerifyReport", "verify", "verify_plan"]
 
 def verify(plan: Plan, problem: Problem) -> VerifyReport:
     """Check ``plan`` against ``problem``: the problems found and the warnings about the inputs."""
-    problems = verify_plan(plan, problem)
-    warnings = fingerprint_hints(plan, problem) + settings_warnings(plan, problem)
+    problems = forecast_problems(plan, problem) + verify_plan(plan, problem)
+    warnings = (
+        fingerprint_hints(plan, problem) + forecast_warnings(plan, problem) + settings_warnings(plan, problem)
+    )
     return VerifyReport(ok=not problems, problems=tuple(problems), warnings=tuple(warnings))
 
 

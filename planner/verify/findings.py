@@ -26,6 +26,7 @@ Check = Literal[
     "summary",
     "settings",
     "diagnostics",
+    "forecast",
 ]
 
 #: Rates (requests/s) agree within this much plus RATE_REL of their size: the plan prints rates to
