@@ -134,9 +134,12 @@ def estimate_table(est: Estimate) -> None:
 
 
 def solve_report(plan: Plan) -> None:
-    """Print the summary of a plan."""
+    """Print the summary of a plan (and, for a forecast, what it was provisioned for)."""
+    console.print(_summary(plan))
+    forecast = forecast_line(plan)
+    if forecast:
+        console.print(escape(forecast), soft_wrap=True)
     for renderable in (
-        _summary(plan),
         _periods(plan),
         _fleet(plan),
         _fleet_changes(plan),
@@ -147,6 +150,24 @@ def solve_report(plan: Plan) -> None:
         if renderable.row_count:
             console.print(renderable)
     _diagnostics(plan)
+
+
+def forecast_line(plan: Plan) -> str | None:
+    """``Provisioned for AutoETS-hi-80 (p90) of model AutoETS: ...`` for a plan solved from a forecast."""
+    record = plan.inputs.forecast
+    if record is None:
+        return None
+    model = f" of model {record.model}" if record.model else ""
+    return (
+        f"Provisioned for {record.label}{model} (--provision-for {record.provision_for}; "
+        f"{'Prophet' if record.tool == 'prophet' else 'Nixtla'} forecast, workloads {record.workloads_file})"
+    )
+
+
+def provisioned_for(plan: Plan) -> str:
+    """What a plan was provisioned for: ``AutoETS-hi-80 (p90)``, or ``demand.csv`` rates."""
+    record = plan.inputs.forecast
+    return "the demand.csv rates" if record is None else record.label
 
 
 def _summary(plan: Plan) -> Table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from planner.plan import Plan, Sensitivity
-from planner.terminal import _num, _usd, console
+from planner.terminal import _num, _usd, console, provisioned_for
 from planner.whatif.compare import COST_PARTS, Comparison, compare
 
 _COST_NAMES = {
@@ -174,6 +174,9 @@ def comparison_report(
     c = compare(base, changed)
     if title:
         console.print(title, markup=False)
+    sides = (provisioned_for(base), provisioned_for(changed))
+    if (base.inputs.forecast or changed.inputs.forecast) and sides[0] != sides[1]:
+        console.print(f"provisioned for: {sides[0]} -> {sides[1]}", markup=False, soft_wrap=True)
     for table in (_totals(c, labels, base, changed), _split(c, labels), _chips(c, labels)):
         console.print(table)
     for table in (_fleet_moves(c, labels), _deployments(c, labels), _workloads(c, labels)):
