@@ -265,10 +265,10 @@ def verify_plan_file(
     from planner.verify.inputs import recorded_forecast_options
 
     plan = read_plan(plan_file)
-    run = prepare_solve(demand, catalog_dirs, flags)
-    recorded = recorded_forecast_options(plan, run.demand_file, run.options)
-    if recorded:
-        run = prepare_solve(demand, catalog_dirs, {**(flags or {}), **recorded})
+    demand_file, folder = resolve_demand_path(demand)
+    given = {**folder, **{key.replace("-", "_"): v for key, v in (flags or {}).items() if v is not None}}
+    recorded = recorded_forecast_options(plan, demand_file, given)
+    run = prepare_solve(demand, catalog_dirs, {**(flags or {}), **recorded})
     return verify(plan, run.load_problem())
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.outputs import atomic_write
-from planner.sweeps.scenarios import Point
+from planner.sweeps.scenarios import Point, shown
 
 #: Height of a bar chart per point, inches (and at least MIN_HEIGHT).
 INCH_PER_POINT = 0.32
@@ -75,7 +75,7 @@ def label(point: Point) -> str:
     """A point's short name on a chart: each axis by its last key (``h100[usd_per_chip_hour=2]``)."""
     if not point.axis_values:
         return point.name
-    values = ",".join(f"{axis.rsplit('.', 1)[-1]}={v:g}" for axis, v in point.axis_values.items())
+    values = ",".join(f"{axis.rsplit('.', 1)[-1]}={shown(v)}" for axis, v in point.axis_values.items())
     text = f"{point.scenario}[{values}]"
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 3] + "..."
 
@@ -94,16 +94,18 @@ def _cost_chart(
     )
     for plot, axis in zip(plots[0], axes, strict=True):
         others = [a for a in axes if a != axis]
-        lines: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
+        lines: dict[tuple[Any, ...], list[tuple[Any, float]]] = {}
         for point in points:
             cost = rows[point.name]["objective_usd"]
             if cost is not None:
                 key = tuple(point.axis_values[a] for a in others)
                 lines.setdefault(key, []).append((point.axis_values[axis], cost / 1e3))
         for key, xy in lines.items():
-            xy.sort()
+            if not any(isinstance(x, str) for x, _ in xy):  # text values (p50, p90) keep the file's order
+                xy.sort()
             label = (
-                ", ".join(f"{a.split(':')[-1]}={v:g}" for a, v in zip(others, key, strict=True)) or scenario
+                ", ".join(f"{a.split(':')[-1]}={shown(v)}" for a, v in zip(others, key, strict=True))
+                or scenario
             )
             plot.plot([x for x, _ in xy], [y for _, y in xy], marker="o", label=label)
         if base_cost is not None:

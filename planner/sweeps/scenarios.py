@@ -18,7 +18,9 @@ Each scenario maps change names (the long names of ``plan whatif``'s flags: ``se
 scenarios named (in that order, recursively); a change given twice (two sources name
 ``scale-demand``, or the same ``set`` path) is an error. A numeric value written
 ``{values: [...]}`` or ``{from: A, to: B, steps: N}`` (N values from A to B inclusive, evenly
-spaced) is an axis; the axes of one scenario form their product, and each point is named
+spaced) is an axis; so is ``{values: [p50, p75, p90]}`` on the text-valued forecast selections
+``change: {provision-for: ...}`` and ``change: {forecast-model: ...}`` (:data:`TEXT_AXES`; no
+``from``/``to``/``steps`` there); the axes of one scenario form their product, and each point is named
 ``name[column=value,...]`` (``h100-price[set.accelerators.h100-sxm.prices.aws.on_demand.
 usd_per_chip_hour=2]``). The sweep's first row is always ``base``, the base with no change.
 
@@ -61,6 +63,10 @@ BASE = "base"
 MAX_POINTS = 10_000
 #: Most values one ``{from, to, steps}`` axis may have.
 MAX_STEPS = 1_000
+#: The columns whose axis takes text values (``{values: [p50, p90]}``): the forecast selections.
+TEXT_AXES = ("change.provision-for", "change.forecast-model")
+
+AxisValue = float | str
 
 
 @dataclass(frozen=True)
@@ -73,14 +79,15 @@ class Point:
         changes: the changes by flag long name, axes replaced by their value (what
             ``planner.whatif.changes_from_mapping`` reads).
         columns: the value of every change, by summary column (see the module docstring).
-        axis_values: this point's value of each axis of its scenario, by column, in file order.
+        axis_values: this point's value of each axis of its scenario, by column, in file order
+            (text for the forecast selections of :data:`TEXT_AXES`).
     """
 
     name: str
     scenario: str
     changes: dict[str, Any]
     columns: dict[str, Any] = field(default_factory=dict)
-    axis_values: dict[str, float] = field(default_factory=dict)
+    axis_values: dict[str, AxisValue] = field(default_factory=dict)
 
     @property
     def axes(self) -> tuple[str, ...]:
@@ -290,17 +297,31 @@ def _merge(
     merged[key] = value
 
 
-def _axis_values(spec: dict[Any, Any], place: Location) -> list[float]:
-    """The values of an axis: ``{values: [...]}`` or ``{from, to, steps}`` (inclusive, linear)."""
+def _axis_values(spec: dict[Any, Any], place: Location, column: str) -> list[AxisValue]:
+    """The values of an axis: ``{values: [...]}`` or ``{from, to, steps}`` (inclusive, linear).
+
+    A column of :data:`TEXT_AXES` takes ``{values: [...]}`` of text only (``p50``, ``AutoETS-hi-80``).
+    """
     keys = set(spec)
+    text = column in TEXT_AXES
+    what = "text values (p50, p90, or columns as written)" if text else "numbers"
     if keys == {"values"}:
         values = spec["values"]
         if not isinstance(values, list) or not values:
-            raise InputError("expected a non-empty list of numbers for 'values'", place)
-        out = [_axis_number(v, place, "values") for v in values]
+            raise InputError(f"expected a non-empty list of {what} for 'values'", place)
+        out: list[AxisValue] = [
+            _axis_text(v, place, column) if text else _axis_number(v, place, "values") for v in values
+        ]
         if len(set(out)) != len(out):
             raise InputError("an axis value is given twice", place)
         return out
+    if text and keys <= {"from", "to", "steps"}:
+        name = column.removeprefix("change.")
+        raise InputError(
+            f"'{name}' takes text: its axis is {{values: [...]}}, not {{from, to, steps}} (numbers only)",
+            place,
+            f"for example {name}: {{values: [p50, p75, p90]}}",
+        )
     if keys == {"from", "to", "steps"}:
         low, high = _axis_number(spec["from"], place, "from"), _axis_number(spec["to"], place, "to")
         steps = spec["steps"]
@@ -313,6 +334,17 @@ def _axis_values(spec: dict[Any, Any], place: Location) -> list[float]:
         f"an axis is {{values: [...]}} or {{from: A, to: B, steps: N}}, got {sorted(map(str, keys))}",
         place,
     )
+
+
+def _axis_text(value: Any, place: Location, column: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        shown_value = "an empty text" if isinstance(value, str) else repr(value)
+        raise InputError(
+            f"the axis of '{column.removeprefix('change.')}' takes text values: 'values' has {shown_value}",
+            place,
+            "write each as text: {values: [p50, p90]} (quote a column name that YAML reads as a number)",
+        )
+    return value.strip()
 
 
 def _axis_number(value: Any, place: Location, key: str) -> float:
@@ -358,10 +390,11 @@ def column_name(change: str, key: str | None) -> str:
 def expand(name: str, changes: Mapping[str, Any], where: _Where) -> list[Point]:
     """The points of one scenario: the product of its axes (one point when it has none)."""
     slots = _slots(changes)
-    axes: list[tuple[int, list[float]]] = []
+    axes: list[tuple[int, list[AxisValue]]] = []
     for i, (change, key, value) in enumerate(slots):
         if is_axis(value):
-            axes.append((i, _axis_values(value, where("scenarios", name, change, key))))
+            place = where("scenarios", name, change, key)
+            axes.append((i, _axis_values(value, place, column_name(change, key))))
     points = []
     for combo in itertools.product(*(values for _, values in axes)):
         chosen = dict(zip((i for i, _ in axes), combo, strict=True))
@@ -380,8 +413,13 @@ def expand(name: str, changes: Mapping[str, Any], where: _Where) -> list[Point]:
     return points
 
 
-def shown(value: float) -> str:
-    """An axis value in a point's name: short (``2``, ``0.35``), exact when short would round it."""
+def shown(value: AxisValue) -> str:
+    """An axis value in a point's name: short (``2``, ``0.35``), exact when short would round it.
+
+    Text (``p90``) is shown as it is.
+    """
+    if isinstance(value, str):
+        return value
     short = f"{value:g}"
     return short if float(short) == value else repr(value)
 

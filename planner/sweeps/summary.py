@@ -1,7 +1,10 @@
 """The sweep's summary: one row per point, as ``summary.csv``, JSON and a terminal table.
 
 Columns, in order: ``scenario``; one column per change (:mod:`planner.sweeps.scenarios`);
-``objective_usd`` and its parts (``accelerators_usd``, ``committed_beyond_horizon_usd``,
+when some point's plan was solved from a forecast (``--workloads``), ``provision_for`` (the
+column the point read, as the file spells it: ``AutoETS-hi-80``; the plan's
+``inputs.forecast.column``) and ``provision_for_percent`` (its quantile, 90; empty where the file
+does not give one); ``objective_usd`` and its parts (``accelerators_usd``, ``committed_beyond_horizon_usd``,
 ``api_usd``, ``unmet_penalty_usd``); ``api_request_share`` (API requests over demanded requests,
 weighted by the periods' hours); ``api_cost_share`` (API cost over accelerator, commitment and API
 cost, the unmet penalty left out); ``peak_chips_<accelerator>`` (the most chips of it in any one
@@ -32,6 +35,8 @@ COST_COLUMNS = (
     ("unmet_penalty_usd", "unmet_penalty"),
 )
 TAIL_COLUMNS = ("status", "gap", "stopped_by", "error")
+#: The columns of what a forecast point was provisioned for (only when some point read a forecast).
+FORECAST_COLUMNS = ("provision_for", "provision_for_percent")
 #: Unmet requests/s above this count as unmet demand (exit 1).
 UNMET_EPS = 1e-6
 
@@ -77,9 +82,11 @@ def shares(plan: Plan) -> tuple[float, float]:
 def columns(rows: Sequence[Row], change_columns: Sequence[str]) -> list[str]:
     """Every summary column for these rows."""
     accelerators = sorted({acc for row in rows for acc, chips in row.peak_chips().items() if chips > 0})
+    forecast = any(row.plan is not None and row.plan.inputs.forecast is not None for row in rows)
     return [
         "scenario",
         *change_columns,
+        *(FORECAST_COLUMNS if forecast else ()),
         *(name for name, _ in COST_COLUMNS),
         "api_request_share",
         "api_cost_share",
@@ -99,6 +106,9 @@ def record(row: Row, header: Sequence[str]) -> dict[str, Any]:
         out["status"] = "failed"
         return out
     plan = row.plan
+    if plan.inputs.forecast is not None and "provision_for" in out:
+        out["provision_for"] = plan.inputs.forecast.column
+        out["provision_for_percent"] = plan.inputs.forecast.quantile_percent
     for name, part in COST_COLUMNS:
         out[name] = plan.objective_usd if part is None else getattr(plan.cost_usd, part)
     out["api_request_share"], out["api_cost_share"] = shares(plan)
