@@ -49,6 +49,7 @@ _EXPORTS = {
     "solve_problem": "planner.pipeline",
     "write_plan": "planner.outputs",
     "Plan": "planner.plan",
+    "ForecastInputs": "planner.plan",
     "SolveSettings": "planner.settings",
     "InputError": "planner.errors",
     "PlannerError": "planner.errors",

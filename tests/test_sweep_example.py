@@ -92,4 +92,8 @@ def test_a_cut_down_quantile_sweep_costs_more_at_p90(tmp_path: Path) -> None:
     text = (tmp_path / "out" / "summary.csv").read_text(encoding="utf-8")
     rows = {r["scenario"]: r for r in csv.DictReader(io.StringIO(text))}
     assert rows["p90"]["change.provision-for"] == "p90"
+    assert {name: row["provision_for"] for name, row in rows.items()} == {
+        "base": "AutoETS",
+        "p90": "AutoETS-hi-80",
+    }
     assert float(rows["p90"]["objective_usd"]) > float(rows["base"]["objective_usd"])
