@@ -15,12 +15,15 @@ import io
 import json
 import re
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import planner
 from planner.api import prepare_solve
@@ -262,6 +265,35 @@ def test_a_quantile_axis_expands_to_one_point_per_value(fleet: Path) -> None:
     assert points[3].columns == {AXIS: "p90"}
     assert points[3].axis_values == {AXIS: "p90"}
     assert points[5].changes == {"change": {"provision-for": "p90", "forecast-model": "Naive"}}
+
+
+TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-.", min_size=1, max_size=12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(values=st.lists(TEXT, min_size=1, max_size=6, unique=True), model=st.sampled_from([None, "m"]))
+def test_a_text_axis_gives_one_point_per_value_in_file_order(values: list[str], model: str | None) -> None:
+    change: dict[str, Any] = {"provision-for": {"values": values}}
+    if model is not None:
+        change["forecast-model"] = model
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "s.yaml"
+        (Path(folder) / "base.csv").write_text("", encoding="utf-8")
+        file.write_text(yaml.safe_dump({"base": "base.csv", "scenarios": {"q": {"change": change}}}), "utf-8")
+        points = read_scenarios(file).points[1:]
+    assert [p.name for p in points] == [f"q[{AXIS}={v}]" for v in values]
+    assert [p.changes["change"]["provision-for"] for p in points] == values
+    assert all(p.changes["change"].get("forecast-model") == model for p in points)
+    assert [p.columns[AXIS] for p in points] == values
+
+
+def test_whatif_says_what_each_case_was_provisioned_for(fleet: Path, run_cli: Run) -> None:
+    result = run_cli("whatif", fleet, "--change", "provision-for=p90")
+    assert result.returncode == 0, result.stderr
+    assert "provisioned for: AutoETS (p50) -> AutoETS-hi-80 (p90)\n" in result.stdout
+    as_json = json.loads(run_cli("whatif", fleet, "--change", "provision-for=p90", "--format", "json").stdout)
+    assert as_json["changed"]["inputs"]["forecast"]["column"] == "AutoETS-hi-80"
+    assert as_json["base"]["inputs"]["forecast"]["column"] == "AutoETS"
 
 
 def test_a_quantile_sweep_records_each_points_column(fleet: Path) -> None:
