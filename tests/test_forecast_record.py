@@ -214,6 +214,10 @@ def test_diff_says_what_each_plan_was_provisioned_for(solved_p90: Path, run_cli:
     assert "provisioned for: AutoETS (p50) -> AutoETS-hi-80 (p90)\n" in result.stdout
     same = run_cli("diff", "plan.json", "plan.json", cwd=folder)
     assert "provisioned for" not in same.stdout
+    page = planner.report(folder / "p50.json", folder / "both.html", folder / "plan.json").read_text("utf-8")
+    assert "Provisioned for <code>AutoETS (p50)</code> and <code>AutoETS-hi-80 (p90)</code>." in page
+    single = planner.report(folder / "plan.json", folder / "p90.html").read_text("utf-8")
+    assert "provisioned for <code>AutoETS-hi-80 (p90)</code>;" in single
 
 
 # --- quantiles as a sweep axis ---------------------------------------------------------------------
