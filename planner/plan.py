@@ -30,7 +30,8 @@ the obligation after the horizon also with ``--commitment-cost horizon``, where 
 ``deployments[].precision_source`` (``checkpoint`` or ``on_the_fly``; ``precision_kind`` says the
 same in its 1.2 words, ``quantized`` for ``on_the_fly``); 1.4 added the optional ``sensitivity``
 section (``plan solve --sensitivity``); 1.5 added ``periods[].owned``, ``periods[].fleet_changes``
-and ``inputs.fleet_sha256`` (``--fleet``).
+and ``inputs.fleet_sha256`` (``--fleet``); 1.6 added ``solver.start`` (the plan a search started
+from).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 
 
 PrecisionKind = Literal["checkpoint", "quantized"]
@@ -73,6 +74,17 @@ class Reduction(Out):
 StoppedBy = Literal["proven", "gap", "time_limit", "work_limit"]
 
 
+class StartInfo(Out):
+    """A plan the search started from (``--start``; a what-if's base, a sweep's base row)."""
+
+    source: str = Field(description="Where it came from: a plan file, 'the base plan'")
+    carried: bool = Field(description="Its choices fit this model (every deployment and offer kind exists)")
+    kept: bool = Field(
+        description="Routed by the LP it was cheaper than the rounded plan, and the MILPs began from it"
+    )
+    note: str = Field("", description="Why it was not carried, when it was not")
+
+
 class SolverInfo(Out):
     """How the plan was found."""
 
@@ -86,6 +98,9 @@ class SolverInfo(Out):
         "being reached; time_limit / work_limit: that limit stopped it"
     )
     reductions: tuple[Reduction, ...] = Field(default=(), description="The model reductions considered")
+    start: StartInfo | None = Field(
+        None, description="The plan the search started from (1.6; None: the LP relaxation alone)"
+    )
 
 
 class Baseline(Out):

@@ -13,6 +13,11 @@ sweep uses ``max(1, floor(time-limit / SECONDS_PER_WORK_UNIT))`` (one unit, 1 br
 node and 10,000 simplex iterations per MILP, per 4 s of the time limit), which this machine's
 HiGHS runs well within its time, so the time limit stays a backstop only; a point it stops records
 ``stopped_by: time_limit`` in its row.
+
+The base row is solved first; every other point's search then starts from the base row's plan
+(:mod:`planner.warmstart`: the base's choices, routed by the point's LP, beside the point's own
+rounded plan; never a bound). Every executor hands each point the same start, so the rule keeps
+serial, parallel and Ray runs identical; a point's content hash includes the base row's.
 """
 
 from __future__ import annotations
@@ -183,7 +188,7 @@ def prepare(
         points[point.name] = replace(point, columns=columns)
     if errors:
         raise InputErrors(errors)
-    return spec, jobs, points
+    return spec, start_keys(jobs), points
 
 
 def _out_folder(out_dir: Path) -> None:
@@ -336,27 +341,22 @@ def _run(
         progress(state["done"], state["running"], state["failed"], total)
 
     progress(state["done"], 0, 0, total)
-    count = workers if workers is not None else default_workers()
-    count = max(1, min(count, len(todo)))
-    stream = (
-        cluster.run(todo, running)
-        if cluster
-        else run_serial(todo, running)
-        if count == 1
-        else run_processes(todo, count, running)
-    )
     keys = {job.name: job.key for job in jobs}
-    for solved in stream:
-        state["running"] = max(0, state["running"] - 1)
-        for name in twins[keys[solved.name]]:
-            outcome = replace(solved, name=name)
-            state["done"] += 1
-            _record(folder, outcome, keys[name], files[name], plans, errors, entries)
-            state["failed"] += outcome.plan is None
-            result.solved.append(name)
-            result.seconds[name] = round(outcome.seconds, 3)
-        _write_index(folder, spec, entries)
-        progress(state["done"], state["running"], state["failed"], total)
+    base = jobs[0].name
+    for phase in ([j for j in todo if j.name == base], [j for j in todo if j.name != base]):
+        if base in plans:  # the other points start from the base row's plan
+            phase = [replace(j, start=plans[base].model_dump(mode="json")) for j in phase]
+        for solved in _stream(phase, workers, cluster, running):
+            state["running"] = max(0, state["running"] - 1)
+            for name in twins[keys[solved.name]]:
+                outcome = replace(solved, name=name)
+                state["done"] += 1
+                _record(folder, outcome, keys[name], files[name], plans, errors, entries)
+                state["failed"] += outcome.plan is None
+                result.solved.append(name)
+                result.seconds[name] = round(outcome.seconds, 3)
+            _write_index(folder, spec, entries)
+            progress(state["done"], state["running"], state["failed"], total)
     _write_index(folder, spec, entries)
     _drop_stale_plans(folder, {entry["plan"] for entry in entries.values()})
     rows = [
@@ -370,6 +370,36 @@ def _run(
 
         result.files += write_charts(folder, list(points.values()), result.rows)
     return result
+
+
+def _stream(
+    jobs: list[Job], workers: int | None, cluster: RayCluster | None, running: Callable[[str], None]
+) -> Iterable[Outcome]:
+    """The outcomes of ``jobs`` as they finish: on Ray, in local processes, or in this one."""
+    if not jobs:
+        return iter(())
+    count = max(1, min(workers if workers is not None else default_workers(), len(jobs)))
+    if cluster:
+        return cluster.run(jobs, running)
+    return run_serial(jobs, running) if count == 1 else run_processes(jobs, count, running)
+
+
+def start_keys(jobs: Sequence[Job]) -> list[Job]:
+    """The jobs with every point's key chained to the base row's (the first job's).
+
+    A point's search starts from the base row's plan, so its plan depends on the base's inputs
+    too; a point with the base's own inputs keeps its key (it is the base's twin).
+    """
+    if not jobs:
+        return []
+    first = jobs[0].key
+
+    def chained(job: Job) -> Job:
+        if job.key == first:
+            return job
+        return replace(job, key=hashlib.sha256(f"{job.key}:{first}".encode()).hexdigest())
+
+    return [jobs[0], *(chained(job) for job in jobs[1:])]
 
 
 def _change_columns(points: Iterable[Point]) -> list[str]:

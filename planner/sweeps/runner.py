@@ -25,11 +25,16 @@ Running = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Job:
-    """One point to solve: its name, its problem (changes applied) and its content hash."""
+    """One point to solve: its name, its problem (changes applied), its content hash, its start.
+
+    ``start``: the plan (JSON data) the point's search starts from: the base row's, for every
+    other point (None for the base row, or when the base row has no plan).
+    """
 
     name: str
     problem: Problem
     key: str
+    start: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ def run_serial(jobs: Sequence[Job], running: Running) -> Iterator[Outcome]:
     """Solve the jobs one after another in this process."""
     for job in jobs:
         running(job.name)
-        yield Outcome(job.name, *solve_point(job.problem))
+        yield Outcome(job.name, *solve_point(job.problem, job.start))
 
 
 def run_processes(jobs: Sequence[Job], workers: int, running: Running) -> Iterator[Outcome]:
@@ -71,7 +76,7 @@ def run_processes(jobs: Sequence[Job], workers: int, running: Running) -> Iterat
         while queue or pending:
             while queue and len(pending) < workers:
                 job = queue.pop(0)
-                pending[pool.submit(solve_point, job.problem)] = job.name
+                pending[pool.submit(solve_point, job.problem, job.start)] = job.name
                 running(job.name)
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in done:
@@ -148,7 +153,7 @@ class RayCluster:
         task = ray.remote(num_cpus=1, max_retries=0)(solve_point)
         refs: dict[Any, str] = {}
         for job in jobs:
-            refs[task.remote(job.problem)] = job.name
+            refs[task.remote(job.problem, job.start)] = job.name
             running(job.name)
         try:
             while refs:
