@@ -236,3 +236,15 @@ def test_whatif_changed_case_starts_from_the_base_plan(tmp_path: Path) -> None:
     assert info is not None
     assert (info.source, info.carried) == (BASE_START, True)
     assert result.changed.plan.objective_usd >= result.base.plan.objective_usd - 1e-6  # a price rise
+
+
+def test_sweep_refuses_a_start_of_its_own(tmp_path: Path) -> None:
+    from planner.errors import InputError
+    from planner.sweeps import sweep
+
+    case = _case(tmp_path)
+    file = tmp_path / "s.yaml"
+    file.write_text(f"base: {case.folder}\nscenarios: {{}}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="start from its base row's plan"):
+        sweep(file, tmp_path / "out", start=str(file))
+    assert not (tmp_path / "out").exists()

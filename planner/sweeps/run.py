@@ -48,6 +48,7 @@ NOT_FOR_SWEEP = {
     "output": "a sweep writes each scenario's plan into its -o DIR",
     "save_model": "a sweep does not write models",
     "format": "give --format on the command line",
+    "start": "a sweep's points start from its base row's plan (docs/sweeps.md)",
 }
 INDEX = "sweep.json"
 PLANS = "plans"
