@@ -36,8 +36,17 @@ from planner.option_checks import api_where, validate_options
 from planner.optionsfile import _relative
 from planner.outputs import write_text
 from planner.pipeline import Problem, catalog_sha256
-from planner.plan import Plan
-from planner.sweeps.runner import Job, Outcome, RayCluster, default_workers, run_processes, run_serial
+from planner.sweeps.folder import (
+    PLANS,
+    Finished,
+    Progress,
+    check_out_folder,
+    drop_stale_plans,
+    plan_file_names,
+    reuse,
+    write_index,
+)
+from planner.sweeps.runner import Job, LocalPool, RayCluster, default_workers, run_serial
 from planner.sweeps.scenarios import Point, ScenarioFile, read_scenarios
 from planner.sweeps.summary import Row, print_table, records, summary_csv
 
@@ -50,12 +59,8 @@ NOT_FOR_SWEEP = {
     "format": "give --format on the command line",
     "start": "a sweep's points start from its base row's plan (docs/sweeps.md)",
 }
-INDEX = "sweep.json"
-PLANS = "plans"
 EXIT_INTERRUPTED = 130
 
-#: ``progress(done, running, failed, total)``, called as points start and finish.
-Progress = Callable[[int, int, int, int], None]
 
 
 class SweepInterrupted(PlannerError):  # noqa: N818 (the user's Ctrl-C, not a fault)
@@ -192,68 +197,8 @@ def prepare(
     return spec, start_keys(jobs), points
 
 
-def _out_folder(out_dir: Path) -> None:
-    """Check the output folder before the first write: new, empty, or an earlier sweep's."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("is a file: -o takes a folder for the sweep", Location(file=str(out_dir)))
-    if not out_dir.exists():
-        if not out_dir.parent.is_dir():
-            raise InputError(
-                f"the folder {str(out_dir.parent)!r} does not exist", Location(file=str(out_dir))
-            )
-        return
-    if any(out_dir.iterdir()) and not (out_dir / INDEX).is_file():
-        raise InputError(
-            f"the folder holds files but no {INDEX}: give a new or empty folder, or an earlier sweep's",
-            Location(file=str(out_dir)),
-        )
 
 
-def _read_index(out_dir: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((out_dir / INDEX).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    points = data.get("points") if isinstance(data, dict) else None
-    return points if isinstance(points, dict) else {}
-
-
-def _reusable(out_dir: Path, job: Job, index: Mapping[str, Any]) -> tuple[Plan, str] | None:
-    """An earlier run's finished plan (and its file) of a point with this content hash, if any.
-
-    The point's own entry comes first; any other point with the same inputs will do.
-    """
-    entries = [index.get(job.name), *index.values()]
-    for entry in entries:
-        if (
-            not isinstance(entry, dict)
-            or entry.get("hash") != job.key
-            or not isinstance(entry.get("plan"), str)
-        ):
-            continue
-        try:
-            plan = Plan.model_validate_json((out_dir / entry["plan"]).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        return plan, entry["plan"]
-    return None
-
-
-def plan_file_names(names: Sequence[str]) -> dict[str, str]:
-    """Each point's plan file under ``plans/`` (its name made file-safe; distinct)."""
-    from planner.sweeps.charts import slug
-
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for name in names:
-        stem = slug(name.replace("[", "--").replace(",", "--").replace(":", "-"))
-        candidate, n = stem, 1
-        while candidate in used:
-            n += 1
-            candidate = f"{stem}-{n}"
-        used.add(candidate)
-        out[name] = f"{PLANS}/{candidate}.json"
-    return out
 
 
 def sweep(
@@ -281,7 +226,7 @@ def sweep(
         raise InputError(f"must be 1 or more, got {workers}", Location(column="--workers"))
     spec, jobs, points = prepare(scenario_file, catalog_dirs, options)
     folder = Path(out_dir)
-    _out_folder(folder)
+    check_out_folder(folder)
     cluster = RayCluster(ray_address) if ray_address else None
     if cluster:
         cluster.connect()
@@ -301,6 +246,39 @@ def _silent(done: int, running: int, failed: int, total: int) -> None:
     del done, running, failed, total
 
 
+
+
+def _solve(
+    todo: list[Job],
+    twins: Mapping[str, list[str]],
+    base: str,
+    run: Finished,
+    workers: int | None,
+    cluster: RayCluster | None,
+) -> None:
+    """Solve the base row first, then every other point from the base row's plan."""
+    count = max(1, min(workers if workers is not None else default_workers(), len(todo)))
+    pool = LocalPool(count) if cluster is None and count > 1 else None
+    try:
+        if pool:
+            pool.start()  # every worker imports fleetplan while the base row solves
+        for phase in ([j for j in todo if j.name == base], [j for j in todo if j.name != base]):
+            if base in run.plans:
+                phase = [replace(j, start=run.plans[base].model_dump(mode="json")) for j in phase]
+            if cluster:
+                stream = cluster.run(phase, run.started)
+            else:
+                stream = pool.run(phase, run.started) if pool else run_serial(phase, run.started)
+            for solved in stream:
+                run.finished(solved, twins[run.keys[solved.name]])
+    except BaseException:
+        if pool:
+            pool.stop()
+        raise
+    if pool:
+        pool.close()
+
+
 def _run(
     spec: ScenarioFile,
     jobs: list[Job],
@@ -313,76 +291,27 @@ def _run(
 ) -> SweepResult:
     folder.mkdir(exist_ok=True)
     (folder / PLANS).mkdir(exist_ok=True)
-    index = _read_index(folder)
     files = plan_file_names([job.name for job in jobs])
-    plans: dict[str, Plan] = {}
-    errors: dict[str, str] = {}
-    entries: dict[str, dict[str, Any]] = {}
-    todo: list[Job] = []
-    twins: dict[str, list[str]] = {}  # points whose inputs are the same (scale-demand 1 and base) solve once
-    for job in jobs:
-        found = _reusable(folder, job, index)
-        if found is not None:
-            if found[1] != files[job.name]:  # another point's plan: this point gets its own copy
-                write_text(
-                    folder / files[job.name], json.dumps(found[0].model_dump(mode="json"), indent=2) + "\n"
-                )
-            plans[job.name], entries[job.name] = found[0], {"hash": job.key, "plan": files[job.name]}
-        elif job.key in twins:
-            twins[job.key].append(job.name)
-        else:
-            twins[job.key] = [job.name]
-            todo.append(job)
-    result = SweepResult(folder, [], [], reused=[j.name for j in jobs if j.name in plans])
-    state = {"done": len(plans), "running": 0, "failed": 0}
-    total = len(jobs)
-
-    def running(name: str) -> None:
-        state["running"] += 1
-        progress(state["done"], state["running"], state["failed"], total)
-
-    progress(state["done"], 0, 0, total)
-    keys = {job.name: job.key for job in jobs}
-    base = jobs[0].name
-    for phase in ([j for j in todo if j.name == base], [j for j in todo if j.name != base]):
-        if base in plans:  # the other points start from the base row's plan
-            phase = [replace(j, start=plans[base].model_dump(mode="json")) for j in phase]
-        for solved in _stream(phase, workers, cluster, running):
-            state["running"] = max(0, state["running"] - 1)
-            for name in twins[keys[solved.name]]:
-                outcome = replace(solved, name=name)
-                state["done"] += 1
-                _record(folder, outcome, keys[name], files[name], plans, errors, entries)
-                state["failed"] += outcome.plan is None
-                result.solved.append(name)
-                result.seconds[name] = round(outcome.seconds, 3)
-            _write_index(folder, spec, entries)
-            progress(state["done"], state["running"], state["failed"], total)
-    _write_index(folder, spec, entries)
-    _drop_stale_plans(folder, {entry["plan"] for entry in entries.values()})
+    run = Finished(folder, spec, files, {job.name: job.key for job in jobs}, progress, len(jobs))
+    todo, twins = reuse(folder, jobs, run)
+    result = SweepResult(folder, [], [], reused=[j.name for j in jobs if j.name in run.plans])
+    run.tell()
+    _solve(todo, twins, jobs[0].name, run, workers, cluster)
+    write_index(folder, spec, run.entries)
+    result.solved, result.seconds = run.solved, run.seconds
+    drop_stale_plans(folder, {entry["plan"] for entry in run.entries.values()})
     rows = [
-        Row(job.name, points[job.name].columns, plans.get(job.name), errors.get(job.name)) for job in jobs
+        Row(job.name, points[job.name].columns, run.plans.get(job.name), run.errors.get(job.name))
+        for job in jobs
     ]
     result.header, result.rows = records(rows, _change_columns(points.values()))
     write_text(folder / "summary.csv", summary_csv(result.header, result.rows))
-    result.files = [folder / "summary.csv", *(folder / files[j.name] for j in jobs if j.name in plans)]
+    result.files = [folder / "summary.csv", *(folder / files[j.name] for j in jobs if j.name in run.plans)]
     if charts:
         from planner.sweeps.charts import write_charts
 
         result.files += write_charts(folder, list(points.values()), result.rows)
     return result
-
-
-def _stream(
-    jobs: list[Job], workers: int | None, cluster: RayCluster | None, running: Callable[[str], None]
-) -> Iterable[Outcome]:
-    """The outcomes of ``jobs`` as they finish: on Ray, in local processes, or in this one."""
-    if not jobs:
-        return iter(())
-    count = max(1, min(workers if workers is not None else default_workers(), len(jobs)))
-    if cluster:
-        return cluster.run(jobs, running)
-    return run_serial(jobs, running) if count == 1 else run_processes(jobs, count, running)
 
 
 def start_keys(jobs: Sequence[Job]) -> list[Job]:
@@ -409,37 +338,3 @@ def _change_columns(points: Iterable[Point]) -> list[str]:
     for point in points:
         seen.update(dict.fromkeys(point.columns))
     return list(seen)
-
-
-def _record(
-    folder: Path,
-    outcome: Outcome,
-    key: str,
-    file: str,
-    plans: dict[str, Plan],
-    errors: dict[str, str],
-    entries: dict[str, dict[str, Any]],
-) -> None:
-    """Keep one finished point: its plan file at once (so Ctrl-C keeps it), or its error."""
-    if outcome.plan is None:
-        errors[outcome.name] = outcome.error or "failed"
-        (folder / file).unlink(missing_ok=True)
-        return
-    plan = Plan.model_validate(outcome.plan)
-    write_text(folder / file, json.dumps(outcome.plan, indent=2) + "\n")
-    plans[outcome.name] = plan
-    entries[outcome.name] = {"hash": key, "plan": file}
-
-
-def _drop_stale_plans(folder: Path, kept: set[str]) -> None:
-    """Remove plan files of points no longer in the sweep (the folder is the sweep's own)."""
-    for path in (folder / PLANS).glob("*.json"):
-        if f"{PLANS}/{path.name}" not in kept:
-            path.unlink(missing_ok=True)
-
-
-def _write_index(folder: Path, spec: ScenarioFile, entries: Mapping[str, Any]) -> None:
-    from planner import __version__
-
-    data = {"fleetplan_version": __version__, "scenario_file": str(spec.path), "points": dict(entries)}
-    write_text(folder / INDEX, json.dumps(data, indent=2, sort_keys=True) + "\n")
