@@ -17,7 +17,7 @@ from planner.option_checks import api_where, settings_from, validate_options
 from planner.optionsfile import resolve_demand_path
 from planner.outputs import check_output_paths, write_plan
 from planner.perf import Estimate
-from planner.pipeline import Problem, Solved, load_problem, solve_problem
+from planner.pipeline import Problem, Solved, Start, load_problem, solve_problem
 from planner.plan import Plan
 from planner.settings import SolveSettings
 
@@ -141,6 +141,15 @@ class SolveRun:
         except InputError as exc:
             raise _relocated(exc, self.origins) from None
 
+    def start(self) -> Start | None:
+        """The ``start`` option's plan, read and checked (None when not given)."""
+        path = self.options.get("start")
+        if not path:
+            return None
+        from planner.planfile import read_plan
+
+        return Start(read_plan(path), str(path))
+
     def solve(self, started: float | None = None) -> Solved:
         """Load and solve; write the plan to ``output`` when one is given.
 
@@ -149,7 +158,9 @@ class SolveRun:
         """
         started = time.monotonic() if started is None else started
         problem = self.load_problem()
-        solved = solve_problem(problem, save_model=self.options.get("save_model"), started=started)
+        solved = solve_problem(
+            problem, save_model=self.options.get("save_model"), started=started, start=self.start()
+        )
         if self.options.get("sensitivity"):
             from planner.whatif.sensitivity import with_sensitivity
 
@@ -193,6 +204,7 @@ def prepare_solve(
         merged.get("profiles"),
         merged.get("workloads"),
         merged.get("fleet"),
+        merged.get("start"),
         options_file if folder else None,
     ]
     check_output_paths(merged.get("output"), merged.get("save_model"), [p for p in inputs if p])

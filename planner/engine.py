@@ -4,7 +4,8 @@
 2. Build an integer plan from it by rounding (``planner.rounding``); where rounding cannot (tight
    ``--max-chips``, ``min_replicas``, budgets, spot-only offers), repair with the MILP itself, and
    where the MILP proves that no plan exists, say which rows and limits make it so
-   (``planner.infeasible``).
+   (``planner.infeasible``). With a start (``--start``, a what-if's or a sweep's base plan:
+   ``planner.warmstart``), its choices routed by the LP are offered beside the rounded plan.
 3. Improve the plan and the bound in the time left, as the blocks' declared couplings allow:
    * no row spans periods and no column spans the horizon (no committed offer, no budget): one
      MILP per period, exactly the whole-horizon MILP (``planner.periods``);
@@ -16,8 +17,9 @@
 4. Re-solve the LP with every integer choice fixed: its routing is the plan's and its duals are
    the short-run marginal costs; the relaxation's duals are the long-run ones.
 
-Every LP of a run is a solve of one live HiGHS instance (``planner.session``); the plan returned is
-checked integral in every integer block of the model.
+Every LP of a run is a solve of one live HiGHS instance (``planner.session``); every MILP starts
+from the best plan so far as its incumbent; the plan returned is checked integral in every integer
+block of the model.
 
 ``status`` is ``optimal`` if and only if ``gap = (objective - bound) / objective <= --mip-gap``;
 ``stopped_by`` says what ended the search (``proven``, ``gap``, ``time_limit``, ``work_limit``).
@@ -80,6 +82,7 @@ class EngineResult:
         solver: solver name.
         stopped_by: what ended the search.
         reductions: the model reductions considered (filled in by the pipeline).
+        start_kept: with a start, whether it was cheaper than the rounded plan (None: no start).
     """
 
     status: str
@@ -94,6 +97,7 @@ class EngineResult:
     solver: str = "highs"
     stopped_by: StoppedBy = "gap"
     reductions: tuple[Reduction, ...] = ()
+    start_kept: bool | None = None
 
     @property
     def gap(self) -> float:
@@ -160,7 +164,7 @@ def _whole_milp(session: Session, best: _Best | None, search: Search, deadline: 
         search.note("time_limit")
         return best
     proven_at = best.objective if best is not None else None
-    result = session.milp(left, proven_at)
+    result = session.milp(left, proven_at, start=best.values if best is not None else None)
     if result.status == "infeasible":
         raise SolveError(explain_infeasible(m, session.settings))
     search.raise_bound(proven_bound(result, session.settings))
@@ -231,13 +235,15 @@ def run_engine(
     deadline: float,
     decompose: bool = False,
     reserve_if_unmet_s: float = 0.0,
+    start: dict[str, np.ndarray] | None = None,
 ) -> EngineResult:
     """Run the four stages within the wall-clock ``deadline`` (a ``time.monotonic()`` value).
 
     With ``decompose``, periods are solved one MILP each where the declared couplings make that
     exact (or a source of proposals and bounds) instead of one MILP for the whole horizon. When
     the LP relaxation leaves demand unmet, ``reserve_if_unmet_s`` seconds before the deadline are
-    left for the caller's re-solves.
+    left for the caller's re-solves. ``start``: integer values of a known plan (``planner.warmstart``),
+    routed by the LP and kept beside the rounded plan when cheaper; it changes no bound.
     """
     session = Session(m, settings)
     timings: dict[str, float] = {}
@@ -256,6 +262,9 @@ def run_engine(
     if rounded is not None and not m.is_integral(rounded):  # a block rounding left fractional
         rounded = None
     best = _Best(rounded, "lp_rounding", m.objective_of(rounded)) if rounded is not None else None
+    start_kept = None
+    if start is not None:
+        best, start_kept = _offer_start(session, best, start)
     timings["rounding_s"] = time.monotonic() - t
     t = time.monotonic()
     if best is None:  # repair: the MILP itself finds a plan, or proves there is none
@@ -284,7 +293,30 @@ def run_engine(
         timings,
         settings.solver,
         _stopped_by(proven, search),
+        start_kept=start_kept,
     )
+
+
+def _offer_start(
+    session: Session, best: _Best | None, start: dict[str, np.ndarray]
+) -> tuple[_Best | None, bool]:
+    """The start's integer choices, routed by the LP, offered beside the rounded plan.
+
+    Returns the best plan and whether it is now the start's (kept when strictly cheaper, or when
+    rounding found none). A start whose choices break a row of this model is not kept.
+    """
+    m = session.model
+    fixed = fixed_lp(session, start)
+    if not fixed.has_solution:  # its choices do not fit this model (limits, budgets)
+        return best, False
+    vals = dict(fixed.values)
+    for name in m.integer_blocks:
+        vals[name] = np.round(np.nan_to_num(start[name]))
+    if not m.is_integral(vals):
+        return best, False
+    if best is None:
+        return _Best(vals, "lp_rounding", m.objective_of(vals)), True
+    return best, best.offer(m, vals, "lp_rounding")
 
 
 def _no_plan_message(search: Search) -> str:

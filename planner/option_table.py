@@ -129,6 +129,12 @@ SOLVE_OPTIONS: tuple[OptionSpec, ...] = (
         "Chips you already have, at no cost (CSV: accelerator,provider,tier,chips,until).",
         metavar="FILE",
     ),
+    OptionSpec(
+        "start",
+        "path",
+        "Start the search from an earlier plan file of the same periods (a MIP start; never a bound).",
+        metavar="PLAN",
+    ),
     OptionSpec("output", "path", "Write the plan (.json, .yaml, .csv).", short="-o", metavar="FILE"),
     OptionSpec(
         "workloads",

@@ -30,12 +30,13 @@ from planner.ids import unknown_id_hint
 from planner.options import Options, allowed_accelerators, allowed_apis, build_options, restrict_options
 from planner.optionsfile import read_options_yaml, resolve_demand_path  # noqa: F401 (re-exported)
 from planner.outputs import write_model
-from planner.plan import Baseline, ForecastInputs, Inputs, Plan, Reduction
+from planner.plan import Baseline, ForecastInputs, Inputs, Plan, Reduction, StartInfo
 from planner.profiles import ProfileTable, empty_profiles, load_profiles
 from planner.reductions import offer_reduction
 from planner.relax import cheapest_ways_out
 from planner.settings import SolveSettings
 from planner.trends import period_days
+from planner.warmstart import StartValues, start_values
 
 #: Share of ``--time-limit`` kept for the baselines when they are on.
 BASELINE_TIME_SHARE = 0.15
@@ -191,8 +192,12 @@ def solve_problem(
     started: float | None = None,
     relaxations: bool = True,
     options_builder: OptionsBuilder = build_options,
+    start: Start | None = None,
 ) -> Solved:
     """Build and solve the planning model; return the plan (never raises for unmet demand).
+
+    ``start``: an earlier plan to start the search from (``planner.warmstart``); the plan's
+    ``solver.start`` says whether it was carried and kept.
 
     The time rule: of ``--time-limit`` (counted from ``started``), the baselines keep the last
     15 % when they are on, and the cheapest-way-out re-solves the 15 % before that when the LP
@@ -222,12 +227,14 @@ def solve_problem(
     if save_model is not None:
         write_model(model.arrays, model.column_names, model.row_names, save_model)
         t = _stage(timings, "save_model_s", t)
+    carried = start_values(model, options, start.plan) if start is not None else None
     result = run_engine(
         model,
         problem.settings,
         deadline,
         decompose=True,
         reserve_if_unmet_s=relax_share * limit,
+        start=carried.values if carried is not None else None,
     )
     result.reductions = reductions_of(problem, options)
     timings.update(result.timings)
@@ -240,11 +247,35 @@ def solve_problem(
     t = _stage(timings, "baselines_s", t)
     ctx = Context(model, result, options, problem.demand, problem.catalog, problem.settings, problem.fleet)
     plan = extract_plan(ctx, baselines, _inputs(problem), time.monotonic() - started, timings)
+    if start is not None and carried is not None:
+        plan = _with_start(plan, start, carried, result)
     t = _stage(timings, "extract_s", t)
     if relaxations and plan.diagnostics.unmet:
         plan = _with_relaxations(problem, options, plan, deadline)
         _stage(timings, "relaxations_s", t)
     return Solved(plan, model, result, options, timings)
+
+
+#: ``Start.source`` of a what-if's changed case and a sweep's points: they start from the base's plan.
+BASE_START = "the base plan"
+
+
+@dataclass(frozen=True)
+class Start:
+    """A plan to start a run's search from, and where it came from (a file, the base plan)."""
+
+    plan: Plan
+    source: str
+
+
+def _with_start(plan: Plan, start: Start, carried: StartValues, result: EngineResult) -> Plan:
+    info = StartInfo(
+        source=start.source,
+        carried=carried.values is not None,
+        kept=bool(result.start_kept),
+        note=carried.reason,
+    )
+    return plan.model_copy(update={"solver": plan.solver.model_copy(update={"start": info})})
 
 
 def _with_relaxations(problem: Problem, options: Options, plan: Plan, deadline: float) -> Plan:

@@ -31,7 +31,8 @@ the obligation after the horizon also with ``--commitment-cost horizon``, where 
 same in its 1.2 words, ``quantized`` for ``on_the_fly``); 1.4 added the optional ``sensitivity``
 section (``plan solve --sensitivity``); 1.5 added ``periods[].owned``, ``periods[].fleet_changes``
 and ``inputs.fleet_sha256`` (``--fleet``); 1.6 added the optional ``inputs.forecast`` (what a
-plan solved from a forecast, ``--workloads``, was provisioned for: the options and the column read).
+plan solved from a forecast, ``--workloads``, was provisioned for: the options and the column read)
+and ``solver.start`` (the plan a search started from: ``--start``, a what-if's or a sweep's base).
 """
 
 from __future__ import annotations
@@ -74,6 +75,17 @@ class Reduction(Out):
 StoppedBy = Literal["proven", "gap", "time_limit", "work_limit"]
 
 
+class StartInfo(Out):
+    """A plan the search started from (``--start``; a what-if's base, a sweep's base row)."""
+
+    source: str = Field(description="Where it came from: a plan file, 'the base plan'")
+    carried: bool = Field(description="Its choices fit this model (every deployment and offer kind exists)")
+    kept: bool = Field(
+        description="Routed by the LP it was cheaper than the rounded plan, and the MILPs began from it"
+    )
+    note: str = Field("", description="Why it was not carried, when it was not")
+
+
 class SolverInfo(Out):
     """How the plan was found."""
 
@@ -87,6 +99,9 @@ class SolverInfo(Out):
         "being reached; time_limit / work_limit: that limit stopped it"
     )
     reductions: tuple[Reduction, ...] = Field(default=(), description="The model reductions considered")
+    start: StartInfo | None = Field(
+        None, description="The plan the search started from (1.6; None: the LP relaxation alone)"
+    )
 
 
 class Baseline(Out):

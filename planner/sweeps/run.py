@@ -13,6 +13,11 @@ sweep uses ``max(1, floor(time-limit / SECONDS_PER_WORK_UNIT))`` (one unit, 1 br
 node and 10,000 simplex iterations per MILP, per 4 s of the time limit), which this machine's
 HiGHS runs well within its time, so the time limit stays a backstop only; a point it stops records
 ``stopped_by: time_limit`` in its row.
+
+The base row is solved first; every other point's search then starts from the base row's plan
+(:mod:`planner.warmstart`: the base's choices, routed by the point's LP, beside the point's own
+rounded plan; never a bound). Every executor hands each point the same start, so the rule keeps
+serial, parallel and Ray runs identical; a point's content hash includes the base row's.
 """
 
 from __future__ import annotations
@@ -31,8 +36,17 @@ from planner.option_checks import api_where, validate_options
 from planner.optionsfile import _relative
 from planner.outputs import write_text
 from planner.pipeline import Problem, catalog_sha256
-from planner.plan import Plan
-from planner.sweeps.runner import Job, Outcome, RayCluster, default_workers, run_processes, run_serial
+from planner.sweeps.folder import (
+    PLANS,
+    Finished,
+    Progress,
+    check_out_folder,
+    drop_stale_plans,
+    plan_file_names,
+    reuse,
+    write_index,
+)
+from planner.sweeps.runner import Job, LocalPool, RayCluster, default_workers, run_serial
 from planner.sweeps.scenarios import Point, ScenarioFile, read_scenarios
 from planner.sweeps.summary import Row, print_table, records, summary_csv
 
@@ -43,13 +57,10 @@ NOT_FOR_SWEEP = {
     "output": "a sweep writes each scenario's plan into its -o DIR",
     "save_model": "a sweep does not write models",
     "format": "give --format on the command line",
+    "start": "a sweep's points start from its base row's plan (docs/sweeps.md)",
 }
-INDEX = "sweep.json"
-PLANS = "plans"
 EXIT_INTERRUPTED = 130
 
-#: ``progress(done, running, failed, total)``, called as points start and finish.
-Progress = Callable[[int, int, int, int], None]
 
 
 class SweepInterrupted(PlannerError):  # noqa: N818 (the user's Ctrl-C, not a fault)
@@ -183,71 +194,11 @@ def prepare(
         points[point.name] = replace(point, columns=columns)
     if errors:
         raise InputErrors(errors)
-    return spec, jobs, points
+    return spec, start_keys(jobs), points
 
 
-def _out_folder(out_dir: Path) -> None:
-    """Check the output folder before the first write: new, empty, or an earlier sweep's."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("is a file: -o takes a folder for the sweep", Location(file=str(out_dir)))
-    if not out_dir.exists():
-        if not out_dir.parent.is_dir():
-            raise InputError(
-                f"the folder {str(out_dir.parent)!r} does not exist", Location(file=str(out_dir))
-            )
-        return
-    if any(out_dir.iterdir()) and not (out_dir / INDEX).is_file():
-        raise InputError(
-            f"the folder holds files but no {INDEX}: give a new or empty folder, or an earlier sweep's",
-            Location(file=str(out_dir)),
-        )
 
 
-def _read_index(out_dir: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((out_dir / INDEX).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    points = data.get("points") if isinstance(data, dict) else None
-    return points if isinstance(points, dict) else {}
-
-
-def _reusable(out_dir: Path, job: Job, index: Mapping[str, Any]) -> tuple[Plan, str] | None:
-    """An earlier run's finished plan (and its file) of a point with this content hash, if any.
-
-    The point's own entry comes first; any other point with the same inputs will do.
-    """
-    entries = [index.get(job.name), *index.values()]
-    for entry in entries:
-        if (
-            not isinstance(entry, dict)
-            or entry.get("hash") != job.key
-            or not isinstance(entry.get("plan"), str)
-        ):
-            continue
-        try:
-            plan = Plan.model_validate_json((out_dir / entry["plan"]).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        return plan, entry["plan"]
-    return None
-
-
-def plan_file_names(names: Sequence[str]) -> dict[str, str]:
-    """Each point's plan file under ``plans/`` (its name made file-safe; distinct)."""
-    from planner.sweeps.charts import slug
-
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for name in names:
-        stem = slug(name.replace("[", "--").replace(",", "--").replace(":", "-"))
-        candidate, n = stem, 1
-        while candidate in used:
-            n += 1
-            candidate = f"{stem}-{n}"
-        used.add(candidate)
-        out[name] = f"{PLANS}/{candidate}.json"
-    return out
 
 
 def sweep(
@@ -275,7 +226,7 @@ def sweep(
         raise InputError(f"must be 1 or more, got {workers}", Location(column="--workers"))
     spec, jobs, points = prepare(scenario_file, catalog_dirs, options)
     folder = Path(out_dir)
-    _out_folder(folder)
+    check_out_folder(folder)
     cluster = RayCluster(ray_address) if ray_address else None
     if cluster:
         cluster.connect()
@@ -295,6 +246,39 @@ def _silent(done: int, running: int, failed: int, total: int) -> None:
     del done, running, failed, total
 
 
+
+
+def _solve(
+    todo: list[Job],
+    twins: Mapping[str, list[str]],
+    base: str,
+    run: Finished,
+    workers: int | None,
+    cluster: RayCluster | None,
+) -> None:
+    """Solve the base row first, then every other point from the base row's plan."""
+    count = max(1, min(workers if workers is not None else default_workers(), len(todo)))
+    pool = LocalPool(count) if cluster is None and count > 1 else None
+    try:
+        if pool:
+            pool.start()  # every worker imports fleetplan while the base row solves
+        for phase in ([j for j in todo if j.name == base], [j for j in todo if j.name != base]):
+            if base in run.plans:
+                phase = [replace(j, start=run.plans[base].model_dump(mode="json")) for j in phase]
+            if cluster:
+                stream = cluster.run(phase, run.started)
+            else:
+                stream = pool.run(phase, run.started) if pool else run_serial(phase, run.started)
+            for solved in stream:
+                run.finished(solved, twins[run.keys[solved.name]])
+    except BaseException:
+        if pool:
+            pool.stop()
+        raise
+    if pool:
+        pool.close()
+
+
 def _run(
     spec: ScenarioFile,
     jobs: list[Job],
@@ -307,69 +291,45 @@ def _run(
 ) -> SweepResult:
     folder.mkdir(exist_ok=True)
     (folder / PLANS).mkdir(exist_ok=True)
-    index = _read_index(folder)
     files = plan_file_names([job.name for job in jobs])
-    plans: dict[str, Plan] = {}
-    errors: dict[str, str] = {}
-    entries: dict[str, dict[str, Any]] = {}
-    todo: list[Job] = []
-    twins: dict[str, list[str]] = {}  # points whose inputs are the same (scale-demand 1 and base) solve once
-    for job in jobs:
-        found = _reusable(folder, job, index)
-        if found is not None:
-            if found[1] != files[job.name]:  # another point's plan: this point gets its own copy
-                write_text(
-                    folder / files[job.name], json.dumps(found[0].model_dump(mode="json"), indent=2) + "\n"
-                )
-            plans[job.name], entries[job.name] = found[0], {"hash": job.key, "plan": files[job.name]}
-        elif job.key in twins:
-            twins[job.key].append(job.name)
-        else:
-            twins[job.key] = [job.name]
-            todo.append(job)
-    result = SweepResult(folder, [], [], reused=[j.name for j in jobs if j.name in plans])
-    state = {"done": len(plans), "running": 0, "failed": 0}
-    total = len(jobs)
-
-    def running(name: str) -> None:
-        state["running"] += 1
-        progress(state["done"], state["running"], state["failed"], total)
-
-    progress(state["done"], 0, 0, total)
-    count = workers if workers is not None else default_workers()
-    count = max(1, min(count, len(todo)))
-    stream = (
-        cluster.run(todo, running)
-        if cluster
-        else run_serial(todo, running)
-        if count == 1
-        else run_processes(todo, count, running)
-    )
-    keys = {job.name: job.key for job in jobs}
-    for solved in stream:
-        state["running"] = max(0, state["running"] - 1)
-        for name in twins[keys[solved.name]]:
-            outcome = replace(solved, name=name)
-            state["done"] += 1
-            _record(folder, outcome, keys[name], files[name], plans, errors, entries)
-            state["failed"] += outcome.plan is None
-            result.solved.append(name)
-            result.seconds[name] = round(outcome.seconds, 3)
-        _write_index(folder, spec, entries)
-        progress(state["done"], state["running"], state["failed"], total)
-    _write_index(folder, spec, entries)
-    _drop_stale_plans(folder, {entry["plan"] for entry in entries.values()})
+    run = Finished(folder, spec, files, {job.name: job.key for job in jobs}, progress, len(jobs))
+    todo, twins = reuse(folder, jobs, run)
+    result = SweepResult(folder, [], [], reused=[j.name for j in jobs if j.name in run.plans])
+    run.tell()
+    _solve(todo, twins, jobs[0].name, run, workers, cluster)
+    write_index(folder, spec, run.entries)
+    result.solved, result.seconds = run.solved, run.seconds
+    drop_stale_plans(folder, {entry["plan"] for entry in run.entries.values()})
     rows = [
-        Row(job.name, points[job.name].columns, plans.get(job.name), errors.get(job.name)) for job in jobs
+        Row(job.name, points[job.name].columns, run.plans.get(job.name), run.errors.get(job.name))
+        for job in jobs
     ]
     result.header, result.rows = records(rows, _change_columns(points.values()))
     write_text(folder / "summary.csv", summary_csv(result.header, result.rows))
-    result.files = [folder / "summary.csv", *(folder / files[j.name] for j in jobs if j.name in plans)]
+    result.files = [folder / "summary.csv", *(folder / files[j.name] for j in jobs if j.name in run.plans)]
     if charts:
         from planner.sweeps.charts import write_charts
 
         result.files += write_charts(folder, list(points.values()), result.rows)
     return result
+
+
+def start_keys(jobs: Sequence[Job]) -> list[Job]:
+    """The jobs with every point's key chained to the base row's (the first job's).
+
+    A point's search starts from the base row's plan, so its plan depends on the base's inputs
+    too; a point with the base's own inputs keeps its key (it is the base's twin).
+    """
+    if not jobs:
+        return []
+    first = jobs[0].key
+
+    def chained(job: Job) -> Job:
+        if job.key == first:
+            return job
+        return replace(job, key=hashlib.sha256(f"{job.key}:{first}".encode()).hexdigest())
+
+    return [jobs[0], *(chained(job) for job in jobs[1:])]
 
 
 def _change_columns(points: Iterable[Point]) -> list[str]:
@@ -378,37 +338,3 @@ def _change_columns(points: Iterable[Point]) -> list[str]:
     for point in points:
         seen.update(dict.fromkeys(point.columns))
     return list(seen)
-
-
-def _record(
-    folder: Path,
-    outcome: Outcome,
-    key: str,
-    file: str,
-    plans: dict[str, Plan],
-    errors: dict[str, str],
-    entries: dict[str, dict[str, Any]],
-) -> None:
-    """Keep one finished point: its plan file at once (so Ctrl-C keeps it), or its error."""
-    if outcome.plan is None:
-        errors[outcome.name] = outcome.error or "failed"
-        (folder / file).unlink(missing_ok=True)
-        return
-    plan = Plan.model_validate(outcome.plan)
-    write_text(folder / file, json.dumps(outcome.plan, indent=2) + "\n")
-    plans[outcome.name] = plan
-    entries[outcome.name] = {"hash": key, "plan": file}
-
-
-def _drop_stale_plans(folder: Path, kept: set[str]) -> None:
-    """Remove plan files of points no longer in the sweep (the folder is the sweep's own)."""
-    for path in (folder / PLANS).glob("*.json"):
-        if f"{PLANS}/{path.name}" not in kept:
-            path.unlink(missing_ok=True)
-
-
-def _write_index(folder: Path, spec: ScenarioFile, entries: Mapping[str, Any]) -> None:
-    from planner import __version__
-
-    data = {"fleetplan_version": __version__, "scenario_file": str(spec.path), "points": dict(entries)}
-    write_text(folder / INDEX, json.dumps(data, indent=2, sort_keys=True) + "\n")

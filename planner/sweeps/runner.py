@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -25,11 +26,16 @@ Running = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Job:
-    """One point to solve: its name, its problem (changes applied) and its content hash."""
+    """One point to solve: its name, its problem (changes applied), its content hash, its start.
+
+    ``start``: the plan (JSON data) the point's search starts from: the base row's, for every
+    other point (None for the base row, or when the base row has no plan).
+    """
 
     name: str
     problem: Problem
     key: str
+    start: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,24 +60,35 @@ def run_serial(jobs: Sequence[Job], running: Running) -> Iterator[Outcome]:
     """Solve the jobs one after another in this process."""
     for job in jobs:
         running(job.name)
-        yield Outcome(job.name, *solve_point(job.problem))
+        yield Outcome(job.name, *solve_point(job.problem, job.start))
 
 
-def run_processes(jobs: Sequence[Job], workers: int, running: Running) -> Iterator[Outcome]:
-    """Solve the jobs in ``workers`` local processes (spawned: no state shared with this one).
+class LocalPool:
+    """Local worker processes (spawned: no state shared with this one), kept across a sweep's phases.
 
-    On Ctrl-C (or any error here) the workers are stopped at once; finished jobs were yielded.
+    Every process is started at once (:meth:`start`), so each imports fleetplan while the base
+    row solves, not after it. On Ctrl-C (or any error) :meth:`stop` ends the workers at once.
     """
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=quiet_worker
-    )
-    pending: dict[Future[tuple[dict[str, Any] | None, str | None, float]], str] = {}
-    queue = list(jobs)
-    try:
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=quiet_worker
+        )
+
+    def start(self) -> None:
+        """Start every worker process now (a pool starts one per waiting task otherwise)."""
+        for _ in range(self.workers):
+            self.pool.submit(time.sleep, WARM_UP_S)
+
+    def run(self, jobs: Sequence[Job], running: Running) -> Iterator[Outcome]:
+        """Solve the jobs, at most ``workers`` at a time; outcomes as they finish."""
+        pending: dict[Future[tuple[dict[str, Any] | None, str | None, float]], str] = {}
+        queue = list(jobs)
         while queue or pending:
-            while queue and len(pending) < workers:
+            while queue and len(pending) < self.workers:
                 job = queue.pop(0)
-                pending[pool.submit(solve_point, job.problem)] = job.name
+                pending[self.pool.submit(solve_point, job.problem, job.start)] = job.name
                 running(job.name)
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in done:
@@ -80,21 +97,35 @@ def run_processes(jobs: Sequence[Job], workers: int, running: Running) -> Iterat
                     yield Outcome(name, *future.result())
                 except Exception as exc:  # a worker process died (killed, out of memory)
                     yield Outcome(name, None, f"the worker failed: {type(exc).__name__}: {exc}", 0.0)
+
+    def close(self) -> None:
+        """Wait for the workers to finish and end them."""
+        self.pool.shutdown(wait=True)
+
+    def stop(self) -> None:
+        """Stop every worker process now (they ignore Ctrl-C) and drop what is queued."""
+        processes = list(getattr(self.pool, "_processes", {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+
+
+#: Seconds each warm-up task holds its worker, so that the pool starts one process per worker.
+WARM_UP_S = 0.05
+
+
+def run_processes(jobs: Sequence[Job], workers: int, running: Running) -> Iterator[Outcome]:
+    """Solve the jobs in ``workers`` local processes of their own (:class:`LocalPool`)."""
+    pool = LocalPool(workers)
+    try:
+        yield from pool.run(jobs, running)
     except BaseException:
-        _stop(pool)
+        pool.stop()
         raise
-    pool.shutdown(wait=True)
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop every worker process now (they ignore Ctrl-C) and drop what is queued."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
+    pool.close()
 
 
 def ray_module() -> Any:
@@ -148,7 +179,7 @@ class RayCluster:
         task = ray.remote(num_cpus=1, max_retries=0)(solve_point)
         refs: dict[Any, str] = {}
         for job in jobs:
-            refs[task.remote(job.problem)] = job.name
+            refs[task.remote(job.problem, job.start)] = job.name
             running(job.name)
         try:
             while refs:

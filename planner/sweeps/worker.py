@@ -14,18 +14,25 @@ import time
 from typing import Any
 
 from planner.errors import PlannerError
-from planner.pipeline import Problem, solve_problem
+from planner.pipeline import BASE_START, Problem, Start, solve_problem
+from planner.plan import Plan
 from planner.sweeps.cache import OptionsCache
 
 #: One cache per process: the scenarios a worker solves share their performance-model results.
 CACHE = OptionsCache()
 
 
-def solve_point(problem: Problem) -> tuple[dict[str, Any] | None, str | None, float]:
-    """Solve one scenario point: (the plan as JSON data, or None; the error, or None; seconds)."""
+def solve_point(
+    problem: Problem, start: dict[str, Any] | None = None
+) -> tuple[dict[str, Any] | None, str | None, float]:
+    """Solve one scenario point: (the plan as JSON data, or None; the error, or None; seconds).
+
+    ``start``: the base row's plan (JSON data), which the point's search starts from.
+    """
     started = time.monotonic()
     try:
-        solved = solve_problem(problem, started=started, options_builder=CACHE.build_options)
+        begin = Start(Plan.model_validate(start), BASE_START) if start is not None else None
+        solved = solve_problem(problem, started=started, options_builder=CACHE.build_options, start=begin)
     except PlannerError as exc:
         return None, str(exc), time.monotonic() - started
     except Exception as exc:  # a failing scenario is reported in its row; the others go on

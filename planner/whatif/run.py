@@ -3,6 +3,8 @@
 The ``plan solve`` options (flags over the folder's options.yaml) apply to both cases; only the
 changes differ (``change`` alters a solve option in the changed case alone). Every change is
 checked against the loaded problem before either case is solved, so a bad change costs no solve.
+The changed case's search starts from the base's plan (``planner.warmstart``: a candidate beside
+its own rounded plan, never a bound); ``--start`` applies to the base.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError, Location
-from planner.pipeline import Problem, Solved, solve_problem
+from planner.pipeline import BASE_START, Problem, Solved, Start, solve_problem
 from planner.plan import Plan
 from planner.whatif.changes import ChangeSet, Where, apply_changes, changes_from_mapping, flag_where
 from planner.whatif.compare import Comparison, compare, comparison_json
@@ -66,9 +68,11 @@ def _checked_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return dict(options)
 
 
-def solve_case(problem: Problem, *, sensitivity: bool, started: float | None = None) -> Solved:
-    """Solve one case; with ``sensitivity``, the plan carries its price ranges."""
-    solved = solve_problem(problem, started=started)
+def solve_case(
+    problem: Problem, *, sensitivity: bool, started: float | None = None, start: Start | None = None
+) -> Solved:
+    """Solve one case (from ``start``, if given); with ``sensitivity``, the plan carries its price ranges."""
+    solved = solve_problem(problem, started=started, start=start)
     if not sensitivity:
         return solved
     from planner.whatif.sensitivity import with_sensitivity
@@ -96,8 +100,13 @@ def run_whatif(
     sensitivity = sensitivity or bool(run.options.get("sensitivity"))
     problem = run.load_problem()
     changed_problem = apply_changes(problem, change_set, base_dir, where)
-    base = solve_case(problem, sensitivity=sensitivity, started=time.monotonic())
-    changed = solve_case(changed_problem, sensitivity=sensitivity, started=time.monotonic())
+    base = solve_case(problem, sensitivity=sensitivity, started=time.monotonic(), start=run.start())
+    changed = solve_case(
+        changed_problem,
+        sensitivity=sensitivity,
+        started=time.monotonic(),
+        start=Start(base.plan, BASE_START),
+    )
     result = WhatIf(change_set, base, changed, run.options)
     if run.options.get("output"):
         import json
