@@ -136,9 +136,9 @@ def estimate_table(est: Estimate) -> None:
 def solve_report(plan: Plan) -> None:
     """Print the summary of a plan (and, for a forecast, what it was provisioned for)."""
     console.print(_summary(plan))
-    forecast = forecast_line(plan)
-    if forecast:
-        console.print(escape(forecast), soft_wrap=True)
+    for line in (forecast_line(plan), start_line(plan)):
+        if line:
+            console.print(escape(line), soft_wrap=True)
     for renderable in (
         _periods(plan),
         _fleet(plan),
@@ -162,6 +162,18 @@ def forecast_line(plan: Plan) -> str | None:
         f"Provisioned for {record.label}{model} (--provision-for {record.provision_for}; "
         f"{'Prophet' if record.tool == 'prophet' else 'Nixtla'} forecast, workloads {record.workloads_file})"
     )
+
+
+def start_line(plan: Plan) -> str | None:
+    """``Started from plan.json: ...`` for a plan whose search started from another (``--start``)."""
+    start = plan.solver.start
+    if start is None:
+        return None
+    if not start.carried:
+        return f"Started from {start.source}: not used ({start.note})"
+    if start.kept:
+        return f"Started from {start.source}: cheaper than the rounded plan, the MILPs began from it"
+    return f"Started from {start.source}: carried, but the rounded plan was as cheap or cheaper"
 
 
 def provisioned_for(plan: Plan) -> str:

@@ -248,3 +248,17 @@ def test_sweep_refuses_a_start_of_its_own(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="start from its base row's plan"):
         sweep(file, tmp_path / "out", start=str(file))
     assert not (tmp_path / "out").exists()
+
+
+def test_the_table_says_what_became_of_the_start(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    case = _case(tmp_path)
+    flags = ["--catalog", case.catalog, "--profiles", case.profiles, "--no-baselines"]
+    first = tmp_path / "first.json"
+    assert run_cli("solve", case.demand, *flags, "-o", first).returncode == 0
+    data = json.loads(first.read_text(encoding="utf-8"))
+    data["periods"] = data["periods"][:1]
+    short = tmp_path / "short.json"
+    short.write_text(json.dumps(data), encoding="utf-8")
+    done = run_cli("solve", case.demand, *flags, "--start", short)
+    assert done.returncode == 0, done.stderr
+    assert f"Started from {short}: not used (its periods are not this run's)" in done.stdout.replace("\n", "")
