@@ -136,17 +136,12 @@ def split_values(m: PlanningModel, x: np.ndarray, cols: dict[str, np.ndarray]) -
 
 
 def solve_period(
-    session: Session,
-    period: PeriodSlice,
-    fixed: dict[str, np.ndarray] | None,
-    time_limit_s: float,
-    start: dict[str, np.ndarray] | None = None,
+    session: Session, period: PeriodSlice, fixed: dict[str, np.ndarray] | None, time_limit_s: float
 ) -> PeriodResult:
-    """Slice and solve one period's MILP (``start``: a whole plan; its period part is the incumbent)."""
+    """Slice and solve one period's MILP."""
     m = session.model
     model, col, rows = period_model(m, period, fixed)
-    x0 = m.stack(start)[col] if start is not None else None
-    solution = session.solve_arrays(model, max(0.05, time_limit_s), names=(col, rows), start=x0)
+    solution = session.solve_arrays(model, max(0.05, time_limit_s), names=(col, rows))
     result = solution.result
     vals = split_values(m, solution.x, period.cols) if solution.x is not None else None
     usable = vals if result.has_solution and vals is not None and m.is_integral(vals) else None
@@ -192,7 +187,7 @@ def improve_by_period(
     rounded. Returns (plan, stage, proven).
     """
     m = session.model
-    first = _solve_periods(session, deadline, fixed=None, start=plan)
+    first = _solve_periods(session, deadline, fixed=None)
     search.stops |= first.stops
     if first.complete and np.isfinite(first.bounds):
         search.raise_bound(first.bounds)
@@ -201,7 +196,7 @@ def improve_by_period(
     usable = [(v, cols) for _p, v, cols in agree if _better_period(m, v, cols, plan, cols)]
     if len(agree) < len(first.solutions):
         done = {p for p, _v, _cols in agree}
-        again = _solve_periods(session, deadline, fixed=_horizon_values(m, plan), skip=done, start=plan)
+        again = _solve_periods(session, deadline, fixed=_horizon_values(m, plan), skip=done)
         search.stops |= again.stops
         usable += [(v, cols) for _p, v, cols in again.solutions if _better_period(m, v, cols, plan, cols)]
     merged = _merge(m, plan, usable)
@@ -229,15 +224,9 @@ def demand_periods(m: PlanningModel) -> list[int]:
 
 
 def _solve_periods(
-    session: Session,
-    deadline: float,
-    fixed: dict[str, np.ndarray] | None,
-    skip: set[int] | None = None,
-    start: dict[str, np.ndarray] | None = None,
+    session: Session, deadline: float, fixed: dict[str, np.ndarray] | None, skip: set[int] | None = None
 ) -> PeriodSolutions:
     """Solve each period's MILP in turn, each with a fair share of the time left.
-
-    ``start``: the plan so far, whose period part each MILP starts from as its incumbent.
 
     With ``--work-limit`` each period's solve is capped by the work limit, and the clock only by
     the time left (not a share of it), so that the work limit, not the load, decides.
@@ -260,8 +249,7 @@ def _solve_periods(
             out.complete = out.optimal = False
             out.stops.add("time_limit")
             continue
-        cap = left if by_work else left / (len(slices) - i)
-        result = solve_period(session, period, fixed, cap, start)
+        result = solve_period(session, period, fixed, left if by_work else left / (len(slices) - i))
         if result.stopped_by in ("time_limit", "work_limit"):
             out.stops.add(result.stopped_by)
         out.optimal = out.optimal and result.status == "optimal" and result.values is not None
@@ -291,7 +279,7 @@ def restricted_pass(
         cols_all = period_columns(m, p)
         cols = _restrict(m, cols_all, used[cols_all["replicas"]])
         cap = left if session.settings.work_limit is not None else left / (len(periods) - i)
-        result = solve_period(session, PeriodSlice(p, cols, None), _horizon_values(m, plan), cap, plan)
+        result = solve_period(session, PeriodSlice(p, cols, None), _horizon_values(m, plan), cap)
         if result.values is not None and _better_period(m, result.values, cols, plan, cols_all):
             for name, block in m.variables.items():
                 if block.coupling != "horizon":

@@ -104,17 +104,10 @@ class Session:
         time_limit_s: float | None,
         proven_at: float | None = None,
         fixings: Fixings | None = None,
-        start: dict[str, np.ndarray] | None = None,
     ) -> Solution:
-        """The whole-horizon MILP in ``time_limit_s`` (stopped early once ``proven_at`` is proven).
-
-        ``start``: a plan (values per block) the MILP starts from as its incumbent.
-        """
+        """The whole-horizon MILP in ``time_limit_s`` (stopped early once ``proven_at`` is proven)."""
         lower, upper = self.model.bounds_with(fixings)
-        x0 = self.model.stack(start) if start is not None else None
-        return self.labelled(
-            self.solve_arrays(self.at_bounds(lower, upper), time_limit_s, proven_at, start=x0)
-        )
+        return self.labelled(self.solve_arrays(self.at_bounds(lower, upper), time_limit_s, proven_at))
 
     def solve_arrays(
         self,
@@ -122,12 +115,8 @@ class Session:
         time_limit_s: float | None,
         proven_at: float | None = None,
         names: tuple[np.ndarray, np.ndarray] | None = None,
-        start: np.ndarray | None = None,
     ) -> ArraySolution:
-        """A MILP given as arrays (the whole model or a slice; ``names``: its column and row ids).
-
-        ``start``: a value per column of a known plan, the MILP's first incumbent (HiGHS only).
-        """
+        """A MILP given as arrays (the whole model or a slice; ``names``: its column and row ids)."""
         s = self.settings
         if s.solver == "cbc":
             return self._cbc(model, mip=True, time_limit_s=time_limit_s, ids=names)
@@ -139,7 +128,6 @@ class Session:
             threads=s.threads,
             work_limit=s.work_limit,
             proven_at=proven_at,
-            start=start,
         )
 
     def _cbc(

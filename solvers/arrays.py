@@ -128,14 +128,11 @@ def solve_arrays(
     threads: int | None = None,
     work_limit: int | None = None,
     proven_at: float | None = None,
-    start: np.ndarray | None = None,
 ) -> ArraySolution:
     """Solve with HiGHS (the LP relaxation when ``mip`` is False) and map its status.
 
     ``work_limit`` caps a MIP's branch-and-bound nodes (LPs always run to completion);
-    ``proven_at`` stops a MIP once its dual bound proves a plan of that cost found elsewhere;
-    ``start`` (a value per column) is a known plan the MIP starts from as its incumbent (HiGHS
-    checks it and ignores it when it is not feasible), so it prunes with that plan's cost at once.
+    ``proven_at`` stops a MIP once its dual bound proves a plan of that cost found elsewhere.
     """
     import highspy
 
@@ -147,8 +144,6 @@ def solve_arrays(
     is_mip = mip and bool(model.integer.any())
     _configure(highs, time_limit_s, mip_gap, threads, work_limit if is_mip else None)
     highs.passModel(highs_lp(model, is_mip))
-    if is_mip and start is not None:
-        give_start(highs, start)
     guard = _Guard(None if time_limit_s is None else began + time_limit_s, proven_at, mip_gap)
     if is_mip and (time_limit_s is not None or proven_at is not None):
         highs.cbMipInterrupt.subscribe(guard)
@@ -156,16 +151,6 @@ def solve_arrays(
     if highs.modelStatusToString(highs.getModelStatus()) == "Not Set":
         rescaled_rerun(highs, model)
     return _solution(highs, is_mip, began, guard.reason)
-
-
-def give_start(highs: Any, start: np.ndarray) -> None:
-    """Hand HiGHS a plan to start its MIP from (its incumbent when feasible)."""
-    import highspy
-
-    solution = highspy.HighsSolution()
-    solution.col_value = np.asarray(start, dtype=float).tolist()
-    solution.value_valid = True
-    highs.setSolution(solution)
 
 
 def rescaled_rerun(highs: Any, model: ArrayModel) -> None:
