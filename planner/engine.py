@@ -17,9 +17,10 @@
 4. Re-solve the LP with every integer choice fixed: its routing is the plan's and its duals are
    the short-run marginal costs; the relaxation's duals are the long-run ones.
 
-Every LP of a run is a solve of one live HiGHS instance (``planner.session``); every MILP starts
-from the best plan so far as its incumbent; the plan returned is checked integral in every integer
-block of the model.
+Every LP of a run is a solve of one live HiGHS instance (``planner.session``); the plan returned is
+checked integral in every integer block of the model. No MILP is handed a start solution: with
+HiGHS's ``setSolution`` (highspy 1.16) a MILP reported a dual bound above a plan that exists
+(docs/benchmarks.md, "Ideas tried"), and the engine's bound must be valid.
 
 ``status`` is ``optimal`` if and only if ``gap = (objective - bound) / objective <= --mip-gap``;
 ``stopped_by`` says what ended the search (``proven``, ``gap``, ``time_limit``, ``work_limit``).
@@ -165,7 +166,7 @@ def _whole_milp(session: Session, best: _Best | None, search: Search, deadline: 
         search.note("time_limit")
         return best
     proven_at = best.objective if best is not None else None
-    result = session.milp(left, proven_at, start=best.values if best is not None else None)
+    result = session.milp(left, proven_at)
     if result.status == "infeasible":
         raise SolveError(explain_infeasible(m, session.settings))
     search.raise_bound(proven_bound(result, session.settings))

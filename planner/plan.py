@@ -81,7 +81,7 @@ class StartInfo(Out):
     source: str = Field(description="Where it came from: a plan file, 'the base plan'")
     carried: bool = Field(description="Its choices fit this model (every deployment and offer kind exists)")
     kept: bool = Field(
-        description="Routed by the LP it was cheaper than the rounded plan, and the MILPs began from it"
+        description="Routed by the LP it was cheaper than the rounded plan: the MILP stages improved on it"
     )
     note: str = Field("", description="Why it was not carried, when it was not")
 

@@ -172,7 +172,7 @@ def start_line(plan: Plan) -> str | None:
     if not start.carried:
         return f"Started from {start.source}: not used ({start.note})"
     if start.kept:
-        return f"Started from {start.source}: cheaper than the rounded plan, the MILPs began from it"
+        return f"Started from {start.source}: cheaper than the rounded plan, the MILPs improved on it"
     return f"Started from {start.source}: carried, but the rounded plan was as cheap or cheaper"
 
 

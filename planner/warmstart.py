@@ -8,8 +8,10 @@ committed chips by (accelerator, tier), each bought from the offer of that accel
 purchase size this model keeps.
 
 A start only adds a candidate: the engine routes it with the LP (its integer choices fixed) and
-keeps it when that is cheaper than the rounded plan, and the MILPs start from the cheaper of the
-two. It never changes the model, the bound or what counts as proven. A start that does not fit
+keeps it when that is cheaper than the rounded plan; the MILP stages then improve on the cheaper
+of the two (a period's MILP plan replaces it only where cheaper). It is not handed to HiGHS as a
+start solution (``setSolution`` gave wrong bounds: docs/benchmarks.md, "Ideas tried"), and it never
+changes the model, the bound or what counts as proven. A start that does not fit
 (a deployment or accelerator this model does not have, other periods) is not used, and the run
 says so (:func:`start_values` returns the reason).
 """
