@@ -266,3 +266,34 @@ def test_a_parent_package_alone_is_no_edge(tmp_path: Path) -> None:
 def test_the_line_limit(tmp_path: Path, lines: int, flagged: bool) -> None:
     _package(tmp_path, {"pkg/m.py": "x = 1\n" * lines, "pkg/short.py": "y = 2\n"})
     assert long_files(tmp_path, ("pkg",), 3) == ({"pkg/m.py": lines} if flagged else {})
+
+
+def attribute_calls(root: Path, folders: tuple[str, ...], name: str) -> set[str]:
+    """Files under ``folders`` that call a method or function called ``name``."""
+    found = set()
+    for folder in folders:
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                func = node.func if isinstance(node, ast.Call) else None
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+                if called == name:
+                    found.add(str(path.relative_to(root)))
+    return found
+
+
+def test_no_milp_is_handed_a_highs_start_solution() -> None:
+    """``setSolution`` made HiGHS 1.16 report a MILP bound above an existing plan.
+
+    ``python -m benchmarks.highs_start`` reproduces it (docs/benchmarks.md, "Ideas tried"); the
+    probe itself is the one caller allowed.
+    """
+    assert attribute_calls(ROOT, ("planner", "solvers", "benchmarks"), "setSolution") == {
+        "benchmarks/highs_start.py"
+    }
+
+
+def test_a_method_call_is_found(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("def f(h):\n    h.setSolution(1)\n", encoding="utf-8")
+    (tmp_path / "pkg" / "b.py").write_text("x = 'setSolution'\n", encoding="utf-8")
+    assert attribute_calls(tmp_path, ("pkg",), "setSolution") == {"pkg/a.py"}
