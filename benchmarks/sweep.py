@@ -176,8 +176,11 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
         "input, the option sets reused for demand-level changes) saves the options stage; the model "
         "build and hand-offs cost little (the block model); every point but the base starts from the "
         "base row's plan (docs/sweeps.md), which is the same start whichever worker solves it, so the "
-        "summaries of serial, parallel and Ray runs stay identical. That start is a MIP start, not a "
-        "bound: each point's LP, rounding and per-period MILPs still run, and they are most of a solve.",
+        "summaries of serial, parallel and Ray runs stay identical. That start is a candidate plan beside "
+        "the point's rounded one, not a bound and not a solver start (HiGHS start solutions gave wrong "
+        "bounds: Ideas tried): each point's LP, rounding and per-period MILPs still run, and they are most "
+        "of a solve, while the base row runs alone before the others.",
+        "",
         "",
     ]
     if t["failed"]:
