@@ -310,13 +310,8 @@ def _offer_start(
     rounding found none). A start whose choices break a row of this model is not kept.
     """
     m = session.model
-    fixed = fixed_lp(session, start)
-    if not fixed.has_solution:  # its choices do not fit this model (limits, budgets)
-        return best, False
-    vals = dict(fixed.values)
-    for name in m.integer_blocks:
-        vals[name] = np.round(np.nan_to_num(start[name]))
-    if not m.is_integral(vals):
+    vals, _fixed = _routed(session, start)
+    if vals is None:  # its choices do not fit this model (limits, budgets)
         return best, False
     if best is None:
         return _Best(vals, "lp_rounding", m.objective_of(vals)), True
@@ -333,16 +328,24 @@ def _no_plan_message(search: Search) -> str:
     return "no integer plan found (rounding the LP relaxation failed and the MILP found none)"
 
 
-def _final_values(session: Session, best: _Best) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The plan's values from the LP with its integer choices fixed, and that LP's duals."""
-    plan = best.values
+def _routed(session: Session, plan: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray] | None, Solution]:
+    """The plan's integer choices, as whole numbers, with the routing of the LP that fixes them.
+
+    None (with that LP's result) when the LP has no solution: the choices break a row.
+    """
     fixed = fixed_lp(session, plan)
     if not fixed.has_solution:
-        return plan, {}
+        return None, fixed
     vals = dict(fixed.values)
     for name in session.model.integer_blocks:  # exactly as planned (the fixed LP holds them there)
         vals[name] = np.round(np.nan_to_num(plan[name]))
-    return vals, fixed.duals
+    return vals, fixed
+
+
+def _final_values(session: Session, best: _Best) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The plan's values from the LP with its integer choices fixed, and that LP's duals."""
+    vals, fixed = _routed(session, best.values)
+    return (best.values, {}) if vals is None else (vals, fixed.duals)
 
 
 def _stopped_by(proven: bool, search: Search) -> StoppedBy:
