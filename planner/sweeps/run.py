@@ -62,7 +62,6 @@ NOT_FOR_SWEEP = {
 EXIT_INTERRUPTED = 130
 
 
-
 class SweepInterrupted(PlannerError):  # noqa: N818 (the user's Ctrl-C, not a fault)
     """Ctrl-C: the finished points are kept (rerun with the same -o to go on)."""
 
@@ -197,10 +196,6 @@ def prepare(
     return spec, start_keys(jobs), points
 
 
-
-
-
-
 def sweep(
     scenario_file: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -246,8 +241,6 @@ def _silent(done: int, running: int, failed: int, total: int) -> None:
     del done, running, failed, total
 
 
-
-
 def _solve(
     todo: list[Job],
     twins: Mapping[str, list[str]],
@@ -263,8 +256,9 @@ def _solve(
         if pool:
             pool.start()  # every worker imports fleetplan while the base row solves
         for phase in ([j for j in todo if j.name == base], [j for j in todo if j.name != base]):
-            if base in run.plans:
-                phase = [replace(j, start=run.plans[base].model_dump(mode="json")) for j in phase]
+            if base in run.plans:  # dumped once: every point gets the same start
+                start = run.plans[base].model_dump(mode="json")
+                phase = [replace(j, start=start) for j in phase]
             if cluster:
                 stream = cluster.run(phase, run.started)
             else:

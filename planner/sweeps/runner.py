@@ -117,17 +117,6 @@ class LocalPool:
 WARM_UP_S = 0.05
 
 
-def run_processes(jobs: Sequence[Job], workers: int, running: Running) -> Iterator[Outcome]:
-    """Solve the jobs in ``workers`` local processes of their own (:class:`LocalPool`)."""
-    pool = LocalPool(workers)
-    try:
-        yield from pool.run(jobs, running)
-    except BaseException:
-        pool.stop()
-        raise
-    pool.close()
-
-
 def ray_module() -> Any:
     """The ``ray`` package, or an InputError saying how to install it."""
     try:
