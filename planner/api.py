@@ -278,7 +278,7 @@ def verify_plan_file(
 
     plan = read_plan(plan_file)
     demand_file, folder = resolve_demand_path(demand)
-    given = {**folder, **{key.replace("-", "_"): v for key, v in (flags or {}).items() if v is not None}}
+    given = {**folder, **validate_options(dict(flags or {}), api_where)}
     recorded = recorded_forecast_options(plan, demand_file, given)
     run = prepare_solve(demand, catalog_dirs, {**(flags or {}), **recorded})
     return verify(plan, run.load_problem())

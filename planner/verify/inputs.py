@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from planner.demand._options import FORECAST_KEYS, forecast_tool
@@ -77,16 +77,27 @@ def _optional_file_hint(
 
 def settings_warnings(plan: Plan, problem: Problem) -> list[str]:
     """Each checked setting whose value differs from what the plan records it was made with."""
-    given = problem.settings.model_dump(mode="json")
-    recorded = plan.inputs.settings
+    return _differences(
+        "inputs.settings",
+        CHECKED_SETTINGS,
+        plan.inputs.settings,
+        problem.settings.model_dump(mode="json"),
+        "from the command line, options.yaml or the default; ",
+    )
+
+
+def _differences(
+    section: str, keys: Sequence[str], recorded: Mapping[str, Any], given: Mapping[str, Any], source: str = ""
+) -> list[str]:
+    """One warning per key whose verified value differs from the one the plan records."""
     out = []
-    for key in CHECKED_SETTINGS:
+    for key in keys:
         mine, theirs = given.get(key), recorded.get(key)
         if _norm(mine) != _norm(theirs):
             flag = "--" + key.replace("_", "-")
             out.append(
-                f"inputs.settings.{key}: the plan records {_show(theirs)}, verified with {_show(mine)} "
-                f"(from the command line, options.yaml or the default; give {flag} to verify under the other)"
+                f"{section}.{key}: the plan records {_show(theirs)}, verified with {_show(mine)} "
+                f"({source}give {flag} to verify under the other)"
             )
     return out
 
@@ -156,12 +167,7 @@ def forecast_warnings(plan: Plan, problem: Problem) -> list[str]:
         out.append(
             f"inputs.forecast: the plan was provisioned for {record.label}, verified against {given.label}"
         )
-    for key in FORECAST_KEYS:
-        theirs, mine = getattr(record, key), getattr(given, key)
-        if _norm(mine) != _norm(theirs):
-            flag = "--" + key.replace("_", "-")
-            out.append(
-                f"inputs.forecast.{key}: the plan records {_show(theirs)}, verified with {_show(mine)} "
-                f"(give {flag} to verify under the other)"
-            )
-    return out
+    values = {key: getattr(given, key) for key in FORECAST_KEYS}
+    return out + _differences(
+        "inputs.forecast", FORECAST_KEYS, {key: getattr(record, key) for key in FORECAST_KEYS}, values
+    )
