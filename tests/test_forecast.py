@@ -262,17 +262,25 @@ def test_python_api_solves_a_forecast() -> None:
 @pytest.fixture
 def nixtla_folder(tmp_path: Path) -> Path:
     """A planning folder whose demand.csv is a Nixtla frame and whose options.yaml reads it."""
+    return forecast_folder(
+        tmp_path,
+        "workloads: workloads.csv\nprovision-for: p90\nforecast-model: AutoETS\n"
+        "forecast-unit: requests_per_day\naccelerators: [tgpu-a]\napis: []\nno-baselines: true\n",
+    )
+
+
+def forecast_folder(tmp_path: Path, options_yaml: str) -> Path:
+    """``tmp_path/fleet``: the Nixtla frame as demand.csv, with its workloads and ``options_yaml``.
+
+    The profiles and catalog are the tiny case's.
+    """
     folder = tmp_path / "fleet"
     folder.mkdir()
     shutil.copy(DATA / "nixtla.csv", folder / "demand.csv")
     shutil.copy(WORKLOADS, folder / "workloads.csv")
     shutil.copy(TINY / "profiles.csv", folder / "profiles.csv")
     shutil.copytree(TINY / "catalog", folder / "catalog")
-    (folder / "options.yaml").write_text(
-        "workloads: workloads.csv\nprovision-for: p90\nforecast-model: AutoETS\n"
-        "forecast-unit: requests_per_day\naccelerators: [tgpu-a]\napis: []\nno-baselines: true\n",
-        encoding="utf-8",
-    )
+    (folder / "options.yaml").write_text(options_yaml, encoding="utf-8")
     return folder
 
 

@@ -32,7 +32,7 @@ from planner.pipeline import forecast_inputs
 from planner.planfile import read_plan
 from planner.sweeps import read_scenarios, sweep
 from tests.conftest import OPTIMIZER_DATA
-from tests.test_forecast import DATA, WORKLOADS
+from tests.test_forecast import DATA, WORKLOADS, forecast_folder
 
 Run = Callable[..., Any]
 TINY = OPTIMIZER_DATA / "tiny"
@@ -226,18 +226,11 @@ def test_diff_says_what_each_plan_was_provisioned_for(solved_p90: Path, run_cli:
 @pytest.fixture
 def fleet(tmp_path: Path) -> Path:
     """A planning folder whose demand.csv is the Nixtla frame, read at p50 of AutoETS."""
-    folder = tmp_path / "fleet"
-    folder.mkdir()
-    shutil.copy(NIXTLA, folder / "demand.csv")
-    shutil.copy(WORKLOADS, folder / "workloads.csv")
-    shutil.copy(TINY / "profiles.csv", folder / "profiles.csv")
-    shutil.copytree(TINY / "catalog", folder / "catalog")
-    (folder / "options.yaml").write_text(
+    return forecast_folder(
+        tmp_path,
         "workloads: workloads.csv\nforecast-model: AutoETS\nforecast-unit: requests_per_day\n"
         "accelerators: [tgpu-a]\napis: []\nno-baselines: true\nmip-gap: 0\n",
-        encoding="utf-8",
     )
-    return folder
 
 
 def scenario_file(folder: Path, scenarios: dict[str, Any]) -> Path:

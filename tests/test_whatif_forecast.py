@@ -25,7 +25,7 @@ from planner.errors import InputError
 from planner.sweeps import sweep
 from planner.whatif import apply_changes, changes_from_flags, changes_from_mapping
 from tests.conftest import OPTIMIZER_DATA
-from tests.test_forecast import DATA, WORKLOADS, expected_cost
+from tests.test_forecast import DATA, WORKLOADS, expected_cost, forecast_folder
 
 Run = Callable[..., Any]
 TINY = OPTIMIZER_DATA / "tiny"
@@ -48,18 +48,11 @@ def cost_of(value: str, file: Path = NIXTLA) -> float:
 @pytest.fixture
 def fleet(tmp_path: Path) -> Path:
     """A planning folder whose demand.csv is the Nixtla frame, read at p50 of AutoETS."""
-    folder = tmp_path / "fleet"
-    folder.mkdir()
-    shutil.copy(NIXTLA, folder / "demand.csv")
-    shutil.copy(WORKLOADS, folder / "workloads.csv")
-    shutil.copy(TINY / "profiles.csv", folder / "profiles.csv")
-    shutil.copytree(TINY / "catalog", folder / "catalog")
-    (folder / "options.yaml").write_text(
+    return forecast_folder(
+        tmp_path,
         "workloads: workloads.csv\nforecast-model: AutoETS\nforecast-unit: requests_per_day\n"
         "accelerators: [tgpu-a]\napis: []\nno-baselines: true\nmip-gap: 0\n",
-        encoding="utf-8",
     )
-    return folder
 
 
 @pytest.fixture
