@@ -12,8 +12,9 @@ Two measurements, every solve at the same ``--work-limit`` and 1 solver thread:
 2. **Throughput** (size ``--size``): one ``plan solve`` of the instance (fresh process), then
    ``plan sweep --workers W`` of N scenarios that scale the price of the accelerator the single
    plan uses most (0.6x to 1.5x of its cheapest on-demand offer; the base row is the first of the N).
-   Reported: the sweep's wall time over the single solve's, and each point's gap beside the
-   single solve's.
+   Reported: the sweep's wall time over the single solve's, each point's gap beside the
+   single solve's, and how many points the price axis settled by their neighbours' bounds
+   (``solver.bracket``, docs/sweeps.md "Price axes") and how many it searched.
 
 The instances come from :mod:`benchmarks.generate` (shipped catalogs). The machine is shared: the
 load at the time is printed with the results.
@@ -80,6 +81,17 @@ def _scenario_file(folder: Path, base: Path, count: int, acc: str, offer: str, p
     return file
 
 
+def _settled(out: Path) -> set[str]:
+    """The points of a finished sweep its price axis settled without a MILP (``solver.bracket``)."""
+    index = json.loads((out / "sweep.json").read_text(encoding="utf-8"))["points"]
+    names = set()
+    for name, entry in index.items():
+        bracket = json.loads((out / entry["plan"]).read_text(encoding="utf-8"))["solver"].get("bracket")
+        if bracket and bracket["accepted"]:
+            names.add(name)
+    return names
+
+
 def _limits(args: argparse.Namespace) -> list[str]:
     return ["--work-limit", str(args.work_limit), "--time-limit", str(args.time_limit), "--no-baselines"]
 
@@ -116,6 +128,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     gaps = [row["gap"] for row in result["rows"] if row["gap"] is not None]
     seconds = result["seconds"]
     others = [v for k, v in seconds.items() if k != "base"]
+    settled = _settled(work / "sweep-throughput")
+    searched = [v for k, v in seconds.items() if k != "base" and k not in settled]
     out["throughput"] = {
         "size": args.size,
         "scenarios": len(result["rows"]),
@@ -126,6 +140,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "sweep_s": round(wall, 2),
         "base_solve_s": seconds.get("base"),
         "point_solve_mean_s": round(sum(others) / len(others), 2) if others else None,
+        "settled": len(settled),
+        "searched": len(searched),
+        "searched_mean_s": round(sum(searched) / len(searched), 2) if searched else None,
+        "settled_mean_s": round(sum(seconds[k] for k in settled) / len(settled), 2) if settled else None,
         "ratio": round(wall / single_s, 2),
         "gap_max": max(gaps) if gaps else None,
         "gap_min": min(gaps) if gaps else None,
@@ -166,7 +184,9 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
         f"{'met' if gap_spread is not None and gap_spread <= 0.5 else '**missed**'} |",
         "",
         f"Per point (timed in its worker): the base row {t['base_solve_s']} s, the other points "
-        f"{t['point_solve_mean_s']} s on average.",
+        f"{t['point_solve_mean_s']} s on average; of those, {t['searched']} searched "
+        f"({t['searched_mean_s']} s each) and {t['settled']} settled by their neighbours on the price "
+        f"axis ({t['settled_mean_s']} s each: no MILP).",
         "",
         "Reading: the overhead figure is what a sweep adds to its solves (reading and checking the "
         "scenario file, applying each point's changes, content hashes, plan files, the index, the "

@@ -51,6 +51,11 @@ def sweep_flags(func: F) -> F:
     "--ray-address", default=None, metavar="ADDRESS", help="Run on a Ray cluster: HOST:PORT or auto."
 )
 @click.option("--no-charts", is_flag=True, help="Write no PNG charts.")
+@click.option(
+    "--no-bracket",
+    is_flag=True,
+    help="Solve every point of a price axis, none settled by its neighbours' bounds (docs/sweeps.md).",
+)
 @catalog_option
 @sweep_flags
 @click.option(
@@ -68,6 +73,7 @@ def sweep_cmd(
     workers: int | None,
     ray_address: str | None,
     no_charts: bool,
+    no_bracket: bool,
     catalog_dirs: tuple[str, ...],
     fmt: str,
     **flags: Any,
@@ -108,6 +114,7 @@ def sweep_cmd(
                 ray_address=ray_address,
                 progress=progress,
                 charts=not no_charts,
+                bracket=not no_bracket,
                 **flag_values(flags),
             )
     except KeyboardInterrupt:

@@ -14,6 +14,10 @@
    * a row across periods (a budget, any ``adjacent`` family) or a small model: the whole-horizon
      MILP (slicing such a model is refused, never done with rows dropped).
    Every solve's proven bound raises the bound; every plan found is re-priced and the cheapest kept.
+   A sweep point on a price axis may come with a bound its neighbours prove
+   (``planner.sweeps.bracket``): it raises the bound, and when the plan is within the gap the
+   neighbours reached (``KnownBound.accept_gap``) the MILP stage is skipped (``stopped_by:
+   bracketed``); otherwise the search goes on as without it.
 4. Re-solve the LP with every integer choice fixed: its routing is the plan's and its duals are
    the short-run marginal costs; the relaxation's duals are the long-run ones.
 
@@ -23,7 +27,8 @@ HiGHS's ``setSolution`` (highspy 1.16) a MILP reported a dual bound above a plan
 (docs/benchmarks.md, "Ideas tried"), and the engine's bound must be valid.
 
 ``status`` is ``optimal`` if and only if ``gap = (objective - bound) / objective <= --mip-gap``;
-``stopped_by`` says what ended the search (``proven``, ``gap``, ``time_limit``, ``work_limit``).
+``stopped_by`` says what ended the search (``proven``, ``gap``, ``time_limit``, ``work_limit``,
+``bracketed``).
 """
 
 from __future__ import annotations
@@ -36,7 +41,14 @@ import numpy as np
 from planner.errors import SolveError
 from planner.formulation.blocks import PlanningModel, Solution
 from planner.infeasible import explain_infeasible, lp_infeasible
-from planner.periods import Search, improve_by_period, proven_bound, restricted_pass
+from planner.periods import (
+    Search,
+    demand_periods,
+    improve_by_period,
+    period_costs,
+    proven_bound,
+    restricted_pass,
+)
 from planner.plan import Reduction, StoppedBy
 from planner.rounding import fixed_lp, round_plan
 from planner.session import Session
@@ -67,7 +79,24 @@ WHOLE_MILP_INTEGER_COLUMNS = 5000
 #: reached within $1e-6 + 1e-7 x the objective.
 _REL_TOL = 1e-7
 
-__all__ = ["EngineResult", "run_engine"]
+__all__ = ["EngineResult", "KnownBound", "run_engine"]
+
+
+@dataclass(frozen=True)
+class KnownBound:
+    """A proven lower bound on the objective from outside the model, and the gap it settles for.
+
+    ``bound_usd`` must be valid for the problem as posed (a sweep's neighbours prove it:
+    ``planner.sweeps.bracket``); within ``accept_gap`` of it the MILP stage is not run.
+    ``period_bounds``: per period (in order), a bound on its cost with horizon columns at its share
+    (what :func:`planner.periods.period_costs` measures); with them, per-period MILPs skip every
+    period whose cost is within ``accept_gap`` of its bound (only on models without rows across
+    periods, where those bounds add up to a bound of the whole).
+    """
+
+    bound_usd: float
+    accept_gap: float
+    period_bounds: tuple[float, ...] | None = None
 
 
 @dataclass
@@ -87,6 +116,9 @@ class EngineResult:
         stopped_by: what ended the search.
         reductions: the model reductions considered (filled in by the pipeline).
         start_kept: with a start, whether it was cheaper than the rounded plan (None: no start).
+        bracketed: with a known bound, whether the plan was within its accept_gap (None: none).
+        period_bounds: per period, a proven bound on its cost with horizon columns at its share
+            (None for a period without one; None when no per-period MILPs ran over every period).
     """
 
     status: str
@@ -102,6 +134,8 @@ class EngineResult:
     stopped_by: StoppedBy = "gap"
     reductions: tuple[Reduction, ...] = ()
     start_kept: bool | None = None
+    bracketed: bool | None = None
+    period_bounds: tuple[float | None, ...] | None = None
 
     @property
     def gap(self) -> float:
@@ -118,7 +152,7 @@ def relative_gap(objective: float, bound: float) -> float:
 
 def within_gap(objective: float, bound: float, settings: SolveSettings) -> bool:
     """True when the plan is proven within ``--mip-gap`` of the bound (with solver round-off)."""
-    return objective - bound <= settings.mip_gap * abs(objective) + _EPS + _REL_TOL * abs(objective)
+    return settles(objective, bound, settings.mip_gap)
 
 
 def _round_off(objective: float, bound: float) -> float:
@@ -193,6 +227,7 @@ def _improve(
     relaxed: dict[str, np.ndarray],
     deadline: float,
     decompose: bool,
+    settled: dict[int, float] | None = None,
 ) -> None:
     """Stage 3: improve plan and bound until proven or out of time.
 
@@ -206,30 +241,38 @@ def _improve(
     several = len(set(m.index.cover["p"])) > 1
     by_period = decompose and several and not m.coupled_rows()
     if by_period and not m.horizon_columns():
-        _by_period(session, best, search, relaxed, deadline)
+        _by_period(session, best, search, relaxed, deadline, settled)
         return
     n_integer = _n_integer(m)
     if by_period and n_integer > SMALL_INTEGER_COLUMNS:
         huge = n_integer > WHOLE_MILP_INTEGER_COLUMNS
         left = max(0.0, deadline - time.monotonic())
         share = 1.0 if huge or settings.work_limit is not None else PROPOSAL_SHARE
-        _by_period(session, best, search, relaxed, time.monotonic() + share * left)
+        _by_period(session, best, search, relaxed, time.monotonic() + share * left, settled)
         if huge or within_gap(best.objective, search.bound, settings):
             return
     _whole_milp(session, best, search, deadline)
 
 
 def _by_period(
-    session: Session, best: _Best, search: Search, relaxed: dict[str, np.ndarray], deadline: float
+    session: Session,
+    best: _Best,
+    search: Search,
+    relaxed: dict[str, np.ndarray],
+    deadline: float,
+    settled: dict[int, float] | None = None,
 ) -> None:
-    """Restricted per-period MILPs, then full ones; the plan and bound they find are kept."""
+    """Restricted per-period MILPs, then full ones; the plan and bound they find are kept.
+
+    ``settled`` periods (a known bound's, :class:`KnownBound`) are not solved.
+    """
     m = session.model
     by_work = session.settings.work_limit is not None
     left = max(0.0, deadline - time.monotonic())
     restricted_deadline = deadline if by_work else time.monotonic() + RESTRICTED_SHARE * left
-    plan = restricted_pass(session, best.values, relaxed, restricted_deadline)
+    plan = restricted_pass(session, best.values, relaxed, restricted_deadline, skip=set(settled or {}))
     best.offer(m, plan, "milp")
-    plan, stage, _proven = improve_by_period(session, best.values, search, deadline)
+    plan, stage, _proven = improve_by_period(session, best.values, search, deadline, settled)
     best.offer(m, plan, stage)
 
 
@@ -240,6 +283,8 @@ def run_engine(
     decompose: bool = False,
     reserve_if_unmet_s: float = 0.0,
     start: dict[str, np.ndarray] | None = None,
+    known_bound: KnownBound | None = None,
+    start_missing: frozenset[int] = frozenset(),
 ) -> EngineResult:
     """Run the four stages within the wall-clock ``deadline`` (a ``time.monotonic()`` value).
 
@@ -248,6 +293,8 @@ def run_engine(
     the LP relaxation leaves demand unmet, ``reserve_if_unmet_s`` seconds before the deadline are
     left for the caller's re-solves. ``start``: integer values of a known plan (``planner.warmstart``),
     routed by the LP and kept beside the rounded plan when cheaper; it changes no bound.
+    ``known_bound``: a bound proven elsewhere (a sweep's neighbours), see :class:`KnownBound`.
+    ``start_missing``: periods the start does not hold: their choices come from the rounded plan.
     """
     session = Session(m, settings)
     timings: dict[str, float] = {}
@@ -261,6 +308,8 @@ def run_engine(
     if float(np.nansum(relaxed["unmet"])) > _EPS:
         milp_deadline -= reserve_if_unmet_s
     search = Search(float(lp.bound if lp.bound is not None else (lp.objective or 0.0)))
+    if known_bound is not None:
+        search.raise_bound(known_bound.bound_usd)
     t = time.monotonic()
     rounded = round_plan(session, relaxed)
     if rounded is not None and not m.is_integral(rounded):  # a block rounding left fractional
@@ -268,14 +317,19 @@ def run_engine(
     best = _Best(rounded, "lp_rounding", m.objective_of(rounded)) if rounded is not None else None
     start_kept = None
     if start is not None:
-        best, start_kept = _offer_start(session, best, start)
+        best, start_kept = _offer_start(session, best, _filled(m, start, start_missing, best))
     timings["rounding_s"] = time.monotonic() - t
     t = time.monotonic()
+    settled = _settled_periods(m, best, search, known_bound)
+    bracketed = _settled(best, search, known_bound)
     if best is None:  # repair: the MILP itself finds a plan, or proves there is none
         best = _whole_milp(session, None, search, max(milp_deadline, time.monotonic() + 1.0))
         if best is None:
             raise SolveError(_no_plan_message(search))
-    _improve(session, best, search, relaxed, milp_deadline, decompose)
+    if bracketed and known_bound is not None and known_bound.period_bounds is not None:
+        search.period_bounds = dict(enumerate(known_bound.period_bounds))
+    if not bracketed:
+        _improve(session, best, search, relaxed, milp_deadline, decompose, settled)
     timings["milp_s"] = time.monotonic() - t
     t = time.monotonic()
     final, fixed_duals = _final_values(session, best)
@@ -296,9 +350,49 @@ def run_engine(
         m.slacks(final),
         timings,
         settings.solver,
-        _stopped_by(proven, search),
+        _stopped_by(proven, search, bool(bracketed)),
         start_kept=start_kept,
+        bracketed=bracketed,
+        period_bounds=_period_bounds(m, search),
     )
+
+
+def _settled_periods(
+    m: PlanningModel, best: _Best | None, search: Search, known: KnownBound | None
+) -> dict[int, float]:
+    """The periods a known bound settles (their cost within its accept_gap of their bound).
+
+    Only where no row spans periods: then the periods' bounds add up to a bound of the whole,
+    which raises the search's bound.
+    """
+    if known is None or known.period_bounds is None or best is None or m.coupled_rows():
+        return {}
+    bounds = dict(enumerate(known.period_bounds))
+    active = demand_periods(m)
+    if any(p not in bounds for p in active):
+        return {}
+    search.raise_bound(sum(bounds[p] for p in active))
+    costs = period_costs(m, best.values)
+    return {p: bounds[p] for p in active if settles(costs[p], bounds[p], known.accept_gap)}
+
+
+def _period_bounds(m: PlanningModel, search: Search) -> tuple[float | None, ...] | None:
+    if search.period_bounds is None:
+        return None
+    active = set(demand_periods(m))
+    return tuple(search.period_bounds.get(p) if p in active else 0.0 for p in range(len(m.index.periods)))
+
+
+def _settled(best: _Best | None, search: Search, known: KnownBound | None) -> bool | None:
+    """With a known bound: whether the plan so far is within its accept_gap (None: no known bound)."""
+    if known is None:
+        return None
+    return best is not None and settles(best.objective, search.bound, known.accept_gap)
+
+
+def settles(objective: float, bound: float, gap: float) -> bool:
+    """True when ``objective`` is within ``gap`` of ``bound``, with the round-off of :func:`within_gap`."""
+    return objective - bound <= gap * abs(objective) + _EPS + _REL_TOL * abs(objective)
 
 
 def _offer_start(
@@ -316,6 +410,22 @@ def _offer_start(
     if best is None:
         return _Best(vals, "lp_rounding", m.objective_of(vals)), True
     return best, best.offer(m, vals, "lp_rounding")
+
+
+def _filled(
+    m: PlanningModel, start: dict[str, np.ndarray], missing: frozenset[int], best: _Best | None
+) -> dict[str, np.ndarray]:
+    """The start with the periods it does not hold taken from the rounded plan (when there is one)."""
+    if not missing or best is None:
+        return start
+    out = {name: values.copy() for name, values in start.items()}
+    for name in m.integer_blocks:
+        block = m.variables[name]
+        if block.coupling == "horizon":
+            continue
+        at = np.isin(block.period, list(missing))
+        out[name][at] = np.round(np.nan_to_num(best.values[name][at]))
+    return out
 
 
 def _no_plan_message(search: Search) -> str:
@@ -348,9 +458,11 @@ def _final_values(session: Session, best: _Best) -> tuple[dict[str, np.ndarray],
     return (best.values, {}) if vals is None else (vals, fixed.duals)
 
 
-def _stopped_by(proven: bool, search: Search) -> StoppedBy:
+def _stopped_by(proven: bool, search: Search, bracketed: bool = False) -> StoppedBy:
     if proven:
         return "proven"
+    if bracketed:
+        return "bracketed"
     if "time_limit" in search.stops:
         return "time_limit"
     if "work_limit" in search.stops:

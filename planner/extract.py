@@ -95,6 +95,7 @@ _STOP_TEXT = {
     "time_limit": "the --time-limit stopped the search",
     "work_limit": "the --work-limit stopped the search",
     "gap": "the search ended without proving it",
+    "bracketed": "its sweep neighbours' bounds settled it without a MILP",
 }
 
 
@@ -103,9 +104,14 @@ def _search_warnings(r: EngineResult) -> tuple[str, ...]:
     if r.status == "optimal":
         return ()
     why = _STOP_TEXT.get(r.stopped_by, r.stopped_by)
+    advice = (
+        "within the gap its sweep neighbours reached; plan sweep --no-bracket solves every point"
+        if r.stopped_by == "bracketed"
+        else "give it more time, or a larger --work-limit"
+    )
     return (
         f"not proven optimal: {why} at a gap of {100 * r.gap:.2f}% to the bound "
-        f"${r.bound_usd:,.2f} (give it more time, or a larger --work-limit)",
+        f"${r.bound_usd:,.2f} ({advice})",
     )
 
 
@@ -144,7 +150,14 @@ def _period(
         workloads=tuple(workloads.get(p, [])),
         placements=placements,
         owned=owned,
+        bound_usd=_period_bound(ctx, p),
     )
+
+
+def _period_bound(ctx: Context, p: int) -> float | None:
+    bounds = ctx.result.period_bounds
+    value = bounds[p] if bounds is not None else None
+    return rounded(value) if value is not None and np.isfinite(value) else None
 
 
 def placement_warnings(periods: tuple[PeriodPlan, ...]) -> tuple[str, ...]:

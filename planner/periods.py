@@ -17,6 +17,7 @@ tried").
 from __future__ import annotations
 
 import time
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -154,6 +155,9 @@ class Search:
 
     bound: float
     stops: set[str] = field(default_factory=set)
+    #: Per demand period, a proven bound on its cost (with horizon columns at the period's share):
+    #: filled when one MILP per period ran over every period (or a known bound settled it).
+    period_bounds: dict[int, float] | None = None
 
     def raise_bound(self, bound: float | None) -> None:
         """Keep the best valid lower bound."""
@@ -175,7 +179,11 @@ def _same_horizon(m: PlanningModel, a: dict[str, np.ndarray], b: dict[str, np.nd
 
 
 def improve_by_period(
-    session: Session, plan: dict[str, np.ndarray], search: Search, deadline: float
+    session: Session,
+    plan: dict[str, np.ndarray],
+    search: Search,
+    deadline: float,
+    settled: Mapping[int, float] | None = None,
 ) -> tuple[dict[str, np.ndarray], str, bool]:
     """Stage 3 by period: one MILP per period, horizon columns charged by the period's share.
 
@@ -185,17 +193,23 @@ def improve_by_period(
     the plan is optimal. Otherwise the horizon values are fixed at the rounded plan's and the
     remaining periods are solved again. Periods solved before the deadline are kept; the rest stay
     rounded. Returns (plan, stage, proven).
+
+    ``settled``: periods whose plan is already within a known bound's accept gap (a sweep's
+    neighbours, ``planner.sweeps.bracket``), with that bound: they are not solved, and their bound
+    counts instead.
     """
     m = session.model
-    first = _solve_periods(session, deadline, fixed=None)
+    settled = dict(settled or {})
+    first = _solve_periods(session, deadline, fixed=None, skip=set(settled))
     search.stops |= first.stops
     if first.complete and np.isfinite(first.bounds):
-        search.raise_bound(first.bounds)
+        search.raise_bound(first.bounds + sum(settled.values()))
+        search.period_bounds = {**first.period_bounds, **settled}
     agree = [(p, v, cols) for p, v, cols in first.solutions if _same_horizon(m, v, plan)]
     optimal = first.complete and first.optimal and len(agree) == len(first.solutions)
     usable = [(v, cols) for _p, v, cols in agree if _better_period(m, v, cols, plan, cols)]
     if len(agree) < len(first.solutions):
-        done = {p for p, _v, _cols in agree}
+        done = {p for p, _v, _cols in agree} | set(settled)
         again = _solve_periods(session, deadline, fixed=_horizon_values(m, plan), skip=done)
         search.stops |= again.stops
         usable += [(v, cols) for _p, v, cols in again.solutions if _better_period(m, v, cols, plan, cols)]
@@ -216,6 +230,7 @@ class PeriodSolutions:
     optimal: bool = True
     complete: bool = True
     stops: set[str] = field(default_factory=set)
+    period_bounds: dict[int, float] = field(default_factory=dict)
 
 
 def demand_periods(m: PlanningModel) -> list[int]:
@@ -253,25 +268,31 @@ def _solve_periods(
         if result.stopped_by in ("time_limit", "work_limit"):
             out.stops.add(result.stopped_by)
         out.optimal = out.optimal and result.status == "optimal" and result.values is not None
-        out.bounds += proven_bound(result, session.settings)
+        out.period_bounds[period.p] = proven_bound(result, session.settings)
+        out.bounds += out.period_bounds[period.p]
         if result.values is not None:
             out.solutions.append((period.p, result.values, period.cols))
     return out
 
 
 def restricted_pass(
-    session: Session, plan: dict[str, np.ndarray], relaxed: dict[str, np.ndarray], deadline: float
+    session: Session,
+    plan: dict[str, np.ndarray],
+    relaxed: dict[str, np.ndarray],
+    deadline: float,
+    skip: Collection[int] = (),
 ) -> dict[str, np.ndarray]:
     """Stage 2b: per period, a MILP over only the options the LP relaxation or the plan uses.
 
     The LP's support holds its optimum, so the restricted MILP has the period's LP bound and is small
     enough to solve in a fraction of a second: it repairs most of what rounding wastes. Horizon
     values stay the plan's; a period's values are replaced only when its MILP plan is cheaper.
+    Periods in ``skip`` (settled by a known bound) are left as they are.
     """
     m = session.model
     plan = {k: v.copy() for k, v in plan.items()}
     used = (np.nan_to_num(relaxed["replicas"]) > _EPS) | (plan["replicas"] > 0.5)
-    periods = demand_periods(m)
+    periods = [p for p in demand_periods(m) if p not in skip]
     for i, p in enumerate(periods):
         left = deadline - time.monotonic()
         if left < 0.05:
@@ -323,6 +344,29 @@ def _better_period(
     cost_new = sum(float(np.nansum(m.cost[f][new_cols[f]] * new[f])) for f in per_period)
     cost_old = sum(float(np.nansum(m.cost[f][cols[f]] * plan[f][cols[f]])) for f in per_period)
     return cost_new < cost_old - _EPS * max(1.0, abs(cost_old))
+
+
+def period_costs(m: PlanningModel, values: dict[str, np.ndarray]) -> dict[int, float]:
+    """Per demand period, the plan's cost there plus its share (hours) of the horizon columns' cost.
+
+    The shares are those of the per-period MILPs (:func:`improve_by_period`), so these costs are
+    what the periods' proven bounds bound; over the demand periods they add up to the objective of
+    the per-period and horizon columns.
+    """
+    active = demand_periods(m)
+    hours = m.index.hours
+    share = {p: float(hours[p]) / float(hours[active].sum()) for p in active}
+    horizon = sum(float(np.nansum(m.cost[n] * values[n])) for n in m.horizon_columns())
+    out = {p: share[p] * horizon for p in active}
+    for name, block in m.variables.items():
+        if block.coupling == "horizon":
+            continue
+        at = block.period >= 0
+        usd = np.nan_to_num(m.cost[name] * values[name])[at]
+        by_period = np.bincount(block.period[at], weights=usd, minlength=len(hours))
+        for p in active:
+            out[p] += float(by_period[p])
+    return out
 
 
 def proven_bound(result: PeriodResult | SolveResult | Solution, settings: SolveSettings) -> float:

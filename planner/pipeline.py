@@ -19,7 +19,7 @@ from planner.catalog.load import load_catalog
 from planner.catalog.schema import Catalog
 from planner.demand import Demand, load_demand
 from planner.demand.forecast import ForecastOptions, forecast_hint, load_forecast
-from planner.engine import EngineResult, run_engine
+from planner.engine import EngineResult, KnownBound, run_engine
 from planner.errors import InputError, InputErrors, Location, SolveError
 from planner.extract import Context, extract_plan
 from planner.fleet import Fleet, load_fleet
@@ -30,7 +30,7 @@ from planner.ids import unknown_id_hint
 from planner.options import Options, allowed_accelerators, allowed_apis, build_options, restrict_options
 from planner.optionsfile import read_options_yaml, resolve_demand_path  # noqa: F401 (re-exported)
 from planner.outputs import write_model
-from planner.plan import Baseline, ForecastInputs, Inputs, Plan, Reduction, StartInfo
+from planner.plan import Baseline, BracketInfo, ForecastInputs, Inputs, Plan, Reduction, StartInfo
 from planner.profiles import ProfileTable, empty_profiles, load_profiles
 from planner.reductions import offer_reduction
 from planner.relax import cheapest_ways_out
@@ -193,11 +193,13 @@ def solve_problem(
     relaxations: bool = True,
     options_builder: OptionsBuilder = build_options,
     start: Start | None = None,
+    bracket: Bracket | None = None,
 ) -> Solved:
     """Build and solve the planning model; return the plan (never raises for unmet demand).
 
     ``start``: an earlier plan to start the search from (``planner.warmstart``); the plan's
-    ``solver.start`` says whether it was carried and kept.
+    ``solver.start`` says whether it was carried and kept. ``bracket``: the bound a sweep point
+    has from its neighbours on a price axis (``planner.sweeps.bracket``), in ``solver.bracket``.
 
     The time rule: of ``--time-limit`` (counted from ``started``), the baselines keep the last
     15 % when they are on, and the cheapest-way-out re-solves the 15 % before that when the LP
@@ -227,7 +229,11 @@ def solve_problem(
     if save_model is not None:
         write_model(model.arrays, model.column_names, model.row_names, save_model)
         t = _stage(timings, "save_model_s", t)
-    carried = start_values(model, options, start.plan) if start is not None else None
+    # a bracketed sweep point's start carries period by period (reductions at its price may drop
+    # options a neighbour used in some periods: those come from the rounded plan)
+    carried = (
+        start_values(model, options, start.plan, partial=bracket is not None) if start is not None else None
+    )
     result = run_engine(
         model,
         problem.settings,
@@ -235,6 +241,12 @@ def solve_problem(
         decompose=True,
         reserve_if_unmet_s=relax_share * limit,
         start=carried.values if carried is not None else None,
+        start_missing=carried.missing if carried is not None else frozenset(),
+        known_bound=(
+            KnownBound(bracket.bound_usd, bracket.accept_gap, bracket.period_bounds)
+            if bracket is not None
+            else None
+        ),
     )
     result.reductions = reductions_of(problem, options)
     timings.update(result.timings)
@@ -249,6 +261,8 @@ def solve_problem(
     plan = extract_plan(ctx, baselines, _inputs(problem), time.monotonic() - started, timings)
     if start is not None and carried is not None:
         plan = _with_start(plan, start, carried, result)
+    if bracket is not None:
+        plan = _with_bracket(plan, bracket, result)
     t = _stage(timings, "extract_s", t)
     if relaxations and plan.diagnostics.unmet:
         plan = _with_relaxations(problem, options, plan, deadline)
@@ -266,6 +280,33 @@ class Start:
 
     plan: Plan
     source: str
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """A proven bound a sweep point has from its neighbours on a price axis, and the gap accepted.
+
+    See :mod:`planner.sweeps.bracket` for why ``bound_usd`` is valid; within ``accept_gap`` of it
+    the engine runs no MILP.
+    """
+
+    points: tuple[str, ...]
+    values: tuple[float, ...]
+    bound_usd: float
+    accept_gap: float
+    period_bounds: tuple[float, ...] | None = None
+
+
+def _with_bracket(plan: Plan, bracket: Bracket, result: EngineResult) -> Plan:
+    info = BracketInfo(
+        points=bracket.points,
+        values=bracket.values,
+        bound_usd=bracket.bound_usd,
+        accept_gap=bracket.accept_gap,
+        period_bounds=bracket.period_bounds,
+        accepted=bool(result.bracketed),
+    )
+    return plan.model_copy(update={"solver": plan.solver.model_copy(update={"bracket": info})})
 
 
 def _with_start(plan: Plan, start: Start, carried: StartValues, result: EngineResult) -> Plan:

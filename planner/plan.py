@@ -32,7 +32,10 @@ same in its 1.2 words, ``quantized`` for ``on_the_fly``); 1.4 added the optional
 section (``plan solve --sensitivity``); 1.5 added ``periods[].owned``, ``periods[].fleet_changes``
 and ``inputs.fleet_sha256`` (``--fleet``); 1.6 added the optional ``inputs.forecast`` (what a
 plan solved from a forecast, ``--workloads``, was provisioned for: the options and the column read)
-and ``solver.start`` (the plan a search started from: ``--start``, a what-if's or a sweep's base).
+and ``solver.start`` (the plan a search started from: ``--start``, a what-if's or a sweep's base);
+1.7 added ``solver.bracket`` and ``stopped_by: bracketed`` (a sweep point on a price axis whose
+bound comes from its neighbours' proven bounds, ``planner.sweeps.bracket``) and
+``periods[].bound_usd`` (each period's proven bound, where per-period MILPs gave one).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.6"
+SCHEMA_VERSION = "1.7"
 
 
 PrecisionKind = Literal["checkpoint", "quantized"]
@@ -72,7 +75,7 @@ class Reduction(Out):
     removed: int = Field(0, description="How many options, pairs or offers it removed")
 
 
-StoppedBy = Literal["proven", "gap", "time_limit", "work_limit"]
+StoppedBy = Literal["proven", "gap", "time_limit", "work_limit", "bracketed"]
 
 
 class StartInfo(Out):
@@ -86,6 +89,27 @@ class StartInfo(Out):
     note: str = Field("", description="Why it was not carried, when it was not")
 
 
+class BracketInfo(Out):
+    """A bound a sweep point on a price axis has from its neighbours (``planner.sweeps.bracket``).
+
+    The optimum is concave and non-decreasing in one price (a minimum of plans' costs, each linear
+    in it with a non-negative slope), so the neighbours' proven bounds bound it: ``bound_usd``.
+    """
+
+    points: tuple[str, ...] = Field(description="The sweep points whose proven bounds give it")
+    values: tuple[float, ...] = Field(description="The price at each of those points")
+    bound_usd: float = Field(description="The bound they give at this point's price")
+    accept_gap: float = Field(
+        description="The gap accepted without a MILP: the larger of --mip-gap and the points' gaps"
+    )
+    period_bounds: tuple[float, ...] | None = Field(
+        None,
+        description="Per period, the bound the points' period bounds give (periods within "
+        "accept_gap of theirs ran no MILP)",
+    )
+    accepted: bool = Field(description="The plan was within accept_gap of the bound: no MILP was run")
+
+
 class SolverInfo(Out):
     """How the plan was found."""
 
@@ -96,11 +120,15 @@ class SolverInfo(Out):
     seconds: float
     stopped_by: StoppedBy = Field(
         description="proven: gap within --mip-gap; gap: the search ended above it without a limit "
-        "being reached; time_limit / work_limit: that limit stopped it"
+        "being reached; time_limit / work_limit: that limit stopped it; bracketed: a sweep point "
+        "within its accept_gap of the bound its neighbours give (no MILP run; 1.7)"
     )
     reductions: tuple[Reduction, ...] = Field(default=(), description="The model reductions considered")
     start: StartInfo | None = Field(
         None, description="The plan the search started from (1.6; None: the LP relaxation alone)"
+    )
+    bracket: BracketInfo | None = Field(
+        None, description="The bound a sweep point has from its neighbours on a price axis (1.7)"
     )
 
 
@@ -258,6 +286,12 @@ class PeriodPlan(Out):
     owned: tuple[OwnedLine, ...] = Field((), description="Chips already yours this period (--fleet; 1.5)")
     fleet_changes: tuple[FleetChange, ...] = Field(
         (), description="Chips added, kept and released against the previous period (1.5)"
+    )
+    bound_usd: float | None = Field(
+        None,
+        description="A proven lower bound on the period's cost (its lines, its unmet penalty and its "
+        "share by hours of committed cost) when one MILP per period ran over every period; they add "
+        "up to a bound of the whole (1.7)",
     )
 
 

@@ -34,13 +34,20 @@ __all__ = ["StartValues", "start_values"]
 
 @dataclass(frozen=True)
 class StartValues:
-    """The start's integer values per block, or why it could not be carried (values None)."""
+    """The start's integer values per block, or why it could not be carried (values None).
+
+    ``missing``: with ``partial``, the periods whose lines this model could not hold (their values
+    are 0 here; the engine takes them from the rounded plan), and ``reason`` says why.
+    """
 
     values: dict[str, np.ndarray] | None
     reason: str = ""
+    missing: frozenset[int] = frozenset()
 
 
-def _replicas(m: PlanningModel, options: Options, plan: Plan) -> np.ndarray | str:
+def _replicas(
+    m: PlanningModel, options: Options, plan: Plan, missing: dict[str, str] | None = None
+) -> np.ndarray | str:
     ix = m.index
     ids = options.deployments["id"].to_numpy()
     position = {
@@ -54,15 +61,25 @@ def _replicas(m: PlanningModel, options: Options, plan: Plan) -> np.ndarray | st
                 continue
             at = position.get((period.period, line.id))
             if at is None:
-                return f"deployment {line.id} in period {period.period} is not an option of this model"
+                why = f"deployment {line.id} in period {period.period} is not an option of this model"
+                if missing is None:
+                    return why
+                missing.setdefault(period.period, why)
+                continue
             out[at] += line.replicas
     return out
 
 
 def _by_chips(
-    wanted: dict[tuple[object, ...], int], keys: Sequence[tuple[object, ...]], multiplier: np.ndarray
+    wanted: dict[tuple[object, ...], int],
+    keys: Sequence[tuple[object, ...]],
+    multiplier: np.ndarray,
+    missing: dict[str, str] | None = None,
 ) -> np.ndarray | str:
-    """Units per column buying ``wanted`` chips per key (the first column of a key gets them all)."""
+    """Units per column buying ``wanted`` chips per key (the first column of a key gets them all).
+
+    With ``missing``, a key (period first) this model lacks is recorded by its period instead.
+    """
     out = np.zeros(len(keys))
     first: dict[tuple[object, ...], int] = {}
     for i, key in enumerate(keys):
@@ -72,12 +89,16 @@ def _by_chips(
             continue
         at = first.get(key)
         if at is None:
-            return "no offer of " + " / ".join(str(k) for k in key) + " in this model"
+            why = "no offer of " + " / ".join(str(k) for k in key) + " in this model"
+            if missing is None:
+                return why
+            missing.setdefault(str(key[0]), why)
+            continue
         out[at] = float(np.ceil(chips / multiplier[at] - 1e-9))
     return out
 
 
-def _supply(m: PlanningModel, plan: Plan) -> np.ndarray | str:
+def _supply(m: PlanningModel, plan: Plan, missing: dict[str, str] | None = None) -> np.ndarray | str:
     ix = m.index
     keys = [
         (ix.periods[p], ix.accelerators[a], str(tier))
@@ -88,7 +109,7 @@ def _supply(m: PlanningModel, plan: Plan) -> np.ndarray | str:
         for line in period.accelerators:
             if line.tier not in HOURS_PER_TERM:  # committed chips are the commitments' lines
                 wanted[(period.period, line.accelerator, line.tier)] += line.chips
-    return _by_chips(wanted, keys, ix.supply["multiplier"].to_numpy(float))
+    return _by_chips(wanted, keys, ix.supply["multiplier"].to_numpy(float), missing)
 
 
 def _commit(m: PlanningModel, plan: Plan) -> np.ndarray | str:
@@ -100,8 +121,14 @@ def _commit(m: PlanningModel, plan: Plan) -> np.ndarray | str:
     return _by_chips(wanted, keys, ix.commit["multiplier"].to_numpy(float))
 
 
-def start_values(m: PlanningModel, options: Options, plan: Plan) -> StartValues:
-    """The plan's replicas and chips as values of ``m``'s integer blocks (see the module docstring)."""
+def start_values(m: PlanningModel, options: Options, plan: Plan, partial: bool = False) -> StartValues:
+    """The plan's replicas and chips as values of ``m``'s integer blocks (see the module docstring).
+
+    With ``partial`` a period whose lines do not fit is left out (``StartValues.missing``) instead of
+    the whole start (a sweep's price axis: reductions at another price may keep other options).
+    """
+    if partial:
+        return _partial(m, options, plan)
     if tuple(p.period for p in plan.periods) != m.index.periods:
         return StartValues(None, "its periods are not this run's")
     if set(m.integer_blocks) != {"replicas", "supply", "commit"}:
@@ -116,3 +143,25 @@ def start_values(m: PlanningModel, options: Options, plan: Plan) -> StartValues:
             return StartValues(None, carried)
         values[name] = carried
     return StartValues(values)
+
+
+def _partial(m: PlanningModel, options: Options, plan: Plan) -> StartValues:
+    """:func:`start_values` period by period: the periods that fit, and those that do not."""
+    if tuple(p.period for p in plan.periods) != m.index.periods:
+        return StartValues(None, "its periods are not this run's")
+    if set(m.integer_blocks) != {"replicas", "supply", "commit"}:
+        return StartValues(None, "this model has integer blocks a plan does not describe")
+    missing: dict[str, str] = {}
+    replicas = _replicas(m, options, plan, missing)
+    supply = _supply(m, plan, missing)
+    commit = _commit(m, plan)
+    if isinstance(commit, str) or isinstance(replicas, str) or isinstance(supply, str):
+        return StartValues(None, next(r for r in (commit, replicas, supply) if isinstance(r, str)))
+    ix = m.index
+    out = {label: p for p, label in enumerate(ix.periods) if label in missing}
+    gone = list(out.values())
+    replicas[np.isin(ix.replica["p"].to_numpy(), gone)] = 0.0  # those periods: the rounded plan's
+    supply[np.isin(ix.supply["p"].to_numpy(), gone)] = 0.0
+    why = "; ".join(missing.values())
+    note = f"{len(out)} period(s) from the rounded plan instead: {why}" if out else ""
+    return StartValues({"replicas": replicas, "supply": supply, "commit": commit}, note, frozenset(gone))

@@ -490,14 +490,14 @@ def test_an_unmet_line_removed_is_caught(unmet: Solved) -> None:
     )
 
 
-@pytest.mark.parametrize("version", ["9.0", "2.0", "1.7", "x", "1", "1.2.0", ""])
+@pytest.mark.parametrize("version", ["9.0", "2.0", "1.8", "x", "1", "1.2.0", ""])
 def test_unsupported_schema_versions_are_refused(spot: Solved, version: str) -> None:
     data = {**spot.data, "schema_version": version}
     with pytest.raises(InputError, match="schema_version"):
         plan_from_data(data, "plan.json")
 
 
-@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6"])
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"])
 def test_supported_schema_versions_are_read(spot: Solved, version: str) -> None:
     assert (
         plan_from_data({**spot.data, "schema_version": version}, "plan.json").schema_version == SCHEMA_VERSION

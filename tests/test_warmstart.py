@@ -84,6 +84,28 @@ def test_a_plan_with_a_deployment_this_model_lacks_is_not_carried(tmp_path: Path
     assert "is not an option of this model" in carried.reason
 
 
+def test_a_partial_start_leaves_out_only_the_periods_that_do_not_fit(tmp_path: Path) -> None:
+    """A sweep's bracketed point carries period by period: a period naming a missing option is 0."""
+    case = _case(tmp_path)
+    problem, options, m = _built(case)
+    plan = solve_problem(problem).plan
+    foreign = plan.periods[1].deployments[0].model_copy(update={"id": "tmodel:tgpu-z:tp1:pp1:bf16"})
+    second = plan.periods[1].model_copy(update={"deployments": (foreign, *plan.periods[1].deployments[1:])})
+    mixed = plan.model_copy(update={"periods": (plan.periods[0], second)})
+    assert start_values(m, options, mixed).values is None  # whole: refused
+    carried = start_values(m, options, mixed, partial=True)
+    whole = start_values(m, options, plan)
+    assert carried.values is not None
+    assert whole.values is not None
+    assert carried.missing == frozenset({1})
+    assert "1 period(s) from the rounded plan instead" in carried.reason
+    first = m.index.replica["p"].to_numpy() == 0
+    assert np.array_equal(carried.values["replicas"][first], whole.values["replicas"][first])
+    assert not carried.values["replicas"][~first].any()
+    assert not carried.values["supply"][m.index.supply["p"].to_numpy() == 1].any()
+    assert start_values(m, options, plan, partial=True).missing == frozenset()
+
+
 def test_other_periods_are_not_carried(tmp_path: Path) -> None:
     problem, options, m = _built(_case(tmp_path))
     plan = solve_problem(problem).plan

@@ -143,20 +143,29 @@ class Finished:
         self.tell()
 
 
-def reuse(folder: Path, jobs: list[Job], run: Finished) -> tuple[list[Job], dict[str, list[str]]]:
+def take_finished(folder: Path, job: Job, run: Finished, index: Mapping[str, Any]) -> bool:
+    """Take an earlier run's plan of a point with this job's content hash, if the folder has one."""
+    found = reusable(folder, job, index)
+    if found is None:
+        return False
+    if found[1] != run.files[job.name]:  # another point's plan: this point gets its own copy
+        text = json.dumps(found[0].model_dump(mode="json"), indent=2) + "\n"
+        write_text(folder / run.files[job.name], text)
+    run.plans[job.name] = found[0]
+    run.entries[job.name] = {"hash": job.key, "plan": run.files[job.name]}
+    return True
+
+
+def reuse(
+    folder: Path, jobs: list[Job], run: Finished, index: Mapping[str, Any]
+) -> tuple[list[Job], dict[str, list[str]]]:
     """Take every finished plan an earlier run left; the jobs left to solve, and their twins."""
-    index = read_index(folder)
     todo: list[Job] = []
     twins: dict[str, list[str]] = {}  # points whose inputs are the same (scale-demand 1 and base) solve once
     for job in jobs:
-        found = reusable(folder, job, index)
-        if found is not None:
-            if found[1] != run.files[job.name]:  # another point's plan: this point gets its own copy
-                text = json.dumps(found[0].model_dump(mode="json"), indent=2) + "\n"
-                write_text(folder / run.files[job.name], text)
-            run.plans[job.name] = found[0]
-            run.entries[job.name] = {"hash": job.key, "plan": run.files[job.name]}
-        elif job.key in twins:
+        if take_finished(folder, job, run, index):
+            continue
+        if job.key in twins:
             twins[job.key].append(job.name)
         else:
             twins[job.key] = [job.name]

@@ -18,6 +18,9 @@ The base row is solved first; every other point's search then starts from the ba
 (:mod:`planner.warmstart`: the base's choices, routed by the point's LP, beside the point's own
 rounded plan; never a bound). Every executor hands each point the same start, so the rule keeps
 serial, parallel and Ray runs identical; a point's content hash includes the base row's.
+The interior points of a scenario that is one axis over one accelerator price are held for rounds
+after that, in which each is solved or settled by its neighbours' proven bounds
+(:mod:`planner.sweeps.bracket`, :mod:`planner.sweeps.schedule`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from planner.option_checks import api_where, validate_options
 from planner.optionsfile import _relative
 from planner.outputs import write_text
 from planner.pipeline import Problem, catalog_sha256
+from planner.sweeps.bracket import price_axes
 from planner.sweeps.folder import (
     PLANS,
     Finished,
@@ -43,11 +47,13 @@ from planner.sweeps.folder import (
     check_out_folder,
     drop_stale_plans,
     plan_file_names,
+    read_index,
     reuse,
     write_index,
 )
 from planner.sweeps.runner import Job, LocalPool, RayCluster, default_workers, run_serial
 from planner.sweeps.scenarios import Point, ScenarioFile, read_scenarios
+from planner.sweeps.schedule import Schedule
 from planner.sweeps.summary import Row, print_table, records, summary_csv
 
 #: Seconds of time limit per unit of derived work limit (see the module docstring).
@@ -205,6 +211,7 @@ def sweep(
     ray_address: str | None = None,
     progress: Progress | None = None,
     charts: bool = True,
+    bracket: bool = True,
     **options: Any,
 ) -> SweepResult:
     """Solve every point of a scenario file into ``out_dir`` (see the module docstring).
@@ -212,6 +219,9 @@ def sweep(
     ``options`` are ``plan solve``'s options by Python name (``time_limit=30``), applied to every
     scenario over the file's ``options:``. ``workers`` local processes (default: the cores; 1
     solves in this process); ``ray_address`` (``HOST:PORT`` or ``auto``) runs on a Ray cluster.
+    ``bracket``: settle interior points of accelerator-price axes by their neighbours' proven
+    bounds where those reach the neighbours' gap (:mod:`planner.sweeps.bracket`); False solves
+    every point.
 
     Raises:
         InputError: bad input (nothing is written).
@@ -226,7 +236,7 @@ def sweep(
     if cluster:
         cluster.connect()
     try:
-        return _run(spec, jobs, points, folder, workers, cluster, progress or _silent, charts)
+        return _run(spec, jobs, points, folder, workers, cluster, progress or _silent, charts, bracket)
     except KeyboardInterrupt:
         raise SweepInterrupted(
             f"interrupted: the finished scenarios are kept in {folder}; run the sweep again with the "
@@ -241,30 +251,37 @@ def _silent(done: int, running: int, failed: int, total: int) -> None:
     del done, running, failed, total
 
 
-def _solve(
-    todo: list[Job],
-    twins: Mapping[str, list[str]],
-    base: str,
-    run: Finished,
-    workers: int | None,
-    cluster: RayCluster | None,
-) -> None:
-    """Solve the base row first, then every other point from the base row's plan."""
-    count = max(1, min(workers if workers is not None else default_workers(), len(todo)))
+@dataclass
+class _Executor:
+    """Runs a phase's jobs on Ray, in local processes (kept across phases) or in this process."""
+
+    cluster: RayCluster | None
+    pool: LocalPool | None
+    twins: Mapping[str, list[str]]
+
+    def run(self, jobs: list[Job], run: Finished) -> None:
+        if not jobs:
+            return
+        if self.cluster:
+            stream = self.cluster.run(jobs, run.started)
+        else:
+            stream = self.pool.run(jobs, run.started) if self.pool else run_serial(jobs, run.started)
+        for solved in stream:
+            run.finished(solved, self.twins[run.keys[solved.name]])
+
+
+def _solve(schedule: Schedule, run: Finished, workers: int | None, cluster: RayCluster | None) -> None:
+    """The base row first, then every other point from the base row's plan; then the axes' rounds."""
+    count = max(1, min(workers if workers is not None else default_workers(), len(schedule.todo)))
     pool = LocalPool(count) if cluster is None and count > 1 else None
+    executor = _Executor(cluster, pool, schedule.twins)
     try:
         if pool:
             pool.start()  # every worker imports fleetplan while the base row solves
-        for phase in ([j for j in todo if j.name == base], [j for j in todo if j.name != base]):
-            if base in run.plans:  # dumped once: every point gets the same start
-                start = run.plans[base].model_dump(mode="json")
-                phase = [replace(j, start=start) for j in phase]
-            if cluster:
-                stream = cluster.run(phase, run.started)
-            else:
-                stream = pool.run(phase, run.started) if pool else run_serial(phase, run.started)
-            for solved in stream:
-                run.finished(solved, twins[run.keys[solved.name]])
+        executor.run(schedule.first(), run)
+        executor.run(schedule.second(run), run)
+        while schedule.held:
+            executor.run(schedule.next_round(run), run)
     except BaseException:
         if pool:
             pool.stop()
@@ -282,15 +299,19 @@ def _run(
     cluster: RayCluster | None,
     progress: Progress,
     charts: bool,
+    bracket: bool,
 ) -> SweepResult:
     folder.mkdir(exist_ok=True)
     (folder / PLANS).mkdir(exist_ok=True)
     files = plan_file_names([job.name for job in jobs])
     run = Finished(folder, spec, files, {job.name: job.key for job in jobs}, progress, len(jobs))
-    todo, twins = reuse(folder, jobs, run)
+    index = read_index(folder)
+    todo, twins = reuse(folder, jobs, run, index)
     result = SweepResult(folder, [], [], reused=[j.name for j in jobs if j.name in run.plans])
     run.tell()
-    _solve(todo, twins, jobs[0].name, run, workers, cluster)
+    settings = {job.name: job.problem.settings for job in jobs}
+    axes = price_axes(list(points.values()), jobs[0].problem.catalog, settings) if bracket else []
+    _solve(Schedule(folder, index, jobs[0].name, todo, twins, axes), run, workers, cluster)
     write_index(folder, spec, run.entries)
     result.solved, result.seconds = run.solved, run.seconds
     drop_stale_plans(folder, {entry["plan"] for entry in run.entries.values()})

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.errors import InputError, Location
-from planner.pipeline import Problem
+from planner.pipeline import BASE_START, Bracket, Problem
 from planner.sweeps.worker import quiet_worker, solve_point
 
 #: ``running(name)`` is called when a job is handed to a worker.
@@ -29,13 +29,22 @@ class Job:
     """One point to solve: its name, its problem (changes applied), its content hash, its start.
 
     ``start``: the plan (JSON data) the point's search starts from: the base row's, for every
-    other point (None for the base row, or when the base row has no plan).
+    other point (None for the base row, or when the base row has no plan), or on a price axis a
+    neighbour's (``start_source`` names it) with the ``bracket`` its neighbours prove
+    (:mod:`planner.sweeps.bracket`).
     """
 
     name: str
     problem: Problem
     key: str
     start: dict[str, Any] | None = None
+    bracket: Bracket | None = None
+    start_source: str = BASE_START
+
+    @property
+    def arguments(self) -> tuple[Any, ...]:
+        """What :func:`~planner.sweeps.worker.solve_point` takes for this job."""
+        return (self.problem, self.start, self.bracket, self.start_source)
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ def run_serial(jobs: Sequence[Job], running: Running) -> Iterator[Outcome]:
     """Solve the jobs one after another in this process."""
     for job in jobs:
         running(job.name)
-        yield Outcome(job.name, *solve_point(job.problem, job.start))
+        yield Outcome(job.name, *solve_point(*job.arguments))
 
 
 class LocalPool:
@@ -88,7 +97,7 @@ class LocalPool:
         while queue or pending:
             while queue and len(pending) < self.workers:
                 job = queue.pop(0)
-                pending[self.pool.submit(solve_point, job.problem, job.start)] = job.name
+                pending[self.pool.submit(solve_point, *job.arguments)] = job.name
                 running(job.name)
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in done:
@@ -168,7 +177,7 @@ class RayCluster:
         task = ray.remote(num_cpus=1, max_retries=0)(solve_point)
         refs: dict[Any, str] = {}
         for job in jobs:
-            refs[task.remote(job.problem, job.start)] = job.name
+            refs[task.remote(*job.arguments)] = job.name
             running(job.name)
         try:
             while refs:

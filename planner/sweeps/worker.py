@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from planner.errors import PlannerError
-from planner.pipeline import BASE_START, Problem, Start, solve_problem
+from planner.pipeline import BASE_START, Bracket, Problem, Start, solve_problem
 from planner.plan import Plan
 from planner.sweeps.cache import OptionsCache
 
@@ -23,16 +23,23 @@ CACHE = OptionsCache()
 
 
 def solve_point(
-    problem: Problem, start: dict[str, Any] | None = None
+    problem: Problem,
+    start: dict[str, Any] | None = None,
+    bracket: Bracket | None = None,
+    start_source: str = BASE_START,
 ) -> tuple[dict[str, Any] | None, str | None, float]:
     """Solve one scenario point: (the plan as JSON data, or None; the error, or None; seconds).
 
-    ``start``: the base row's plan (JSON data), which the point's search starts from.
+    ``start``: the plan (JSON data) the point's search starts from (the base row's, or a
+    neighbour's on a price axis: ``start_source`` says which); ``bracket``: the bound its
+    neighbours prove (``planner.sweeps.bracket``).
     """
     started = time.monotonic()
     try:
-        begin = Start(Plan.model_validate(start), BASE_START) if start is not None else None
-        solved = solve_problem(problem, started=started, options_builder=CACHE.build_options, start=begin)
+        begin = Start(Plan.model_validate(start), start_source) if start is not None else None
+        solved = solve_problem(
+            problem, started=started, options_builder=CACHE.build_options, start=begin, bracket=bracket
+        )
     except PlannerError as exc:
         return None, str(exc), time.monotonic() - started
     except Exception as exc:  # a failing scenario is reported in its row; the others go on
