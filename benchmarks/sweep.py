@@ -1,6 +1,7 @@
 """Measure ``plan sweep`` against single solves and write the ``## Sweeps`` section of docs/benchmarks.md.
 
-``python -m benchmarks.sweep [--size M] [--overhead-size S] [--scenarios 20] [--work-limit 2] [--workers 2]``
+``python -m benchmarks.sweep [--size M] [--overhead-size S] [--scenarios 20] [--work-limit 2] [--workers 2]
+[--bracket-gap G]``
 
 Two measurements, every solve at the same ``--work-limit`` and 1 solver thread:
 
@@ -97,7 +98,8 @@ def _limits(args: argparse.Namespace) -> list[str]:
 
 
 def _sweep(file: Path, out: Path, args: argparse.Namespace, workers: int) -> tuple[float, dict[str, Any]]:
-    return _run(["sweep", str(file), "-o", str(out), "--workers", str(workers), *_limits(args)])
+    extra = ["--bracket-gap", str(args.bracket_gap)] if args.bracket_gap else []
+    return _run(["sweep", str(file), "-o", str(out), "--workers", str(workers), *_limits(args), *extra])
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -108,6 +110,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_before": os.getloadavg(),
         "command": "python -m benchmarks.sweep " + " ".join(sys.argv[1:]),
+        "bracket_gap": args.bracket_gap,
     }
     small = write_instance(args.overhead_size, args.seed, work / f"inst-{args.overhead_size}")
     _, plan = _run(["solve", str(small), "--threads", "1", *_limits(args)])
@@ -166,7 +169,13 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
         f"{m['load_after'][0]:.1f} after, on 2 cores shared with other work: wall times are inflated by "
         "that load and should be re-measured on an idle machine). Every solve ran with "
         f"`--work-limit {work_limit}` and `--time-limit {time_limit:g}` (a backstop), 1 solver thread, "
-        "no baselines.",
+        "no baselines"
+        + (
+            f"; the throughput sweep with `--bracket-gap {args_gap}`"
+            if (args_gap := m.get("bracket_gap"))
+            else ""
+        )
+        + ".",
         "",
         "| target | measured | |",
         "|---|---|---|",
@@ -192,14 +201,15 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
         "scenario file, applying each point's changes, content hashes, plan files, the index, the "
         "summary and charts). "
         "The throughput target asks for 20 solves in 5x the time of one on 2 cores, so each scenario must "
-        "cost at most half a single solve. The options cache (the performance model once per distinct "
-        "input, the option sets reused for demand-level changes) saves the options stage; the model "
-        "build and hand-offs cost little (the block model); every point but the base starts from the "
-        "base row's plan (docs/sweeps.md), which is the same start whichever worker solves it, so the "
-        "summaries of serial, parallel and Ray runs stay identical. That start is a candidate plan beside "
-        "the point's rounded one, not a bound and not a solver start (HiGHS start solutions gave wrong "
-        "bounds: Ideas tried): each point's LP, rounding and per-period MILPs still run, and they are most "
-        "of a solve, while the base row runs alone before the others.",
+        "cost at most half a single solve. A point's own solve cannot be made much cheaper (its "
+        "per-period MILPs are most of it, and HiGHS keeps no state between points that is safe to reuse: "
+        "start solutions gave wrong bounds, Ideas tried), so the sweep solves fewer of them: the price "
+        'axis is a line (docs/sweeps.md, "Price axes"). The optimum is concave and non-decreasing in '
+        "the price, so the proven bounds of two solved points bound every point between them; a point "
+        "whose neighbours' plans, re-priced and mixed by period, come within the gap the neighbours "
+        "reached runs no MILP, and a searched point skips every period that is so settled. The base row "
+        "and the axis's ends are solved in full; the schedule depends on finished plans only, so "
+        "serial, parallel and Ray runs stay identical.",
         "",
         "",
     ]
@@ -232,6 +242,9 @@ def main() -> None:
         "--time-limit", type=float, default=900.0, help="per solve: a backstop, so that the work limit binds"
     )
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--bracket-gap", type=float, default=0.0, help="plan sweep --bracket-gap of the throughput sweep"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", default="/tmp/fleetplan-bench-sweep")
     parser.add_argument("--doc", default=str(DOC), help="document to update ('' for none)")

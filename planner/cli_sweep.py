@@ -56,6 +56,13 @@ def sweep_flags(func: F) -> F:
     is_flag=True,
     help="Solve every point of a price axis, none settled by its neighbours' bounds (docs/sweeps.md).",
 )
+@click.option(
+    "--bracket-gap",
+    type=click.FloatRange(min=0.0, max=1.0, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Gap a point settled by its neighbours may have beyond theirs (0.005: half a point).",
+)
 @catalog_option
 @sweep_flags
 @click.option(
@@ -74,6 +81,7 @@ def sweep_cmd(
     ray_address: str | None,
     no_charts: bool,
     no_bracket: bool,
+    bracket_gap: float,
     catalog_dirs: tuple[str, ...],
     fmt: str,
     **flags: Any,
@@ -115,6 +123,7 @@ def sweep_cmd(
                 progress=progress,
                 charts=not no_charts,
                 bracket=not no_bracket,
+                bracket_gap=bracket_gap,
                 **flag_values(flags),
             )
     except KeyboardInterrupt:

@@ -17,9 +17,9 @@ import yaml
 
 from planner.plan import Plan
 from planner.sweeps import sweep
-from planner.sweeps.bracket import bound_between, price_axes
+from planner.sweeps.bracket import ApiPrice, OfferPrice, bound_between, price_axes
 from planner.sweeps.run import prepare
-from tests.test_sweep import A_PRICE, HOURS, scenario_file, summary, tiny  # noqa: F401 (fixture)
+from tests.test_sweep import A_PRICE, HOURS, Run, scenario_file, summary, tiny  # noqa: F401 (fixture)
 
 
 def _plans(out: Path) -> dict[str, Plan]:
@@ -66,9 +66,10 @@ def test_only_single_accelerator_price_axes_without_a_budget_are_axes(tiny: Path
         list(points.values()), jobs[0].problem.catalog, {j.name: j.problem.settings for j in jobs}
     )
     by_name = {axis.scenario: axis for axis in axes}
-    assert sorted(by_name) == ["a-price", "b-committed", "grown-price"]
+    assert sorted(by_name) == ["a-price", "api-price", "b-committed", "grown-price"]
     a = by_name["a-price"]
-    assert (a.accelerator, a.provider, a.tier) == ("tgpu-a", "user", "on_demand")
+    assert a.priced == OfferPrice("tgpu-a", "user", "on_demand")
+    assert by_name["api-price"].priced == ApiPrice("tapi", "output", 1.0)  # its input price rides along
     assert [v for v, _ in a.members] == [1.0, 1.5, 2.0, 2.0, 2.5, 3.0]
     assert "base" in dict((n, v) for v, n in a.members)  # it changes nothing else: the base is on it
     assert "base" not in {n for _, n in by_name["grown-price"].members}
@@ -146,6 +147,33 @@ def test_where_the_optimum_bends_points_are_solved_and_match_solving_all(tiny: P
         assert plan.solver.bound_usd <= solved[name].objective_usd + 1e-6
 
 
+API_PRICE = "apis.tapi.usd_per_1m_output_tokens"
+
+
+def test_an_api_price_axis_is_settled_where_the_api_or_the_fleet_keeps_everything(tiny: Path) -> None:  # noqa: F811
+    """tapi ($1/1M in, the swept price per 1M out) against tgpu-a for the last fraction of a replica.
+
+    At 1.01 x demand, 24.24 and 16.16 req/s leave 0.24 and 0.16 req/s over 3 and 2 replicas (8 req/s
+    planned each): the API serves them for 36,000 s x (1000 + 200 p) / 1e6 per req/s, below a
+    fourth replica's $20 in p1 until p = 6.6.
+    """
+    axis = {"from": 0.5, "to": 8.5, "steps": 9}
+    path = scenario_file(tiny.parent, {"api": {"scale-demand": 1.01, "set": {API_PRICE: axis}}})
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["options"]["apis"] = ["tapi"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    sweep(path, tiny.parent / "bracketed", workers=1, charts=False)
+    sweep(path, tiny.parent / "all", workers=1, charts=False, bracket=False)
+    bracketed, solved = _plans(tiny.parent / "bracketed"), _plans(tiny.parent / "all")
+    settled = [n for n, p in bracketed.items() if p.solver.bracket is not None and p.solver.bracket.accepted]
+    assert settled
+    shares = {round(sum(q.usd for q in p.periods), 2) for p in solved.values()}
+    assert len(shares) > 3  # the API's share moves along the axis
+    for name, plan in bracketed.items():
+        assert plan.status == "optimal"
+        assert plan.objective_usd == pytest.approx(solved[name].objective_usd, abs=1e-6)
+
+
 def test_serial_and_parallel_bracket_the_same_points(tiny: Path) -> None:  # noqa: F811
     path = _kinked(tiny.parent)
     sweep(path, tiny.parent / "serial", workers=1, charts=False)
@@ -174,3 +202,26 @@ def test_a_resumed_sweep_takes_bracketed_points_and_solves_only_the_lost_one(tin
     resumed = sweep(path, out, workers=1, charts=False)
     assert resumed.solved == [lost]
     assert (out / "summary.csv").read_text(encoding="utf-8") == before
+
+
+def test_a_bracket_gap_settles_more_points_with_bounds_still_below_the_optimum(tiny: Path) -> None:  # noqa: F811
+    path = _kinked(tiny.parent)
+    sweep(path, tiny.parent / "exact", workers=1, charts=False, bracket=False)
+    sweep(path, tiny.parent / "loose", workers=1, charts=False, bracket_gap=0.5)
+    exact, loose = _plans(tiny.parent / "exact"), _plans(tiny.parent / "loose")
+    settled = [p for p in loose.values() if p.solver.bracket is not None and p.solver.bracket.accepted]
+    assert settled
+    for name, plan in loose.items():
+        assert plan.solver.bound_usd <= exact[name].objective_usd + 1e-6  # still a proven bound
+        assert plan.objective_usd >= exact[name].objective_usd - 1e-6
+        if plan.solver.bracket is not None:
+            assert plan.solver.bracket.accept_gap >= 0.5
+            assert plan.solver.gap <= plan.solver.bracket.accept_gap + 1e-9
+
+
+def test_cli_bracket_gap_out_of_range_exits_2(tiny: Path, run_cli: Run) -> None:  # noqa: F811
+    path = scenario_file(tiny.parent, {"a-price": {"set": {A_PRICE: {"values": [1, 2, 3]}}}})
+    done = run_cli("sweep", str(path), "-o", str(tiny.parent / "out"), "--bracket-gap", "1.5")
+    assert done.returncode == 2
+    assert "--bracket-gap" in done.stderr
+    assert not (tiny.parent / "out").exists()

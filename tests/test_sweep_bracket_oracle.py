@@ -1,8 +1,9 @@
 """Price axes of a sweep against the independent oracle (``tests/oracle.py``).
 
 Random small instances (``tests/oracle_gen.py``) are swept over the price of one user
-accelerator's offer; at every point the oracle's unpruned MILP, solved to proven optimality with
-the price changed in its catalog, gives the optimum. Whether a point was searched or settled by
+accelerator's offer, or an API's input or output token price; at every point the oracle's
+unpruned MILP, solved to proven optimality with the price changed in its catalog, gives the
+optimum. Whether a point was searched or settled by
 its neighbours' bounds (``planner.sweeps.bracket``), its plan is never below the optimum, its
 bound (and the neighbours' bound it records) never above it, and ``optimal`` means within
 ``--mip-gap`` of it.
@@ -13,12 +14,14 @@ from __future__ import annotations
 import dataclasses
 import importlib.resources
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, assume, event, given, note, settings
+from hypothesis import strategies as st
 from oracle import Instance, reference_optimum, tolerance
 from oracle_gen import instances
 
@@ -41,32 +44,60 @@ def _plans(out: Path) -> dict[str, Plan]:
     }
 
 
-#: Multiples of the offer's price along the axis (its own price is among them).
+#: Multiples of the swept price along the axis (its own price is among them).
 MULTIPLES = (0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 4.0)
 
 
-def _priced(instance: Instance, acc: str, offer: int, price: float) -> Instance:
-    entries = []
-    for entry in instance.accelerators:
-        if entry["id"] == acc:
-            prices = [dict(p) for p in entry["prices"]]
-            prices[offer]["usd_per_chip_hour"] = price
-            entry = {**entry, "prices": prices}
-        entries.append(entry)
-    return dataclasses.replace(instance, accelerators=tuple(entries))
+@dataclass(frozen=True)
+class Target:
+    """The price an axis sweeps: its catalog path, its price in the instance, how to change it."""
+
+    path: str
+    price: float
+    kind: str
+    entry: str
+    field: str
+
+    def priced(self, instance: Instance, value: float) -> Instance:
+        """The instance with this price set to ``value``."""
+        if self.kind == "api":
+            apis = tuple({**e, self.field: value} if e["id"] == self.entry else e for e in instance.apis)
+            return dataclasses.replace(instance, apis=apis)
+        entries = []
+        for entry in instance.accelerators:
+            if entry["id"] == self.entry:
+                prices = [dict(p) for p in entry["prices"]]
+                prices[0]["usd_per_chip_hour"] = value
+                entry = {**entry, "prices": prices}
+            entries.append(entry)
+        return dataclasses.replace(instance, accelerators=tuple(entries))
 
 
-def _axis_sweep(instance: Instance, folder: Path, mip_gap: float) -> tuple[str, float, dict[str, Plan]]:
-    """Sweep the first user accelerator's first offer over MULTIPLES of its price."""
-    acc = next(e for e in instance.accelerators if e["id"].startswith("ox-"))
-    offer = acc["prices"][0]
-    path = f"accelerators.{acc['id']}.prices.{offer['provider']}.{offer['tier']}.usd_per_chip_hour"
-    price = float(offer["usd_per_chip_hour"])
+def target(instance: Instance, which: str) -> Target | None:
+    """The first user accelerator's first offer, or the first API's input or output price."""
+    if which == "accelerator":
+        acc = next((e for e in instance.accelerators if e["id"].startswith("ox-")), None)
+        if acc is None:
+            return None
+        offer = acc["prices"][0]
+        path = f"accelerators.{acc['id']}.prices.{offer['provider']}.{offer['tier']}.usd_per_chip_hour"
+        return Target(path, float(offer["usd_per_chip_hour"]), "accelerator", acc["id"], "usd_per_chip_hour")
+    if not instance.apis:
+        return None
+    api = instance.apis[0]
+    field = f"usd_per_1m_{which.removeprefix('api-')}_tokens"
+    return Target(f"apis.{api['id']}.{field}", float(api[field]), "api", api["id"], field)
+
+
+def _axis_sweep(instance: Instance, aim: Target, folder: Path, mip_gap: float) -> dict[str, Plan]:
+    """Sweep the target's price over MULTIPLES of it."""
     written = instance.write(folder)
     file = folder / "scenarios.yaml"
-    values = [round(m * price, 6) for m in MULTIPLES]
+    values = [round(m * aim.price, 6) for m in MULTIPLES]
     file.write_text(
-        yaml.safe_dump({"base": "demand.csv", "scenarios": {"axis": {"set": {path: {"values": values}}}}}),
+        yaml.safe_dump(
+            {"base": "demand.csv", "scenarios": {"axis": {"set": {aim.path: {"values": values}}}}}
+        ),
         encoding="utf-8",
     )
     options: dict[str, Any] = {**instance.settings.solve_options(), "no_baselines": True, "mip_gap": mip_gap}
@@ -79,50 +110,45 @@ def _axis_sweep(instance: Instance, folder: Path, mip_gap: float) -> tuple[str, 
         work_limit=50,
         **options,
     )
-    return acc["id"], price, _plans(folder / "out")
+    return _plans(folder / "out")
 
 
 @settings(
-    max_examples=25,
+    max_examples=30,
     deadline=None,
     derandomize=True,
     phases=tuple(p for p in Phase if p != Phase.shrink),
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.filter_too_much,
-    ],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(instance=instances())
+@given(instance=instances(), which=st.sampled_from(("accelerator", "accelerator", "api-output", "api-input")))
 def test_every_point_of_a_price_axis_agrees_with_the_oracle(
-    tmp_path_factory: pytest.TempPathFactory, instance: Instance
+    tmp_path_factory: pytest.TempPathFactory, instance: Instance, which: str
 ) -> None:
-    assume(any(e["id"].startswith("ox-") for e in instance.accelerators))
+    aim = target(instance, which)
+    assume(aim is not None)
+    assert aim is not None
     folder = tmp_path_factory.mktemp("axis")
     mip_gap = 0.02
     try:
-        acc, _price, plans = _axis_sweep(instance, folder, mip_gap)
+        plans = _axis_sweep(instance, aim, folder, mip_gap)
     except PlannerError as exc:  # the base has no plan (min_replicas against limits)
         note(str(exc))
         assume(False)
         return
     note(instance.describe())
-    acc_entry = next(e for e in instance.accelerators if e["id"] == acc)
+    note(f"axis: {aim.path} x {MULTIPLES}")
     for name, plan in plans.items():
         if name == "base":
             continue
         value = float(name.rsplit("=", 1)[1].rstrip("]"))
-        priced = _priced(instance, acc, 0, value)
+        priced = aim.priced(instance, value)
         ref = reference_optimum(priced, priced.write(folder / f"ref-{len(name)}-{value}"))
         assert ref.status == "Optimal", f"{name}: the oracle did not prove it ({ref.status})"
         assert ref.objective_usd is not None
         best, tol = ref.objective_usd, tolerance(ref.objective_usd)
         bracket = plan.solver.bracket
-        event("bracketed" if bracket is not None and bracket.accepted else "searched")
-        where = (
-            f"{name} ({acc_entry['prices'][0]}): ${plan.objective_usd} "
-            f"bound ${plan.solver.bound_usd}, oracle ${best}"
-        )
+        event(f"{aim.kind}: " + ("bracketed" if bracket is not None and bracket.accepted else "searched"))
+        where = f"{name}: ${plan.objective_usd} bound ${plan.solver.bound_usd}, oracle ${best}"
         assert plan.objective_usd >= best - tol, f"below the optimum: {where}"
         assert plan.solver.bound_usd <= best + tol, f"bound above the optimum: {where}"
         if bracket is not None:

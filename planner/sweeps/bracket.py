@@ -1,12 +1,14 @@
 """Price axes of a sweep: interior points settled by the proven bounds of their neighbours.
 
-**Why it is exact.** Take the points of one scenario that differ only in one accelerator price
-``p`` (an axis ``set: {accelerators.A.prices.P.T.usd_per_chip_hour: {from, to, steps}}``), and
-``OPT(p)`` the optimum of the problem each poses. Every plan's objective is linear in ``p`` with a
-non-negative slope (its chip-hours on that offer, times the periods' trend factors, and for a
-committed offer its charged hours), and which plans exist does not depend on ``p``: no constraint
-holds a price (the one that does, ``--budget-usd``, switches this off), and the reductions that read
-prices are exact, so they do not change ``OPT``. So ``OPT`` is a minimum of non-decreasing linear
+**Why it is exact.** Take the points of one scenario that differ only in one price ``p`` (an axis
+``set: {accelerators.A.prices.P.T.usd_per_chip_hour: {from, to, steps}}``, or an API's
+``usd_per_1m_input_tokens`` / ``usd_per_1m_output_tokens``), and ``OPT(p)`` the optimum of the
+problem each poses. Every plan's objective is linear in ``p`` with a non-negative slope (its
+chip-hours on that offer, times the periods' trend factors, and for a committed offer its charged
+hours; for an API the tokens of the requests routed to it, times the trend factors), and which
+plans exist does not depend on ``p``: no constraint holds a price (the one that does,
+``--budget-usd``, switches this off), and the reductions that read prices are exact, so they do
+not change ``OPT``. So ``OPT`` is a minimum of non-decreasing linear
 functions of ``p``: concave and non-decreasing. For points ``a < p < b`` with proven bounds
 ``L_a <= OPT(a)`` and ``L_b <= OPT(b)``::
 
@@ -14,10 +16,15 @@ functions of ``p``: concave and non-decreasing. For points ``a < p < b`` with pr
     OPT(p) >= lam OPT(a) + (1 - lam) OPT(b) >= lam L_a + (1 - lam) L_b,  lam = (b - p) / (b - a)
 
 so ``max(L_a, lam L_a + (1 - lam) L_b)`` is a proven bound at ``p`` (:func:`bound_between`). The
-point is still solved as a point: its LP relaxation (another bound), its rounded plan and the
-cheaper neighbour's plan routed by its own LP (``planner.warmstart``); when the best of those is
-within ``accept_gap = max(--mip-gap, gap_a, gap_b)`` of the bound, its MILPs are not run
-(``stopped_by: bracketed``, ``solver.bracket``), else its search goes on as any point's.
+same holds period by period for the periods' proven bounds (``periods[].bound_usd``: with one
+MILP per period each period's optimum, committed cost at its share, is concave and non-decreasing
+in ``p`` too, and the reductions are exact period by period), and those add up to a bound of the
+whole. The point is still solved as a point: its LP relaxation (another bound), its rounded plan
+and its neighbours' plans, per period the cheaper at its price, routed by its own LP
+(``planner.warmstart``, carried period by period); when the best of those is within
+``accept_gap = max(--mip-gap, gap_a, gap_b)`` of the bound, its MILPs are not run
+(``stopped_by: bracketed``, ``solver.bracket``), else its search goes on as any point's, skipping
+the periods already within ``accept_gap`` of their bounds.
 
 **The schedule**, the same whatever runs the points (serial, local processes, Ray), so that their
 summaries agree: the base row; then every point not inside an axis, and each axis's lowest and
@@ -25,38 +32,57 @@ highest price; then rounds. In a round, every run of unsolved points between two
 ``a < b`` on an axis is looked at with the neighbours alone: when each point's estimated gap (the
 neighbours' plans re-priced at its price, :func:`cost_at`, against the bound) is within its
 ``accept_gap``, all of them are bracketed by ``a`` and ``b``; otherwise the failing point nearest the
-run's middle is solved as any point is, which splits the run for the next round. A point's result
-depends only on its neighbours', so a resumed sweep gets the same points bracketed the same way.
+run's middle is searched (bracketed by ``a`` and ``b`` too), which splits the run for the next
+round. A point's result depends only on its neighbours', so a resumed sweep gets the same points
+bracketed the same way.
 ``plan sweep --no-bracket`` solves every point.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from planner.catalog.schema import Catalog
 from planner.engine import settles
 from planner.pipeline import Bracket
-from planner.plan import AcceleratorLine, Plan
+from planner.plan import PeriodPlan, Plan
 from planner.settings import SolveSettings
 from planner.sweeps.scenarios import BASE, Point
 from planner.whatif.catalog_path import PathError, resolve
 
 PRICE_FIELD = "usd_per_chip_hour"
+API_FIELDS = {"usd_per_1m_input_tokens": "input", "usd_per_1m_output_tokens": "output"}
+
+
+@dataclass(frozen=True)
+class OfferPrice:
+    """An accelerator offer's USD per chip-hour."""
+
+    accelerator: str
+    provider: str
+    tier: str
+
+
+@dataclass(frozen=True)
+class ApiPrice:
+    """An API's USD per 1M input or output tokens; ``other`` is its other token price on the axis."""
+
+    api: str
+    token: str
+    other: float
 
 
 @dataclass(frozen=True)
 class Axis:
-    """The points of one scenario over one accelerator price, by price (the base row too when on it)."""
+    """The points of one scenario over one price, by price (the base row too when on it)."""
 
     scenario: str
     column: str
-    accelerator: str
-    provider: str
-    tier: str
+    priced: OfferPrice | ApiPrice
     members: tuple[tuple[float, str], ...]
     mip_gap: float
+    extra_gap: float = 0.0
 
     @property
     def ends(self) -> tuple[str, str]:
@@ -84,12 +110,19 @@ class Assignment:
 
 
 def price_axes(
-    points: Sequence[Point], catalog: Catalog, settings: Mapping[str, SolveSettings]
+    points: Sequence[Point],
+    catalog: Catalog,
+    settings: Mapping[str, SolveSettings],
+    extra_gap: float = 0.0,
 ) -> list[Axis]:
-    """The scenarios that are one axis over one accelerator price, with at least one interior point.
+    """The scenarios that are one axis over one price, with at least one interior point.
 
-    ``catalog``: the base's; ``settings``: each point's. A scenario whose points have a
-    ``--budget-usd`` is not an axis (a constraint on cost: the optimum need not be concave in a price).
+    The price is an accelerator offer's per chip-hour or an API's per 1M input or output tokens.
+
+    ``catalog``: the base's; ``settings``: each point's; ``extra_gap``: what a settled point may
+    have beyond its neighbours' gap (``plan sweep --bracket-gap``, 0 by default). A scenario whose
+    points have a ``--budget-usd`` is not an axis (a constraint on cost: the optimum need not be
+    concave in a price).
     """
     by_scenario: dict[str, list[Point]] = {}
     for point in points:
@@ -100,7 +133,7 @@ def price_axes(
             continue
         axis = _axis(scenario, members, catalog, settings[members[0].name].mip_gap)
         if axis is not None and len(axis.members) >= 3:
-            axes.append(axis)
+            axes.append(replace(axis, extra_gap=extra_gap))
     return axes
 
 
@@ -109,68 +142,113 @@ def _axis(scenario: str, members: list[Point], catalog: Catalog, mip_gap: float)
     if scenario == BASE or len(columns) != 1 or len(next(iter(columns))) != 1:
         return None
     (column,) = next(iter(columns))
-    offer = _price_offer(column, catalog)
-    if offer is None:
-        return None
-    acc, provider, tier = offer
-    values = [(float(p.axis_values[column]), p.name) for p in members]
     path = column.removeprefix("set.")
-    if all(set(p.changes) == {"set"} and set(p.changes["set"]) == {path} for p in members):
-        price = next(
-            o.usd_per_chip_hour
-            for o in catalog.accelerators[acc].prices
-            if (o.provider, o.tier) == (provider, tier)
-        )
-        values.append((price, BASE))  # the scenario changes nothing else: the base row is on it
-    return Axis(scenario, column, acc, provider, tier, tuple(sorted(values)), mip_gap)
-
-
-def _price_offer(column: str, catalog: Catalog) -> tuple[str, str, str] | None:
-    """(accelerator, provider, tier) when the column sets an accelerator offer's price per chip-hour."""
-    if not column.startswith("set.accelerators."):
+    priced = _priced(path, catalog, members[0])
+    if priced is None:
         return None
+    values = [(float(p.axis_values[column]), p.name) for p in members]
+    if all(set(p.changes) == {"set"} and set(p.changes["set"]) == {path} for p in members):
+        values.append((_catalog_price(priced, catalog), BASE))  # nothing else changes: the base is on it
+    return Axis(scenario, column, priced, tuple(sorted(values)), mip_gap)
+
+
+def _catalog_price(priced: OfferPrice | ApiPrice, catalog: Catalog) -> float:
+    if isinstance(priced, ApiPrice):
+        return float(getattr(catalog.apis[priced.api], f"usd_per_1m_{priced.token}_tokens"))
+    return next(
+        o.usd_per_chip_hour
+        for o in catalog.accelerators[priced.accelerator].prices
+        if (o.provider, o.tier) == (priced.provider, priced.tier)
+    )
+
+
+def _priced(path: str, catalog: Catalog, point: Point) -> OfferPrice | ApiPrice | None:
+    """What the path prices, when it is an accelerator offer's or an API's token price."""
     try:
-        path = resolve(column.removeprefix("set."), catalog)
+        resolved = resolve(path, catalog)
     except PathError:
         return None
-    if len(path.steps) != 2 or path.steps[1] != PRICE_FIELD or not isinstance(path.steps[0], tuple):
-        return None
-    _prices, provider, tier = path.steps[0]
-    return path.entry, provider, tier
+    steps = resolved.steps
+    offer = steps[0] if steps else None
+    if (
+        resolved.kind == "accelerators"
+        and len(steps) == 2
+        and steps[1] == PRICE_FIELD
+        and isinstance(offer, tuple)
+    ):
+        return OfferPrice(resolved.entry, offer[1], offer[2])
+    if resolved.kind == "apis" and len(steps) == 1 and steps[0] in API_FIELDS:
+        token = API_FIELDS[str(steps[0])]
+        other = "output" if token == "input" else "input"
+        fixed = point.changes.get("set", {}).get(f"apis.{resolved.entry}.usd_per_1m_{other}_tokens")
+        api = catalog.apis[resolved.entry]
+        price = float(fixed) if fixed is not None else float(getattr(api, f"usd_per_1m_{other}_tokens"))
+        return ApiPrice(resolved.entry, token, price)
+    return None
 
 
-def _offer_usd(lines: Iterable[AcceleratorLine], axis: Axis) -> float:
-    offer = (axis.accelerator, axis.provider, axis.tier)
-    return sum(line.usd for line in lines if (line.accelerator, line.provider, line.tier) == offer)
+def period_slopes(plan: Plan, axis: Axis, price: float) -> list[float]:
+    """Per period, the slope of the plan's cost in the axis's price (USD per unit of it) at ``price``.
+
+    An offer's lines cost chips x price x hours (x the period's trend factor); an API's routes cost
+    req/s x 3600 x hours x (input x its input price + output x its output price) / 1e6 (x the
+    trend factor): both linear in the price.
+    """
+    priced = axis.priced
+    if isinstance(priced, OfferPrice):
+        offer = (priced.accelerator, priced.provider, priced.tier)
+        return [
+            sum(q.usd for q in period.accelerators if (q.accelerator, q.provider, q.tier) == offer) / price
+            for period in plan.periods
+        ]
+    return [_api_slope(period, priced, price) for period in plan.periods]
+
+
+def _api_slope(period: PeriodPlan, priced: ApiPrice, price: float) -> float:
+    tokens = {w.workload: (w.input_tokens or 0.0, w.output_tokens or 0.0) for w in period.workloads}
+    out = 0.0
+    for route in period.routing:
+        if route.kind != "api" or route.target != priced.api:
+            continue
+        t_in, t_out = tokens.get(route.workload, (0.0, 0.0))
+        p_in, p_out = (price, priced.other) if priced.token == "input" else (priced.other, price)
+        mine = t_in if priced.token == "input" else t_out
+        per_request = t_in * p_in + t_out * p_out
+        if per_request > 0:  # the route's usd carries the trend factor
+            out += route.usd * mine / per_request
+        else:  # a free API: no factor to read, 1 assumed (an estimate only)
+            out += route.requests_per_s * 3600.0 * period.hours * mine / 1e6
+    return out
 
 
 def slope_usd_per_price(plan: Plan, axis: Axis, price: float) -> float:
-    """The slope of a plan's objective in the price at ``price``: its cost on the offer per unit of it.
+    """The slope of a plan's objective in the axis's price at ``price``.
 
-    The offer's lines cost chips x price x hours (x the period's trend factor), linear in the price;
-    a committed offer's charge beyond the horizon too.
+    A committed offer's charge beyond the horizon included.
     """
-    usd = sum(_offer_usd(period.accelerators, axis) for period in plan.periods)
-    usd += sum(
-        line.usd - line.usd_within_horizon
-        for line in plan.commitments
-        if (line.accelerator, line.provider, line.tier) == (axis.accelerator, axis.provider, axis.tier)
-    )
-    return usd / price
+    usd = sum(period_slopes(plan, axis, price))
+    if isinstance(axis.priced, OfferPrice):
+        offer = (axis.priced.accelerator, axis.priced.provider, axis.priced.tier)
+        usd += sum(
+            (line.usd - line.usd_within_horizon) / price
+            for line in plan.commitments
+            if (line.accelerator, line.provider, line.tier) == offer
+        )
+    return usd
 
 
 def cost_at(plan: Plan, axis: Axis, price: float, at: float) -> float:
-    """The objective of a plan solved at ``price`` with its offer re-priced to ``at``."""
+    """The objective of a plan solved at ``price`` with the axis's price set to ``at``."""
     return plan.objective_usd + (at - price) * slope_usd_per_price(plan, axis, price)
 
 
 def period_costs_at(plan: Plan, axis: Axis, price: float, at: float) -> list[float]:
-    """Per period, the plan's cost (its lines and unmet penalty) with the offer re-priced to ``at``."""
+    """Per period, the plan's cost (its lines and unmet penalty) with the axis's price set to ``at``."""
     penalty = float(plan.inputs.settings.get("unmet_penalty_usd_per_request", 0.0))  # type: ignore[arg-type]
     out = []
-    for period in plan.periods:
+    for period, slope in zip(plan.periods, period_slopes(plan, axis, price), strict=True):
         unmet = sum(w.unmet_requests_per_s for w in period.workloads) * 3600.0 * period.hours * penalty
-        out.append(period.usd + unmet + (at / price - 1.0) * _offer_usd(period.accelerators, axis))
+        out.append(period.usd + unmet + (at - price) * slope)
     return out
 
 
@@ -205,7 +283,7 @@ def assess(axis: Axis, name: str, a: str, b: str, plans: Mapping[str, Plan]) -> 
     p, pa, pb = axis.price(name), axis.price(a), axis.price(b)
     plan_a, plan_b = plans[a], plans[b]
     bound = bound_between(p, (pa, plan_a.solver.bound_usd), (pb, plan_b.solver.bound_usd))
-    accept = max(axis.mip_gap, plan_a.solver.gap, plan_b.solver.gap)
+    accept = max(axis.mip_gap, plan_a.solver.gap, plan_b.solver.gap) + axis.extra_gap
     cost_a, cost_b = cost_at(plan_a, axis, pa, p), cost_at(plan_b, axis, pb, p)
     start, cost, source = (plan_a, cost_a, a) if cost_a <= cost_b else (plan_b, cost_b, b)
     period_bounds = None

@@ -212,6 +212,7 @@ def sweep(
     progress: Progress | None = None,
     charts: bool = True,
     bracket: bool = True,
+    bracket_gap: float = 0.0,
     **options: Any,
 ) -> SweepResult:
     """Solve every point of a scenario file into ``out_dir`` (see the module docstring).
@@ -221,7 +222,7 @@ def sweep(
     solves in this process); ``ray_address`` (``HOST:PORT`` or ``auto``) runs on a Ray cluster.
     ``bracket``: settle interior points of accelerator-price axes by their neighbours' proven
     bounds where those reach the neighbours' gap (:mod:`planner.sweeps.bracket`); False solves
-    every point.
+    every point. ``bracket_gap``: the gap a settled point may have beyond its neighbours' (0: none).
 
     Raises:
         InputError: bad input (nothing is written).
@@ -229,6 +230,10 @@ def sweep(
     """
     if workers is not None and workers < 1:
         raise InputError(f"must be 1 or more, got {workers}", Location(column="--workers"))
+    if not 0.0 <= bracket_gap < 1.0:
+        raise InputError(
+            f"must be at least 0 and below 1, got {bracket_gap}", Location(column="--bracket-gap")
+        )
     spec, jobs, points = prepare(scenario_file, catalog_dirs, options)
     folder = Path(out_dir)
     check_out_folder(folder)
@@ -236,7 +241,8 @@ def sweep(
     if cluster:
         cluster.connect()
     try:
-        return _run(spec, jobs, points, folder, workers, cluster, progress or _silent, charts, bracket)
+        gap = bracket_gap if bracket else None
+        return _run(spec, jobs, points, folder, workers, cluster, progress or _silent, charts, gap)
     except KeyboardInterrupt:
         raise SweepInterrupted(
             f"interrupted: the finished scenarios are kept in {folder}; run the sweep again with the "
@@ -299,7 +305,7 @@ def _run(
     cluster: RayCluster | None,
     progress: Progress,
     charts: bool,
-    bracket: bool,
+    bracket_gap: float | None,
 ) -> SweepResult:
     folder.mkdir(exist_ok=True)
     (folder / PLANS).mkdir(exist_ok=True)
@@ -310,7 +316,10 @@ def _run(
     result = SweepResult(folder, [], [], reused=[j.name for j in jobs if j.name in run.plans])
     run.tell()
     settings = {job.name: job.problem.settings for job in jobs}
-    axes = price_axes(list(points.values()), jobs[0].problem.catalog, settings) if bracket else []
+    catalog = jobs[0].problem.catalog
+    axes = (
+        price_axes(list(points.values()), catalog, settings, bracket_gap) if bracket_gap is not None else []
+    )
     _solve(Schedule(folder, index, jobs[0].name, todo, twins, axes), run, workers, cluster)
     write_index(folder, spec, run.entries)
     result.solved, result.seconds = run.solved, run.seconds
