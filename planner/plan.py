@@ -76,6 +76,10 @@ class Reduction(Out):
 
 
 StoppedBy = Literal["proven", "gap", "time_limit", "work_limit", "bracketed"]
+PERIOD_BOUND = (
+    "A proven lower bound on the period's cost (its lines, unmet penalty and share by hours of committed "
+    "cost) where one MILP per period ran over every period; they add up to a bound of the whole (1.7)"
+)
 
 
 class StartInfo(Out):
@@ -90,11 +94,7 @@ class StartInfo(Out):
 
 
 class BracketInfo(Out):
-    """A bound a sweep point on a price axis has from its neighbours (``planner.sweeps.bracket``).
-
-    The optimum is concave and non-decreasing in one price (a minimum of plans' costs, each linear
-    in it with a non-negative slope), so the neighbours' proven bounds bound it: ``bound_usd``.
-    """
+    """A bound a sweep point on a price axis has from its neighbours (``planner.sweeps.bracket``)."""
 
     points: tuple[str, ...] = Field(description="The sweep points whose proven bounds give it")
     values: tuple[float, ...] = Field(description="The price at each of those points")
@@ -287,12 +287,7 @@ class PeriodPlan(Out):
     fleet_changes: tuple[FleetChange, ...] = Field(
         (), description="Chips added, kept and released against the previous period (1.5)"
     )
-    bound_usd: float | None = Field(
-        None,
-        description="A proven lower bound on the period's cost (its lines, its unmet penalty and its "
-        "share by hours of committed cost) when one MILP per period ran over every period; they add "
-        "up to a bound of the whole (1.7)",
-    )
+    bound_usd: float | None = Field(None, description=PERIOD_BOUND)
 
 
 class CommitmentLine(Out):
