@@ -162,6 +162,8 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
     """The ``## Sweeps`` section of docs/benchmarks.md."""
     o, t = m["overhead"], m["throughput"]
     gap_spread = None if t["gap_max"] is None else 100 * (t["gap_max"] - t["single_gap"])
+    gap = m.get("bracket_gap")
+    bracketing = f"; the throughput sweep with `--bracket-gap {gap}`" if gap else ""
     lines = [
         HEADING,
         "",
@@ -169,13 +171,7 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
         f"{m['load_after'][0]:.1f} after, on 2 cores shared with other work: wall times are inflated by "
         "that load and should be re-measured on an idle machine). Every solve ran with "
         f"`--work-limit {work_limit}` and `--time-limit {time_limit:g}` (a backstop), 1 solver thread, "
-        "no baselines"
-        + (
-            f"; the throughput sweep with `--bracket-gap {args_gap}`"
-            if (args_gap := m.get("bracket_gap"))
-            else ""
-        )
-        + ".",
+        f"no baselines{bracketing}.",
         "",
         "| target | measured | |",
         "|---|---|---|",
