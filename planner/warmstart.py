@@ -127,12 +127,11 @@ def start_values(m: PlanningModel, options: Options, plan: Plan, partial: bool =
     With ``partial`` a period whose lines do not fit is left out (``StartValues.missing``) instead of
     the whole start (a sweep's price axis: reductions at another price may keep other options).
     """
+    unfit = _unfit(m, plan)
+    if unfit is not None:
+        return StartValues(None, unfit)
     if partial:
         return _partial(m, options, plan)
-    if tuple(p.period for p in plan.periods) != m.index.periods:
-        return StartValues(None, "its periods are not this run's")
-    if set(m.integer_blocks) != {"replicas", "supply", "commit"}:
-        return StartValues(None, "this model has integer blocks a plan does not describe")
     values: dict[str, np.ndarray] = {}
     for name, carried in (
         ("replicas", _replicas(m, options, plan)),
@@ -145,12 +144,17 @@ def start_values(m: PlanningModel, options: Options, plan: Plan, partial: bool =
     return StartValues(values)
 
 
+def _unfit(m: PlanningModel, plan: Plan) -> str | None:
+    """Why no part of the plan can be carried onto ``m`` (None when it can be tried)."""
+    if tuple(p.period for p in plan.periods) != m.index.periods:
+        return "its periods are not this run's"
+    if set(m.integer_blocks) != {"replicas", "supply", "commit"}:
+        return "this model has integer blocks a plan does not describe"
+    return None
+
+
 def _partial(m: PlanningModel, options: Options, plan: Plan) -> StartValues:
     """:func:`start_values` period by period: the periods that fit, and those that do not."""
-    if tuple(p.period for p in plan.periods) != m.index.periods:
-        return StartValues(None, "its periods are not this run's")
-    if set(m.integer_blocks) != {"replicas", "supply", "commit"}:
-        return StartValues(None, "this model has integer blocks a plan does not describe")
     missing: dict[str, str] = {}
     replicas = _replicas(m, options, plan, missing)
     supply = _supply(m, plan, missing)
