@@ -61,7 +61,7 @@ def sweep_flags(func: F) -> F:
     type=click.FloatRange(min=0.0, max=1.0, max_open=True),
     default=0.0,
     show_default=True,
-    help="Gap a point settled by its neighbours may have beyond theirs (0.005: half a point).",
+    help="Gap a point settled by its neighbours may have beyond each of theirs (0.005: half a point).",
 )
 @catalog_option
 @sweep_flags

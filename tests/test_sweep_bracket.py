@@ -17,8 +17,11 @@ import yaml
 
 from planner.plan import Plan
 from planner.sweeps import sweep
-from planner.sweeps.bracket import ApiPrice, OfferPrice, bound_between, price_axes
+from planner.sweeps.bracket import ApiPrice, OfferPrice, bound_between, next_round, price_axes
+from planner.sweeps.folder import Finished, plan_file_names, reuse
 from planner.sweeps.run import prepare
+from planner.sweeps.runner import Outcome
+from planner.sweeps.schedule import Schedule
 from tests.test_sweep import A_PRICE, HOURS, Run, scenario_file, summary, tiny  # noqa: F401 (fixture)
 
 
@@ -225,3 +228,53 @@ def test_cli_bracket_gap_out_of_range_exits_2(tiny: Path, run_cli: Run) -> None:
     assert done.returncode == 2
     assert "--bracket-gap" in done.stderr
     assert not (tiny.parent / "out").exists()
+
+
+def _linear_axis(tiny: Path) -> tuple[Path, dict[str, Plan]]:  # noqa: F811
+    """The linear case's scenario file, and every point's plan solved without brackets."""
+    path = scenario_file(tiny.parent, {"a-price": {"set": {A_PRICE: {"from": 1, "to": 3, "steps": 5}}}})
+    out = tiny.parent / "all"
+    sweep(path, out, workers=1, charts=False, bracket=False)
+    return path, _plans(out)
+
+
+def test_a_run_is_taken_once_both_its_neighbours_finish_whatever_else_runs(tiny: Path) -> None:  # noqa: F811
+    path, plans = _linear_axis(tiny)
+    _, jobs, points = prepare(path)
+    settings = {j.name: j.problem.settings for j in jobs}
+    (axis,) = price_axes(list(points.values()), jobs[0].problem.catalog, settings)
+    open_points = {_point(1.5), _point(2.5)}
+    running = {_point(3)}
+    done = set(plans) - open_points - running
+    first = next_round([axis], open_points, plans, done)
+    assert [a.name for a in first] == [_point(1.5)]  # the run next to the running point waits
+    both = next_round([axis], open_points, plans, done | running)
+    assert [a.name for a in both] == [_point(1.5), _point(2.5)]
+    assert next_round([axis], open_points - {_point(1.5)}, plans, done) == []
+
+
+def test_the_schedule_hands_out_each_job_when_its_inputs_have_finished(tiny: Path) -> None:  # noqa: F811
+    path, plans = _linear_axis(tiny)
+    spec, jobs, points = prepare(path)
+    folder = tiny.parent / "scheduled"
+    (folder / "plans").mkdir(parents=True)
+    files = plan_file_names([j.name for j in jobs])
+    run = Finished(folder, spec, files, {j.name: j.key for j in jobs}, lambda *_: None, len(jobs))
+    todo, twins = reuse(folder, jobs, run, {})
+    settings = {j.name: j.problem.settings for j in jobs}
+    axes = price_axes(list(points.values()), jobs[0].problem.catalog, settings)
+    schedule = Schedule(folder, {}, "base", todo, twins, axes)
+
+    def finish(name: str) -> list[str]:
+        run.finished(Outcome(name, plans[name].model_dump(mode="json"), None, 1.0), twins[run.keys[name]])
+        return [job.name for job in schedule.pull(run)]
+
+    first = schedule.pull(run)
+    assert {j.name for j in first} == {"base", _point(1), _point(3)}  # _point(2) is the base's twin
+    assert all(j.start is None and j.bracket is None for j in first)  # the ends wait for nothing
+    assert finish(_point(3)) == []  # the run 2..3 needs the base row too
+    assert finish("base") == [_point(2.5)]
+    assert finish(_point(1)) == [_point(1.5)]
+    assert finish(_point(2.5)) == []
+    assert finish(_point(1.5)) == []
+    assert not schedule.held

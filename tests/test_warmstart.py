@@ -203,7 +203,8 @@ def test_solve_with_start_through_the_cli(tmp_path: Path, run_cli: Callable[...,
 
 
 def test_sweep_points_start_from_the_base_row_and_their_keys_chain_to_it(tmp_path: Path) -> None:
-    """Every point but the base row starts from the base's plan; a changed base re-solves them all."""
+    """Every point but the base row starts from the base's plan, but a price axis's ends start from
+    none (they are handed out with the base row); a changed base re-solves them all."""
     import shutil
 
     import yaml
@@ -219,7 +220,11 @@ def test_sweep_points_start_from_the_base_row_and_their_keys_chain_to_it(tmp_pat
     spec = {
         "base": "tiny",
         "options": {"time-limit": 20, "work-limit": 5, "mip-gap": 0, "accelerators": ["tgpu-a"]},
-        "scenarios": {"a-price": {"set": {price: {"values": [1, 3]}}}, "same": {"scale-demand": 1}},
+        "scenarios": {
+            "a-price": {"set": {price: {"values": [1, 3]}}},
+            "more": {"scale-demand": {"values": [1.5, 2]}},
+            "same": {"scale-demand": 1},
+        },
     }
     file = tmp_path / "scenarios.yaml"
     file.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
@@ -229,15 +234,18 @@ def test_sweep_points_start_from_the_base_row_and_their_keys_chain_to_it(tmp_pat
     starts = {p.name: json.loads(p.read_text(encoding="utf-8"))["solver"]["start"] for p in plans}
     assert starts.pop("base.json") is None
     assert starts.pop("same.json") is None  # the base's twin is the base's plan
+    ends = [name for name in starts if name.startswith("a-price")]
+    assert len(ends) == 2
+    assert all(starts.pop(name) is None for name in ends)
     assert len(starts) == 2
     assert all(s is not None and s["source"] == BASE_START and s["carried"] for s in starts.values())
-    assert len(result.solved) == 4
+    assert len(result.solved) == 6
     assert any(r for r in result.rows if r["scenario"] == "same")
     _, jobs, _ = prepare(file)
     _, dearer_jobs, _ = prepare(file, options={"target_utilization": 0.5})
     by_name = {j.name: j.key for j in jobs}
     assert by_name["same"] == by_name["base"]  # the base's twin: solved once, as the base
-    assert len(set(by_name.values())) == 3
+    assert len(set(by_name.values())) == 5
     assert not set(by_name.values()) & {j.key for j in dearer_jobs}
 
 

@@ -22,19 +22,21 @@ in ``p`` too, and the reductions are exact period by period), and those add up t
 whole. The point is still solved as a point: its LP relaxation (another bound), its rounded plan
 and its neighbours' plans, per period the cheaper at its price, routed by its own LP
 (``planner.warmstart``, carried period by period); when the best of those is within
-``accept_gap = max(--mip-gap, gap_a, gap_b)`` of the bound, its MILPs are not run
+``accept_gap = max(--mip-gap, min(gap_a, gap_b))`` of the bound (no worse than either neighbour
+reached, ``+ --bracket-gap``), its MILPs are not run
 (``stopped_by: bracketed``, ``solver.bracket``), else its search goes on as any point's, skipping
 the periods already within ``accept_gap`` of their bounds.
 
-**The schedule**, the same whatever runs the points (serial, local processes, Ray), so that their
-summaries agree: the base row; then every point not inside an axis, and each axis's lowest and
-highest price; then rounds. In a round, every run of unsolved points between two points with plans
-``a < b`` on an axis is looked at with the neighbours alone: when each point's estimated gap (the
+**The schedule** (:mod:`planner.sweeps.schedule`), the same jobs whatever runs the points (serial,
+local processes, Ray), so that their summaries agree: the base row and each axis's lowest and
+highest price at once; then every point not inside an axis, from the base row's plan; and every
+run of unsolved points between two points ``a < b`` on an axis as soon as both have finished
+(:func:`next_round`), looked at with those two alone: when each point's estimated gap (the
 neighbours' plans re-priced at its price, :func:`cost_at`, against the bound) is within its
 ``accept_gap``, all of them are bracketed by ``a`` and ``b``; otherwise the failing point nearest the
-run's middle is searched (bracketed by ``a`` and ``b`` too), which splits the run for the next
-round. A point's result depends only on its neighbours', so a resumed sweep gets the same points
-bracketed the same way.
+run's middle is searched (bracketed by ``a`` and ``b`` too), which splits the run in two, each taken
+when that point finishes. A point's job depends only on its neighbours' plans, never on which
+point finished first, so a resumed sweep gets the same points bracketed the same way.
 ``plan sweep --no-bracket`` solves every point.
 """
 
@@ -120,7 +122,7 @@ def price_axes(
     The price is an accelerator offer's per chip-hour or an API's per 1M input or output tokens.
 
     ``catalog``: the base's; ``settings``: each point's; ``extra_gap``: what a settled point may
-    have beyond its neighbours' gap (``plan sweep --bracket-gap``, 0 by default). A scenario whose
+    have beyond either neighbour's gap (``plan sweep --bracket-gap``, 0 by default). A scenario whose
     points have a ``--budget-usd`` is not an axis (a constraint on cost: the optimum need not be
     concave in a price).
     """
@@ -276,16 +278,20 @@ def assess(axis: Axis, name: str, a: str, b: str, plans: Mapping[str, Plan]) -> 
     """How ``name`` is bracketed by its neighbours ``a`` and ``b``, and whether it is settled.
 
     The bound is :func:`bound_between` of the whole plans' bounds, and where both neighbours have
-    a bound per period (and no commitment) also of each period's, whose sum may be higher; the
-    start is the cheaper neighbour's plan at this price, or per period the cheaper one's periods.
-    Settled (the second value) when that start is within ``accept_gap`` of the bound.
+    a bound per period (and no commitment) also of each period's, whose sum may be higher. The
+    start is the cheapest at this price of the neighbours' plans and, when the base row is on the
+    axis, the base row's (every point of such an axis is looked at after the base row finished),
+    or per period the cheapest one's periods. Settled (the second value) when that start is within
+    ``accept_gap`` of the bound.
     """
     p, pa, pb = axis.price(name), axis.price(a), axis.price(b)
     plan_a, plan_b = plans[a], plans[b]
     bound = bound_between(p, (pa, plan_a.solver.bound_usd), (pb, plan_b.solver.bound_usd))
-    accept = max(axis.mip_gap, plan_a.solver.gap, plan_b.solver.gap) + axis.extra_gap
-    cost_a, cost_b = cost_at(plan_a, axis, pa, p), cost_at(plan_b, axis, pb, p)
-    start, cost, source = (plan_a, cost_a, a) if cost_a <= cost_b else (plan_b, cost_b, b)
+    accept = max(axis.mip_gap, min(plan_a.solver.gap, plan_b.solver.gap)) + axis.extra_gap
+    sources = _candidates(axis, a, b, plans)
+    costs = {n: cost_at(plans[n], axis, axis.price(n), p) for n in sources}
+    source = min(sources, key=lambda n: costs[n])
+    start, cost = plans[source], costs[source]
     period_bounds = None
     if _by_period(plan_a, plan_b):
         period_bounds = tuple(
@@ -293,36 +299,59 @@ def assess(axis: Axis, name: str, a: str, b: str, plans: Mapping[str, Plan]) -> 
             for qa, qb in zip(plan_a.periods, plan_b.periods, strict=True)
         )
         bound = max(bound, sum(period_bounds))
-        at_a = period_costs_at(plan_a, axis, pa, p)
-        at_b = period_costs_at(plan_b, axis, pb, p)
-        mixed = tuple(
-            qa if ca <= cb else qb
-            for qa, qb, ca, cb in zip(plan_a.periods, plan_b.periods, at_a, at_b, strict=True)
-        )
-        mixed_cost = sum(min(ca, cb) for ca, cb in zip(at_a, at_b, strict=True))
+    if all(not plans[n].commitments for n in sources):
+        mixed, mixed_cost = _mixed(axis, p, sources, plans)
         if mixed_cost < cost:
-            start, cost, source = plan_a.model_copy(update={"periods": mixed}), mixed_cost, f"{a} and {b}"
+            start, cost = plans[a].model_copy(update={"periods": mixed}), mixed_cost
+            source = " and ".join(sources)
     bracket = Bracket(
         points=(a, b), values=(pa, pb), bound_usd=bound, accept_gap=accept, period_bounds=period_bounds
     )
     return Assignment(name, bracket, start, source), settles(cost, bound, accept)
 
 
-def next_round(axes: Sequence[Axis], open_points: set[str], plans: Mapping[str, Plan]) -> list[Assignment]:
-    """This round's assignments for the open points (the module docstring); none when none is open."""
+def _candidates(axis: Axis, a: str, b: str, plans: Mapping[str, Plan]) -> list[str]:
+    """The points whose plans may start one between ``a`` and ``b``.
+
+    Those two, and the base row when it is on the axis (a plan of the same problem at another price).
+    """
+    on_axis = any(member == BASE for _, member in axis.members)
+    extra = [BASE] if on_axis and BASE in plans and BASE not in (a, b) else []
+    return [a, b, *extra]
+
+
+def _mixed(
+    axis: Axis, p: float, sources: Sequence[str], plans: Mapping[str, Plan]
+) -> tuple[tuple[PeriodPlan, ...], float]:
+    """Per period, the cheapest at price ``p`` of the sources' periods, and the sum of their costs."""
+    at = [period_costs_at(plans[n], axis, axis.price(n), p) for n in sources]
+    picked = [min(range(len(sources)), key=lambda i: at[i][t]) for t in range(len(at[0]))]
+    periods = tuple(plans[sources[i]].periods[t] for t, i in enumerate(picked))
+    return periods, sum(at[i][t] for t, i in enumerate(picked))
+
+
+def next_round(
+    axes: Sequence[Axis], open_points: set[str], plans: Mapping[str, Plan], done: set[str]
+) -> list[Assignment]:
+    """The assignments of every run of open points whose two neighbours are ``done``.
+
+    Done: finished, with a plan or an error; a run next to a point still being solved waits for
+    it. Each run's assignments depend on its neighbours' plans alone (the module docstring).
+    """
     out: list[Assignment] = []
     for axis in axes:
         run: list[str] = []
         below: str | None = None
+        below_done = True
         for _, name in axis.members:
             if name in open_points:
                 run.append(name)
                 continue
-            if run:
+            if run and below_done and name in done:
                 out += _run_assignments(axis, run, below, name if name in plans else None, plans)
-                run = []
-            below = name if name in plans else None
-        if run:
+            run = []
+            below, below_done = (name if name in plans else None), name in done
+        if run and below_done:
             out += _run_assignments(axis, run, below, None, plans)
     return out
 

@@ -221,8 +221,8 @@ def sweep(
     scenario over the file's ``options:``. ``workers`` local processes (default: the cores; 1
     solves in this process); ``ray_address`` (``HOST:PORT`` or ``auto``) runs on a Ray cluster.
     ``bracket``: settle interior points of accelerator-price axes by their neighbours' proven
-    bounds where those reach the neighbours' gap (:mod:`planner.sweeps.bracket`); False solves
-    every point. ``bracket_gap``: the gap a settled point may have beyond its neighbours' (0: none).
+    bounds where those reach either neighbour's gap (:mod:`planner.sweeps.bracket`); False solves
+    every point. ``bracket_gap``: the gap a settled point may have beyond either neighbour's (0: none).
 
     Raises:
         InputError: bad input (nothing is written).
@@ -259,35 +259,33 @@ def _silent(done: int, running: int, failed: int, total: int) -> None:
 
 @dataclass
 class _Executor:
-    """Runs a phase's jobs on Ray, in local processes (kept across phases) or in this process."""
+    """Runs the schedule's jobs on Ray, in local processes or in this process, as they become ready."""
 
     cluster: RayCluster | None
     pool: LocalPool | None
     twins: Mapping[str, list[str]]
 
-    def run(self, jobs: list[Job], run: Finished) -> None:
-        if not jobs:
-            return
+    def run(self, schedule: Schedule, run: Finished) -> None:
+        def pull() -> list[Job]:
+            return schedule.pull(run)
+
         if self.cluster:
-            stream = self.cluster.run(jobs, run.started)
+            stream = self.cluster.run(pull, run.started)
         else:
-            stream = self.pool.run(jobs, run.started) if self.pool else run_serial(jobs, run.started)
+            stream = self.pool.run(pull, run.started) if self.pool else run_serial(pull, run.started)
         for solved in stream:
             run.finished(solved, self.twins[run.keys[solved.name]])
 
 
 def _solve(schedule: Schedule, run: Finished, workers: int | None, cluster: RayCluster | None) -> None:
-    """The base row first, then every other point from the base row's plan; then the axes' rounds."""
+    """Every job of the schedule, each handed out as soon as it is ready (planner.sweeps.schedule)."""
     count = max(1, min(workers if workers is not None else default_workers(), len(schedule.todo)))
     pool = LocalPool(count) if cluster is None and count > 1 else None
     executor = _Executor(cluster, pool, schedule.twins)
     try:
         if pool:
-            pool.start()  # every worker imports fleetplan while the base row solves
-        executor.run(schedule.first(), run)
-        executor.run(schedule.second(run), run)
-        while schedule.held:
-            executor.run(schedule.next_round(run), run)
+            pool.start()  # every worker imports fleetplan while the first jobs are handed out
+        executor.run(schedule, run)
     except BaseException:
         if pool:
             pool.stop()

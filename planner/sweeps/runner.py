@@ -23,15 +23,18 @@ from planner.sweeps.worker import quiet_worker, solve_point
 #: ``running(name)`` is called when a job is handed to a worker.
 Running = Callable[[str], None]
 
+#: ``pull()`` gives the jobs that became ready; it is called first and after each outcome is taken.
+Pull = Callable[[], Sequence["Job"]]
+
 
 @dataclass(frozen=True)
 class Job:
     """One point to solve: its name, its problem (changes applied), its content hash, its start.
 
     ``start``: the plan (JSON data) the point's search starts from: the base row's, for every
-    other point (None for the base row, or when the base row has no plan), or on a price axis a
-    neighbour's (``start_source`` names it) with the ``bracket`` its neighbours prove
-    (:mod:`planner.sweeps.bracket`).
+    other point (None for the base row, a price axis's ends, or when the base row has no plan),
+    or inside a price axis its neighbours' (``start_source`` names them) with the ``bracket``
+    they prove (:mod:`planner.sweeps.bracket`).
     """
 
     name: str
@@ -65,11 +68,14 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_serial(jobs: Sequence[Job], running: Running) -> Iterator[Outcome]:
-    """Solve the jobs one after another in this process."""
-    for job in jobs:
+def run_serial(pull: Pull, running: Running) -> Iterator[Outcome]:
+    """Solve the jobs one after another in this process, until ``pull`` has none left."""
+    queue = list(pull())
+    while queue:
+        job = queue.pop(0)
         running(job.name)
         yield Outcome(job.name, *solve_point(*job.arguments))
+        queue += pull()
 
 
 class LocalPool:
@@ -90,10 +96,10 @@ class LocalPool:
         for _ in range(self.workers):
             self.pool.submit(time.sleep, WARM_UP_S)
 
-    def run(self, jobs: Sequence[Job], running: Running) -> Iterator[Outcome]:
-        """Solve the jobs, at most ``workers`` at a time; outcomes as they finish."""
+    def run(self, pull: Pull, running: Running) -> Iterator[Outcome]:
+        """Solve the jobs ``pull`` gives, at most ``workers`` at a time; outcomes as they finish."""
         pending: dict[Future[tuple[dict[str, Any] | None, str | None, float]], str] = {}
-        queue = list(jobs)
+        queue = list(pull())
         while queue or pending:
             while queue and len(pending) < self.workers:
                 job = queue.pop(0)
@@ -106,6 +112,7 @@ class LocalPool:
                     yield Outcome(name, *future.result())
                 except Exception as exc:  # a worker process died (killed, out of memory)
                     yield Outcome(name, None, f"the worker failed: {type(exc).__name__}: {exc}", 0.0)
+            queue += pull()
 
     def close(self) -> None:
         """Wait for the workers to finish and end them."""
@@ -171,14 +178,18 @@ class RayCluster:
             ray_module().shutdown()
             self.opened = False
 
-    def run(self, jobs: Sequence[Job], running: Running) -> Iterator[Outcome]:
-        """Solve the jobs as Ray tasks of one CPU each; Ctrl-C cancels those not finished."""
+    def run(self, pull: Pull, running: Running) -> Iterator[Outcome]:
+        """Solve the jobs ``pull`` gives as Ray tasks of one CPU each; Ctrl-C cancels those not finished."""
         ray = ray_module()
         task = ray.remote(num_cpus=1, max_retries=0)(solve_point)
         refs: dict[Any, str] = {}
-        for job in jobs:
-            refs[task.remote(*job.arguments)] = job.name
-            running(job.name)
+
+        def submit() -> None:
+            for job in pull():
+                refs[task.remote(*job.arguments)] = job.name
+                running(job.name)
+
+        submit()
         try:
             while refs:
                 done, _ = ray.wait(list(refs), num_returns=1)
@@ -188,6 +199,7 @@ class RayCluster:
                         yield Outcome(name, *ray.get(ref))
                     except Exception as exc:  # the task or its node failed
                         yield Outcome(name, None, f"the Ray task failed: {type(exc).__name__}: {exc}", 0.0)
+                submit()
         except BaseException:
             for ref in refs:
                 ray.cancel(ref, force=True)

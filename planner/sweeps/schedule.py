@@ -1,9 +1,12 @@
 """The order a sweep solves its points in, and what each job carries (start plan, bracket).
 
-The base row first; then every other point from the base row's plan, except the interior points
-of price axes (:mod:`planner.sweeps.bracket`), which are held for the rounds: each round solves or
-brackets some of them from the plans found so far. The schedule reads nothing but finished plans,
-so every executor gets the same jobs in the same rounds.
+The base row and the ends of every price axis (:mod:`planner.sweeps.bracket`) are handed out
+first, the ends from no start; every other point waits for the base row and starts from its plan,
+except the interior points of price axes, which are held: a run of them is looked at as soon as
+both points around it have finished, and is settled or has one point searched
+(:func:`~planner.sweeps.bracket.next_round`). Which jobs exist and what each carries depend only on
+finished plans, never on the order they finished in, so every executor (serial, local processes,
+Ray) gets the same jobs; the order only changes how busy the workers are.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ def bracket_key(job: Job, neighbours: tuple[str, ...], keys: Mapping[str, str]) 
 
 @dataclass
 class Schedule:
-    """The jobs left to solve, by phase (see the module docstring)."""
+    """The jobs left to solve, handed out as they become ready (see the module docstring)."""
 
     folder: Path
     index: Mapping[str, Any]
@@ -37,6 +40,9 @@ class Schedule:
     axes: list[Axis]
     held: dict[str, Job] = field(default_factory=dict)
     _base_start: dict[str, Any] | None = None
+    _handed: set[str] = field(default_factory=set)
+    _waiting: list[Job] = field(default_factory=list)
+    _began: bool = False
 
     def __post_init__(self) -> None:
         interior = {name for axis in self.axes for name in axis.interior}
@@ -44,13 +50,27 @@ class Schedule:
             if job.name in interior and job.name != self.base and self.twins[job.key] == [job.name]:
                 self.held[job.name] = job
 
-    def first(self) -> list[Job]:
-        """The base row's job (none when it was reused)."""
-        return [j for j in self.todo if j.name == self.base]
+    def pull(self, run: Finished) -> list[Job]:
+        """The jobs that became ready since the last call (every job exactly once, in all)."""
+        jobs = self._first() if not self._began else []
+        self._began = True
+        jobs += self._ready(run)
+        done = set(run.plans) | set(run.errors)
+        if not jobs and self.held and not self._handed - done:  # nothing else can free them: never stall
+            self._waiting += self.held.values()
+            self.held.clear()
+        if self._waiting and self.base in done:
+            jobs += [self._from_base(job, run) for job in self._waiting]
+            self._waiting = []
+        self._handed.update(job.name for job in jobs)
+        return jobs
 
-    def second(self, run: Finished) -> list[Job]:
-        """Every other point not held for the rounds, from the base row's plan."""
-        return [self._from_base(j, run) for j in self.todo if j.name != self.base and j.name not in self.held]
+    def _first(self) -> list[Job]:
+        """The base row's job and the axes' ends (from no start); the rest waits for the base row."""
+        ends = {name for axis in self.axes for name in axis.ends}
+        first = [j for j in self.todo if j.name == self.base or (j.name in ends and j.name not in self.held)]
+        self._waiting = [j for j in self.todo if j not in first and j.name not in self.held]
+        return first
 
     def _from_base(self, job: Job, run: Finished) -> Job:
         if self.base not in run.plans:
@@ -59,19 +79,27 @@ class Schedule:
             self._base_start = run.plans[self.base].model_dump(mode="json")
         return replace(job, start=self._base_start)
 
-    def next_round(self, run: Finished) -> list[Job]:
-        """The next round's jobs (points an earlier run finished are taken, not solved)."""
-        assignments = next_round(self.axes, set(self.held), run.plans)
-        if not assignments:  # cannot happen (every run of open points yields one); never loop
-            assignments = [Assignment(name) for name in self.held]
-        jobs = []
-        for assignment in assignments:
-            job = self._job(self.held.pop(assignment.name), assignment, run)
-            run.keys[job.name] = job.key
-            self.twins[job.key] = [job.name]
-            if not take_finished(self.folder, job, run, self.index):
-                jobs.append(job)
-        run.tell()
+    def _ready(self, run: Finished) -> list[Job]:
+        """The held points whose neighbours have finished (points an earlier run finished are taken)."""
+        jobs: list[Job] = []
+        while True:
+            done = set(run.plans) | set(run.errors)
+            assignments = next_round(self.axes, set(self.held), run.plans, done)
+            taken = False
+            for assignment in assignments:
+                if assignment.bracket is None:  # a neighbour failed: solved as any point, from the base
+                    self._waiting.append(self.held.pop(assignment.name))
+                    continue
+                job = self._job(self.held.pop(assignment.name), assignment, run)
+                run.keys[job.name] = job.key
+                self.twins[job.key] = [job.name]
+                if take_finished(self.folder, job, run, self.index):
+                    taken = True
+                else:
+                    jobs.append(job)
+            if not taken:  # a taken plan may free the next run at once
+                break
+            run.tell()
         return jobs
 
     def _job(self, job: Job, assignment: Assignment, run: Finished) -> Job:
