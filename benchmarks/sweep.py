@@ -202,10 +202,12 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
         "start solutions gave wrong bounds, Ideas tried), so the sweep solves fewer of them: the price "
         'axis is a line (docs/sweeps.md, "Price axes"). The optimum is concave and non-decreasing in '
         "the price, so the proven bounds of two solved points bound every point between them; a point "
-        "whose neighbours' plans, re-priced and mixed by period, come within the gap the neighbours "
-        "reached runs no MILP, and a searched point skips every period that is so settled. The base row "
-        "and the axis's ends are solved in full; the schedule depends on finished plans only, so "
-        "serial, parallel and Ray runs stay identical.",
+        "whose neighbours' plans, re-priced and mixed by period, come within the gap either neighbour "
+        "reached (plus `--bracket-gap`) runs no MILP, and a searched point skips every period that is "
+        "so settled. The base row and the axis's two ends are solved in full, side by side; each run of "
+        "points between two finished ones is taken as soon as both are done, so no worker waits for a "
+        "round to end. What each job carries depends on finished plans only, so serial, parallel and "
+        "Ray runs stay identical.",
         "",
         "",
     ]
@@ -214,12 +216,12 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, doc: Path = DOC) -> None:
-    """Replace (or add, before ``## Analysis``) the ``## Sweeps`` section of the document."""
+def write_section(text: str, doc: Path = DOC, heading: str = HEADING) -> None:
+    """Replace (or add, before ``## Analysis``) the section under ``heading`` of the document."""
     current = doc.read_text(encoding="utf-8")
-    start = current.find("\n" + HEADING + "\n")
+    start = current.find("\n" + heading + "\n")
     if start >= 0:
-        end = current.find("\n## ", start + len(HEADING) + 2)
+        end = current.find("\n## ", start + len(heading) + 2)
         current = current[: start + 1] + text + (current[end + 1 :] if end >= 0 else "")
     else:
         anchor = current.find("\n## Analysis\n")
