@@ -11,8 +11,11 @@
      MILP per period, exactly the whole-horizon MILP (``planner.periods``);
    * horizon columns (committed offers) but no row across periods: on large models, per-period
      MILPs that propose plans and a bound, then the whole-horizon MILP;
-   * a row across periods (a budget, any ``adjacent`` family) or a small model: the whole-horizon
-     MILP (slicing such a model is refused, never done with rows dropped).
+   * a row across periods (a budget, any ``adjacent`` family): on large models, window MILPs (the
+     whole model with every column outside one or two periods fixed at the plan, no row dropped:
+     ``planner.windows``) that propose plans, then the whole-horizon MILP for the bound; on small
+     ones the whole-horizon MILP alone (per-period slicing of such a model is refused, never done
+     with rows dropped).
    Every solve's proven bound raises the bound; every plan found is re-priced and the cheapest kept.
    A sweep point on a price axis may come with a bound its neighbours prove
    (``planner.sweeps.bracket``): it raises the bound, and when the plan is within the gap the
@@ -53,6 +56,7 @@ from planner.plan import Reduction, StoppedBy
 from planner.rounding import fixed_lp, round_plan
 from planner.session import Session
 from planner.settings import SolveSettings
+from planner.windows import improve_by_window
 
 _EPS = 1e-6
 #: Share of the engine's time a sifted LP relaxation may take before it stops adding columns (its
@@ -233,7 +237,8 @@ def _improve(
 
     The declared couplings choose: no row spans periods and no column spans the horizon, so the
     per-period MILPs are exact; no row spans periods, so per-period proposals then the whole MILP
-    (large models); else the whole-horizon MILP alone.
+    (large models); rows across periods, so window MILPs propose plans (large models,
+    :mod:`planner.windows`) and the whole MILP follows; else the whole-horizon MILP alone.
     """
     m, settings = session.model, session.settings
     if within_gap(best.objective, search.bound, settings) or _n_integer(m) == 0:
@@ -250,6 +255,15 @@ def _improve(
         share = 1.0 if huge or settings.work_limit is not None else PROPOSAL_SHARE
         _by_period(session, best, search, relaxed, time.monotonic() + share * left, settled)
         if huge or within_gap(best.objective, search.bound, settings):
+            return
+    elif decompose and several and m.coupled_rows() and n_integer > SMALL_INTEGER_COLUMNS:
+        left = max(0.0, deadline - time.monotonic())
+        share = 1.0 if settings.work_limit is not None else PROPOSAL_SHARE
+        plan, _done = improve_by_window(
+            session, best.values, best.objective, search, time.monotonic() + share * left
+        )
+        best.offer(m, plan, "milp")
+        if within_gap(best.objective, search.bound, settings):
             return
     _whole_milp(session, best, search, deadline)
 

@@ -91,7 +91,7 @@ def period_model(
     new_col = np.full(base.n_cols, -1, dtype=np.int64)
     new_col[col] = np.arange(len(col))
     row_ids = np.flatnonzero(m.row_period == period.p)
-    start, index, value = _row_slice(base, row_ids, new_col)
+    start, index, value = row_slice(base, row_ids, new_col)
     cost, lower, upper = base.cost[col].copy(), base.lower[col].copy(), base.upper[col].copy()
     horizon = np.isin(col, np.concatenate([m.columns(n) for n in m.horizon_columns()] or [np.zeros(0, int)]))
     if period.horizon_share is not None:
@@ -113,7 +113,7 @@ def period_model(
     return arrays, col, row_ids
 
 
-def _row_slice(base: ArrayModel, row_ids: np.ndarray, new_col: np.ndarray) -> tuple[np.ndarray, ...]:
+def row_slice(base: ArrayModel, row_ids: np.ndarray, new_col: np.ndarray) -> tuple[np.ndarray, ...]:
     """CSR of the given rows with columns renumbered by ``new_col`` (entries on -1 dropped)."""
     lengths = base.start[row_ids + 1] - base.start[row_ids]
     total = int(lengths.sum())
