@@ -260,7 +260,7 @@ def _improve(
         left = max(0.0, deadline - time.monotonic())
         share = 1.0 if settings.work_limit is not None else PROPOSAL_SHARE
         plan, _done = improve_by_window(
-            session, best.values, best.objective, search, time.monotonic() + share * left
+            session, best.values, relaxed, search, time.monotonic() + share * left
         )
         best.offer(m, plan, "milp")
         if within_gap(best.objective, search.bound, settings):

@@ -298,7 +298,7 @@ def restricted_pass(
         if left < 0.05:
             break
         cols_all = period_columns(m, p)
-        cols = _restrict(m, cols_all, used[cols_all["replicas"]])
+        cols = restrict(m, cols_all, used[cols_all["replicas"]])
         cap = left if session.settings.work_limit is not None else left / (len(periods) - i)
         result = solve_period(session, PeriodSlice(p, cols, None), _horizon_values(m, plan), cap)
         if result.values is not None and _better_period(m, result.values, cols, plan, cols_all):
@@ -309,7 +309,7 @@ def restricted_pass(
     return plan
 
 
-def _restrict(
+def restrict(
     m: PlanningModel, cols: dict[str, np.ndarray], keep_replica: np.ndarray
 ) -> dict[str, np.ndarray]:
     """The period's columns with only the options whose replica columns are kept."""

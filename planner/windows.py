@@ -6,16 +6,24 @@ instead: the whole-horizon MILP with every column outside a few consecutive peri
 plan's values. Fixing a column turns its entries into constants, so the window's MILP holds the
 window's columns and the horizon columns (committed offers), and every row with an entry on them,
 its bounds less the fixed columns' activity (``window_model``); a row with no entry on the window
-holds at the plan, whatever the window chooses, and is the only kind left out. Each window's plan,
+holds at the plan, whatever the window chooses, and is the only kind left out of a window's model.
+A row across the horizon (the budget: one dense row over every column) is also left out of the
+window's first MILP, and the window's plan is checked against it at the whole plan (``holds``);
+only when it breaks the row is the window solved again with it. The rows every plan returned
+satisfies are therefore all of the model's. Each window's plan,
 the plan with the window's values in place, is therefore a plan of the whole model, and it
-replaces the plan only when cheaper (fix-and-optimize).
+replaces the plan only when cheaper (fix-and-optimize). A first pass frees, in each window, only
+the options the LP relaxation or the plan uses (the others stay at the plan's 0), as the
+per-period path's restricted pass does: small MILPs near the window's LP bound, where a whole
+window's MILP under a small ``--work-limit`` can stop on an incumbent dearer than the plan (it is
+then not taken).
 
 A window is a restriction of the model, so its MILP's bound bounds the window, not the model:
 windows propose plans, never bounds; the engine's bound comes from the LP relaxation and the
 whole-horizon MILP. With ``adjacent`` rows windows are two periods wide and overlap by one, so a
 change two neighbouring periods must make together is in some window; otherwise they are one
-period each. Passes over every window repeat while a pass makes the plan cheaper, at most
-``MAX_PASSES`` times, each MILP under the run's work limit: the count of solves depends only on
+period each. Passes over every whole window follow while a pass makes the plan cheaper, at most
+``MAX_PASSES``, each MILP under the run's work limit: the count of solves depends only on
 the plans found, not on the clock (which stops the passes only when it runs out).
 """
 
@@ -28,12 +36,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.formulation.blocks import PlanningModel
-from planner.periods import Search, demand_periods, row_slice, split_values
+from planner.periods import Search, demand_periods, restrict, row_slice, split_values
 from planner.session import Session
 from solvers.arrays import ArrayModel
 
 _EPS = 1e-6
-#: Passes over every window at most (each pass only when the previous one made the plan cheaper).
+#: Passes over every whole window at most, after the restricted one (each only when the previous
+#: one made the plan cheaper).
 MAX_PASSES = 2
 
 
@@ -66,13 +75,17 @@ def window_columns(m: PlanningModel, periods: Sequence[int]) -> dict[str, np.nda
 
 
 def window_model(
-    m: PlanningModel, cols: dict[str, np.ndarray], plan: dict[str, np.ndarray]
+    m: PlanningModel,
+    cols: dict[str, np.ndarray],
+    plan: dict[str, np.ndarray],
+    lazy: np.ndarray | None = None,
 ) -> tuple[ArrayModel, np.ndarray, np.ndarray]:
     """The whole model with every column outside ``cols`` fixed at ``plan``: (arrays, column ids, row ids).
 
     The rows are those with an entry on the window's columns, their bounds less the activity of
     the fixed columns at the plan; the columns keep their bounds and costs (the fixed columns'
-    cost is a constant left out of the objective).
+    cost is a constant left out of the objective). ``lazy``: row ids left out of this MILP, which
+    the caller checks at the plan it makes (:func:`holds`).
     """
     base = m.arrays
     col = np.concatenate([m.columns(name, cols[name]) for name in m.variables])
@@ -86,6 +99,8 @@ def window_model(
     entry_row = np.repeat(np.arange(base.n_rows), np.diff(base.start))
     fixed_activity = np.bincount(entry_row, weights=base.value * x[base.index], minlength=base.n_rows)
     touches = np.bincount(entry_row[new_col[base.index] >= 0], minlength=base.n_rows) > 0
+    if lazy is not None:
+        touches[lazy] = False
     row_ids = np.flatnonzero(touches)
     start, index, value = row_slice(base, row_ids, new_col)
     arrays = ArrayModel(
@@ -103,47 +118,108 @@ def window_model(
 
 
 def improve_by_window(
-    session: Session, plan: dict[str, np.ndarray], objective: float, search: Search, deadline: float
+    session: Session,
+    plan: dict[str, np.ndarray],
+    relaxed: dict[str, np.ndarray],
+    search: Search,
+    deadline: float,
 ) -> tuple[dict[str, np.ndarray], WindowSearch]:
     """Fix-and-optimize over the windows (the module docstring): the cheapest plan found, and what ran.
 
     ``plan`` must be an integer plan of the whole model (feasible); so is every plan returned.
+    First a pass of restricted windows (only the options the LP relaxation ``relaxed`` or the plan
+    uses are free, the others stay at the plan's 0: small MILPs near the window's LP bound, as the
+    per-period path's restricted pass), then passes of whole windows. With ``--work-limit`` a
+    window's MILP may stop on an incumbent dearer than the plan's; it is then not taken.
     """
     m = session.model
     done = WindowSearch()
-    best, cost = {k: v.copy() for k, v in plan.items()}, objective
+    state = _State({k: v.copy() for k, v in plan.items()}, m.objective_of(plan))
     every = windows(m)
-    for _ in range(MAX_PASSES):
+    used = (np.nan_to_num(relaxed["replicas"]) > _EPS) | (plan["replicas"] > 0.5)
+    passes = [True] + [False] * MAX_PASSES
+    for restricted in passes:
         done.passes += 1
-        before = cost
+        before = state.cost
         for i, periods in enumerate(every):
             left = deadline - time.monotonic()
             if left < 0.05:
                 done.stops.add("time_limit")
                 search.stops |= done.stops
-                return best, done
+                return state.plan, done
+            cols = window_columns(m, periods)
+            if restricted:
+                cols = restrict(m, cols, used[cols["replicas"]])
             cap = left if session.settings.work_limit is not None else left / (len(every) - i)
-            found = _solve_window(session, best, periods, cap, done)
-            if found is not None and (new := m.objective_of(found)) < cost - _EPS * max(1.0, abs(cost)):
-                best, cost = found, new
-                done.improved += 1
-        if cost >= before - _EPS * max(1.0, abs(before)):
+            state.offer(m, _solve_window(session, state.plan, cols, cap, done), done)
+        if not restricted and state.cost >= before - _EPS * max(1.0, abs(before)):
             break
     search.stops |= done.stops
-    return best, done
+    return state.plan, done
+
+
+@dataclass
+class _State:
+    """The cheapest plan so far and its cost."""
+
+    plan: dict[str, np.ndarray]
+    cost: float
+
+    def offer(self, m: PlanningModel, found: dict[str, np.ndarray] | None, done: WindowSearch) -> None:
+        if found is None:
+            return
+        cost = m.objective_of(found)
+        if cost < self.cost - _EPS * max(1.0, abs(self.cost)):
+            self.plan, self.cost = found, cost
+            done.improved += 1
 
 
 def _solve_window(
     session: Session,
     plan: dict[str, np.ndarray],
-    periods: Sequence[int],
+    cols: dict[str, np.ndarray],
     time_limit_s: float,
     done: WindowSearch,
 ) -> dict[str, np.ndarray] | None:
-    """One window's MILP; the plan with its values in place (None without an integer plan)."""
+    """One window's plan over ``cols``: the plan with its values in place (None without an integer plan).
+
+    Rows across the horizon (the budget) are first left out; when the window's plan breaks one,
+    the window is solved again with them.
+    """
+    lazy = lazy_rows(session.model)
+    found = _window_milp(session, plan, cols, time_limit_s, done, lazy)
+    if found is None or not lazy.size or holds(session.model, found, lazy):
+        return found
+    return _window_milp(session, plan, cols, time_limit_s, done, None)
+
+
+def lazy_rows(m: PlanningModel) -> np.ndarray:
+    """Row ids of the blocks declared ``horizon`` (one dense row each, as the budget)."""
+    blocks = [m.rows(name) for name in m.coupled_rows() if m.constraints[name].coupling == "horizon"]
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
+
+
+def holds(m: PlanningModel, values: dict[str, np.ndarray], rows: np.ndarray) -> bool:
+    """Whether ``rows`` hold at ``values`` (within 1e-6 x their bound, at least 1e-6)."""
+    a = m.arrays
+    x = np.nan_to_num(m.stack(values))
+    entry_row = np.repeat(np.arange(a.n_rows), np.diff(a.start))
+    activity = np.bincount(entry_row, weights=a.value * x[a.index], minlength=a.n_rows)[rows]
+    lower, upper = a.row_lower[rows], a.row_upper[rows]
+    tol = 1e-6 * np.maximum(1.0, np.abs(np.where(np.isfinite(upper), upper, lower)))
+    return bool(np.all(activity <= upper + tol) and np.all(activity >= lower - tol))
+
+
+def _window_milp(
+    session: Session,
+    plan: dict[str, np.ndarray],
+    cols: dict[str, np.ndarray],
+    time_limit_s: float,
+    done: WindowSearch,
+    lazy: np.ndarray | None,
+) -> dict[str, np.ndarray] | None:
     m = session.model
-    cols = window_columns(m, periods)
-    model, col, rows = window_model(m, cols, plan)
+    model, col, rows = window_model(m, cols, plan, lazy)
     solution = session.solve_arrays(model, max(0.05, time_limit_s), names=(col, rows))
     done.solved += 1
     result = solution.result

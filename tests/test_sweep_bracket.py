@@ -17,7 +17,7 @@ import yaml
 
 from planner.plan import Plan
 from planner.sweeps import sweep
-from planner.sweeps.bracket import ApiPrice, OfferPrice, bound_between, next_round, price_axes
+from planner.sweeps.bracket import ApiPrice, OfferPrice, assess, bound_between, next_round, price_axes
 from planner.sweeps.folder import Finished, plan_file_names, reuse
 from planner.sweeps.run import prepare
 from planner.sweeps.runner import Outcome
@@ -278,3 +278,24 @@ def test_the_schedule_hands_out_each_job_when_its_inputs_have_finished(tiny: Pat
     assert finish(_point(2.5)) == []
     assert finish(_point(1.5)) == []
     assert not schedule.held
+
+
+def test_the_base_row_on_the_axis_is_a_candidate_start_between_other_neighbours(tiny: Path) -> None:  # noqa: F811
+    """Between $1 and $2 the base row (at $2 too, after the point there) is not a neighbour, but
+    its plan is a plan of the same problem: made cheaper, it is the start the point gets."""
+    path, plans = _linear_axis(tiny)
+    _, jobs, points = prepare(path)
+    settings = {j.name: j.problem.settings for j in jobs}
+    (axis,) = price_axes(list(points.values()), jobs[0].problem.catalog, settings)
+    assignment, _ = assess(axis, _point(1.5), _point(1), _point(2), plans)
+    assert "base" not in assignment.start_from  # as cheap as the point at $2, not cheaper
+    base = plans["base"]
+    halved = [q.model_copy(update={"usd": q.usd / 2}) for q in base.periods]
+    cheaper = {
+        **plans,
+        "base": base.model_copy(update={"periods": halved, "objective_usd": base.objective_usd / 2}),
+    }
+    assignment, _ = assess(axis, _point(1.5), _point(1), _point(2), cheaper)
+    assert "base" in assignment.start_from
+    assert assignment.start is not None
+    assert [q.usd for q in assignment.start.periods] == [q.usd for q in halved]

@@ -20,7 +20,7 @@ from planner.engine import run_engine
 from planner.formulation.blocks import PlanningModel
 from planner.periods import Search
 from planner.session import Session
-from planner.windows import improve_by_window, window_columns, window_model, windows
+from planner.windows import holds, improve_by_window, lazy_rows, window_columns, window_model, windows
 from solvers.arrays import solve_arrays
 from tests.test_blocks import _model, _with_dummy_family
 
@@ -125,11 +125,28 @@ def test_windows_improve_a_plan_of_a_model_with_an_adjacent_family_keeping_its_r
     assert all(np.all(v >= -1e-7) for v in m.slacks(worse).values())  # still a plan of the model
     assert m.objective_of(worse) > best.objective_usd
     session = Session(m, exact)
-    found, done = improve_by_window(
-        session, worse, m.objective_of(worse), Search(-np.inf), time.monotonic() + 30
-    )
+    found, done = improve_by_window(session, worse, worse, Search(-np.inf), time.monotonic() + 30)
     assert done.solved >= 1
     assert done.improved >= 1
     assert m.is_integral(found)
     assert m.objective_of(found) == pytest.approx(best.objective_usd, rel=1e-9)
     assert all(np.all(v >= -1e-6) for v in m.slacks(found).values())
+
+
+def test_a_budget_left_out_of_a_window_is_checked_and_the_window_solved_again(tmp_path: Path) -> None:
+    """Under a budget that binds, a window solved without the budget row overspends; the plan
+    that comes back is the window solved with it, so every row holds."""
+    free, s = _model(tmp_path / "free")
+    unbudgeted = run_engine(free, s.model_copy(update={"mip_gap": 0.0}), time.monotonic() + 30).objective_usd
+    m, s = _model(tmp_path / "tight", budget_usd=0.5 * unbudgeted)
+    exact = s.model_copy(update={"mip_gap": 0.0})
+    best = run_engine(m, exact, time.monotonic() + 30, decompose=True)
+    budget = lazy_rows(m)
+    assert budget.tolist() == [m.n_constraints - 1]
+    found, done = improve_by_window(
+        Session(m, exact), best.values, best.values, Search(-np.inf), time.monotonic() + 30
+    )
+    assert done.solved > done.passes * len(windows(m))  # some window was solved again, with the budget
+    assert holds(m, found, budget)
+    assert all(np.all(v >= -1e-6) for v in m.slacks(found).values())
+    assert m.objective_of(found) >= best.objective_usd - 1e-6
