@@ -105,8 +105,9 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
         "",
         "Reading: without a budget the periods share nothing and one MILP per period proves the gap. "
         "A budget ties every period, so the engine searches by windows (each period's MILP with the "
-        'others fixed at the plan and the budget row kept, docs/formulation.md "Windows") and then '
-        "runs the whole-horizon MILP, whose bound is the gap's.",
+        "others fixed at the plan; the budget row checked at the plan, and kept in the window's MILP "
+        'when the window breaks it; docs/formulation.md "Windows") and then runs the whole-horizon '
+        "MILP, whose bound is the gap's.",
         "",
         "",
     ]

@@ -13,7 +13,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
-KEPT_SECTIONS = ("## Sweeps", "## Analysis", "## Ideas tried")
+KEPT_SECTIONS = ("## Sweeps", "## Budgets", "## Analysis", "## Ideas tried")
 ORDER = ("S", "M", "L", "XL")
 #: Outside-the-solver budget as a multiple of the LP relaxation's HiGHS time, by size.
 OUTSIDE_BUDGET = {"M": 1.5, "L": 1.0, "XL": 1.0}
@@ -438,8 +438,9 @@ def render(store: dict[str, Any], kept: dict[str, str]) -> str:
             ]
         elif prof:
             out += ["Profile run failed:", "", "```", str(prof.get("error")), "```", ""]
-    if "## Sweeps" in kept:  # written by python -m benchmarks.sweep
-        out += [kept["## Sweeps"].rstrip(), ""]
+    for heading in ("## Sweeps", "## Budgets"):  # written by python -m benchmarks.sweep / .budget
+        if heading in kept:
+            out += [kept[heading].rstrip(), ""]
     out += [kept.get("## Analysis", "## Analysis\n\n(none yet)\n").rstrip(), ""]
     out += [kept.get("## Ideas tried", "## Ideas tried\n\n(none yet)\n").rstrip(), ""]
     return "\n".join(out)
