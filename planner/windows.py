@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.formulation.blocks import PlanningModel
+from planner.formulation.blocks import PlanningModel, entry_rows, row_activity
 from planner.periods import Search, demand_periods, restrict, row_slice, split_values
 from planner.session import Session
 from solvers.arrays import ArrayModel
@@ -96,8 +96,8 @@ def window_model(
         at = m.columns(name)
         x[at] = np.round(x[at])
     x[col] = 0.0  # the window's own columns are free: only the fixed ones count as constants
-    entry_row = np.repeat(np.arange(base.n_rows), np.diff(base.start))
-    fixed_activity = np.bincount(entry_row, weights=base.value * x[base.index], minlength=base.n_rows)
+    entry_row = entry_rows(base)
+    fixed_activity = row_activity(base, x, entry_row)
     touches = np.bincount(entry_row[new_col[base.index] >= 0], minlength=base.n_rows) > 0
     if lazy is not None:
         touches[lazy] = False
@@ -137,6 +137,7 @@ def improve_by_window(
     state = _State({k: v.copy() for k, v in plan.items()}, m.objective_of(plan))
     every = windows(m)
     used = (np.nan_to_num(relaxed["replicas"]) > _EPS) | (plan["replicas"] > 0.5)
+    lazy = lazy_rows(m)
     passes = [True] + [False] * MAX_PASSES
     for restricted in passes:
         done.passes += 1
@@ -151,7 +152,7 @@ def improve_by_window(
             if restricted:
                 cols = restrict(m, cols, used[cols["replicas"]])
             cap = left if session.settings.work_limit is not None else left / (len(every) - i)
-            state.offer(m, _solve_window(session, state.plan, cols, cap, done), done)
+            state.offer(m, _solve_window(session, state.plan, cols, cap, done, lazy), done)
         if not restricted and state.cost >= before - _EPS * max(1.0, abs(before)):
             break
     search.stops |= done.stops
@@ -180,13 +181,13 @@ def _solve_window(
     cols: dict[str, np.ndarray],
     time_limit_s: float,
     done: WindowSearch,
+    lazy: np.ndarray,
 ) -> dict[str, np.ndarray] | None:
     """One window's plan over ``cols``: the plan with its values in place (None without an integer plan).
 
-    Rows across the horizon (the budget) are first left out; when the window's plan breaks one,
-    the window is solved again with them.
+    The ``lazy`` rows (:func:`lazy_rows`: across the horizon, the budget) are first left out; when
+    the window's plan breaks one, the window is solved again with them.
     """
-    lazy = lazy_rows(session.model)
     found = _window_milp(session, plan, cols, time_limit_s, done, lazy)
     if found is None or not lazy.size or holds(session.model, found, lazy):
         return found
@@ -202,9 +203,7 @@ def lazy_rows(m: PlanningModel) -> np.ndarray:
 def holds(m: PlanningModel, values: dict[str, np.ndarray], rows: np.ndarray) -> bool:
     """Whether ``rows`` hold at ``values`` (within 1e-6 x their bound, at least 1e-6)."""
     a = m.arrays
-    x = np.nan_to_num(m.stack(values))
-    entry_row = np.repeat(np.arange(a.n_rows), np.diff(a.start))
-    activity = np.bincount(entry_row, weights=a.value * x[a.index], minlength=a.n_rows)[rows]
+    activity = row_activity(a, np.nan_to_num(m.stack(values)))[rows]
     lower, upper = a.row_lower[rows], a.row_upper[rows]
     tol = 1e-6 * np.maximum(1.0, np.abs(np.where(np.isfinite(upper), upper, lower)))
     return bool(np.all(activity <= upper + tol) and np.all(activity >= lower - tol))

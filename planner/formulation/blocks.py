@@ -306,10 +306,21 @@ class PlanningModel:
         return self.split_rows(row_slacks(self.arrays, self.stack(values)))
 
 
+def entry_rows(model: ArrayModel) -> np.ndarray:
+    """The row of each CSR entry."""
+    return np.repeat(np.arange(model.n_rows), np.diff(model.start))
+
+
+def row_activity(model: ArrayModel, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """``Ax`` per row (``rows``: :func:`entry_rows`, when the caller has them already)."""
+    at = entry_rows(model) if rows is None else rows
+    activity: np.ndarray = np.bincount(at, weights=model.value * x[model.index], minlength=model.n_rows)
+    return activity
+
+
 def row_slacks(model: ArrayModel, x: np.ndarray) -> np.ndarray:
     """Slack of each row: ``upper - Ax`` for ``<=`` rows, ``Ax - lower`` for the others."""
-    rows = np.repeat(np.arange(model.n_rows), np.diff(model.start))
-    activity = np.bincount(rows, weights=model.value * x[model.index], minlength=model.n_rows)
+    activity = row_activity(model, x)
     upper_only = np.isfinite(model.row_upper) & ~np.isfinite(model.row_lower)
     slack: np.ndarray = np.where(upper_only, model.row_upper - activity, activity - model.row_lower)
     return slack
