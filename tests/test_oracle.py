@@ -269,6 +269,11 @@ def test_fleetplan_matches_the_oracle(tmp_path_factory: pytest.TempPathFactory, 
     ref, plan = solve_fleetplan(instance, tmp_path_factory.mktemp("oracle"))
     note(instance.describe())
     note(f"oracle: {ref}")
+    check_against_oracle(ref, plan)
+
+
+def check_against_oracle(ref: Reference, plan: Plan | PlannerError) -> None:
+    """fleetplan's plan (or its error) against the oracle's proven optimum (the module docstring)."""
     assert ref.status in ("Optimal", "Infeasible"), f"HiGHS did not prove the oracle: {ref.status}"
     if isinstance(plan, PlannerError):
         assert not ref.feasible, (
