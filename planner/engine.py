@@ -44,6 +44,7 @@ import numpy as np
 from planner.errors import SolveError
 from planner.formulation.blocks import PlanningModel, Solution
 from planner.infeasible import explain_infeasible, lp_infeasible
+from planner.lpbasis import LpBasis
 from planner.periods import (
     Search,
     demand_periods,
@@ -123,6 +124,7 @@ class EngineResult:
         bracketed: with a known bound, whether the plan was within its accept_gap (None: none).
         period_bounds: per period, a proven bound on its cost with horizon columns at its share
             (None for a period without one; None when no per-period MILPs ran over every period).
+        lp_basis: the relaxation's basis by name, when asked for (``keep_basis``).
     """
 
     status: str
@@ -140,6 +142,7 @@ class EngineResult:
     start_kept: bool | None = None
     bracketed: bool | None = None
     period_bounds: tuple[float | None, ...] | None = None
+    lp_basis: LpBasis | None = None
 
     @property
     def gap(self) -> float:
@@ -171,7 +174,7 @@ def solve_relaxation(session: Session, time_limit_s: float | None = None) -> Sol
     Lagrangian bound (``result.bound``) and a solution feasible for the whole LP.
     """
     m, settings = session.model, session.settings
-    result = session.lp(time_limit_s=time_limit_s, exact=False)
+    result = session.relaxation(time_limit_s)
     if result.status == "infeasible" or (not result.has_solution and lp_infeasible(m)):
         raise SolveError(explain_infeasible(m, settings))
     if not result.has_solution:
@@ -299,6 +302,8 @@ def run_engine(
     start: dict[str, np.ndarray] | None = None,
     known_bound: KnownBound | None = None,
     start_missing: frozenset[int] = frozenset(),
+    lp_start: LpBasis | None = None,
+    keep_basis: bool = False,
 ) -> EngineResult:
     """Run the four stages within the wall-clock ``deadline`` (a ``time.monotonic()`` value).
 
@@ -309,8 +314,10 @@ def run_engine(
     routed by the LP and kept beside the rounded plan when cheaper; it changes no bound.
     ``known_bound``: a bound proven elsewhere (a sweep's neighbours), see :class:`KnownBound`.
     ``start_missing``: periods the start does not hold: their choices come from the rounded plan.
+    ``lp_start``: a basis (by name) the relaxation starts from; ``keep_basis``: return the
+    relaxation's own basis in ``lp_basis`` (``planner.lpbasis``: a sweep's base row keeps it).
     """
-    session = Session(m, settings)
+    session = Session(m, settings, lp_start, keep_basis)
     timings: dict[str, float] = {}
     t = time.monotonic()
     lp = solve_relaxation(session, LP_TIME_SHARE * max(1.0, deadline - t))
@@ -368,6 +375,7 @@ def run_engine(
         start_kept=start_kept,
         bracketed=bracketed,
         period_bounds=_period_bounds(m, search),
+        lp_basis=session.kept_basis,
     )
 
 

@@ -27,6 +27,7 @@ from planner.formulation.blocks import PlanningModel
 from planner.formulation.build import build_model
 from planner.formulation.index import offer_counts
 from planner.ids import unknown_id_hint
+from planner.lpbasis import LpBasis
 from planner.options import Options, allowed_accelerators, allowed_apis, build_options, restrict_options
 from planner.optionsfile import read_options_yaml, resolve_demand_path  # noqa: F401 (re-exported)
 from planner.outputs import write_model
@@ -194,12 +195,17 @@ def solve_problem(
     options_builder: OptionsBuilder = build_options,
     start: Start | None = None,
     bracket: Bracket | None = None,
+    lp_start: LpBasis | None = None,
+    keep_basis: bool = False,
 ) -> Solved:
     """Build and solve the planning model; return the plan (never raises for unmet demand).
 
     ``start``: an earlier plan to start the search from (``planner.warmstart``); the plan's
     ``solver.start`` says whether it was carried and kept. ``bracket``: the bound a sweep point
     has from its neighbours on a price axis (``planner.sweeps.bracket``), in ``solver.bracket``.
+    ``lp_start``: a basis (by name) the LP relaxation starts from, and ``keep_basis``: keep the
+    relaxation's in ``Solved.result.lp_basis`` (``planner.lpbasis``; a sweep's base row's basis is
+    every later point's start).
 
     The time rule: of ``--time-limit`` (counted from ``started``), the baselines keep the last
     15 % when they are on, and the cheapest-way-out re-solves the 15 % before that when the LP
@@ -247,6 +253,8 @@ def solve_problem(
             if bracket is not None
             else None
         ),
+        lp_start=lp_start,
+        keep_basis=keep_basis,
     )
     result.reductions = reductions_of(problem, options)
     timings.update(result.timings)

@@ -3,7 +3,9 @@
 The engine sees only the model, solutions and fixings. A :class:`Session` holds, for HiGHS, one
 live LP instance (:class:`solvers.live.LiveLP`) for every LP of the sequence (the relaxation,
 rounding's re-routes, the fixed LP), changing only bounds between them and starting each from the
-last basis; large models are sifted on it (:mod:`planner.relaxation`). MILPs go to a fresh HiGHS
+last basis; large models are sifted on it (:mod:`planner.relaxation`). The relaxation may start from
+another run's basis by name (``start_basis``: a sweep's base row's, :mod:`planner.lpbasis`), and the
+relaxation's own basis can be kept for later runs (``keep_basis``). MILPs go to a fresh HiGHS
 instance each (:func:`solvers.arrays.solve_arrays`). With CBC every solve goes through the PuLP
 writer. Solutions come back labelled by block (:class:`planner.formulation.blocks.Solution`).
 """
@@ -16,6 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from planner.formulation.blocks import Fixings, PlanningModel, Solution
+from planner.lpbasis import LpBasis
 from planner.relaxation import (
     forced_zero_routes,
     implied_upper,
@@ -26,17 +29,27 @@ from planner.relaxation import (
 from planner.settings import SolveSettings
 from solvers.arrays import ArrayModel, ArraySolution, solve_arrays
 from solvers.cbc import solve_cbc
-from solvers.live import LiveLP
+from solvers.live import BASIC, LiveLP
 
 
 class Session:
     """The solves of one engine run over ``model``."""
 
-    def __init__(self, model: PlanningModel, settings: SolveSettings) -> None:
+    def __init__(
+        self,
+        model: PlanningModel,
+        settings: SolveSettings,
+        start_basis: LpBasis | None = None,
+        keep_basis: bool = False,
+    ) -> None:
         self.model = model
         self.settings = settings
         self.sift = use_sifting(model, settings)
         self.live: LiveLP | None = None
+        self.start_basis = start_basis
+        self.keep_basis = keep_basis
+        #: The relaxation's basis by name, when ``keep_basis`` (HiGHS only; None before it is solved).
+        self.kept_basis: LpBasis | None = None
 
     def labelled(self, solution: ArraySolution) -> Solution:
         """A solver's arrays split per block."""
@@ -50,6 +63,17 @@ class Session:
         """The model's arrays at other column bounds."""
         return dataclasses.replace(self.model.arrays, lower=lower, upper=upper)
 
+    def relaxation(self, time_limit_s: float | None = None) -> Solution:
+        """The LP relaxation, from ``start_basis`` when there is one.
+
+        A sift stopped by ``time_limit_s`` is returned with its bound; the relaxation's basis is
+        kept in ``kept_basis`` when ``keep_basis``.
+        """
+        solution = self.lp(time_limit_s=time_limit_s, exact=False, basis=self.start_basis)
+        if self.keep_basis and self.live is not None and solution.has_solution:
+            self.kept_basis = LpBasis.of(self.model, *self.live.basis())
+        return solution
+
     def lp(
         self,
         fixings: Fixings | None = None,
@@ -57,6 +81,7 @@ class Session:
         *,
         exact: bool = True,
         hint: dict[str, np.ndarray] | None = None,
+        basis: LpBasis | None = None,
     ) -> Solution:
         """The LP at the model's bounds with ``fixings``.
 
@@ -64,7 +89,8 @@ class Session:
         (stopped, or a working set that is infeasible) is followed by a plain solve; without it,
         a sift stopped by ``time_limit_s`` is returned with its Lagrangian bound. ``hint``: values
         of a solution near this one (a MILP's plan); its nonzero columns join the working set
-        first, which saves sifting rounds and changes nothing else.
+        first, which saves sifting rounds and changes nothing else. ``basis``: start from this
+        basis (by name; its basic columns join the working set first) instead of the last one.
         """
         lower, upper = self.model.bounds_with(fixings)
         if self.settings.solver == "cbc":
@@ -81,7 +107,10 @@ class Session:
         if hint is not None and live.sifting:
             used = np.flatnonzero((np.nan_to_num(self.model.stack(hint)) > 0) & ~live.in_set & (tight > 0))
             live.include(used, lower, tight)
-        result = live.solve(lower, tight, implied, time_limit_s).solution
+        codes = basis.on(self.model) if basis is not None else None
+        if codes is not None and live.sifting:
+            live.include(np.flatnonzero((codes[0] == BASIC) & ~live.in_set & (tight > 0)), lower, tight)
+        result = live.solve(lower, tight, implied, time_limit_s, basis=codes).solution
         done = result.result.status == "optimal" or (not exact and result.result.has_solution)
         if done or not live.sifting:  # the live instance held the whole LP: its answer stands
             return self.labelled(result)

@@ -3,7 +3,9 @@
 The engine solves the same LP many times with other bounds (the relaxation, rounding's re-routes
 with replicas fixed, the fixed LP for the duals) and a sweep solves it with other costs. A
 :class:`LiveLP` passes the model to HiGHS once and changes only what differs between solves
-(``changeColsBounds``, ``changeColsCost``); each solve starts from the basis the one before left.
+(``changeColsBounds``, ``changeColsCost``); each solve starts from the basis the one before left,
+or from a basis the caller hands it (:meth:`LiveLP.solve`'s ``basis``: another run's, by label,
+which a sweep point gets from its base row's relaxation).
 
 The instance may hold a **working set** of the columns only (sifting, :mod:`solvers.sifting`):
 each solve prices the columns left out with its row duals, adds those that price in (``addCols``)
@@ -38,6 +40,20 @@ from solvers.sifting import (
 #: warm and 0.21 s from presolve at M, 2.1 s and 1.5 s at L; the fixed LP after it (0.6 % change)
 #: 0.04 s warm and 0.12 s from presolve at M, 0.15 s and 0.47 s at L.
 PRESOLVE_SHARE = 0.1
+
+#: HiGHS's basis status codes (``highspy.HighsBasisStatus``) as small integers.
+LOWER, BASIC, UPPER, ZERO = 0, 1, 2, 3
+
+
+def _status_codes(statuses: Any) -> np.ndarray:
+    return np.fromiter((int(s) for s in statuses), dtype=np.int8, count=len(statuses))
+
+
+def _statuses(codes: np.ndarray) -> list[Any]:
+    import highspy
+
+    members = [highspy.HighsBasisStatus(code) for code in range(5)]
+    return [members[code] for code in codes.tolist()]
 
 
 class LiveLP:
@@ -101,6 +117,7 @@ class LiveLP:
         time_limit_s: float | None = None,
         *,
         presolve: bool | None = None,
+        basis: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> SiftResult:
         """Solve the LP at these column bounds, from the last basis; sift when columns are left out.
 
@@ -117,6 +134,11 @@ class LiveLP:
                 when the solve fixes many columns: presolve removes them); None: when more than
                 :data:`PRESOLVE_SHARE` of the instance's columns change bounds. Later rounds of
                 the same solve start from the basis as always.
+            basis: start from this basis instead (a status code per column of the model and per
+                row: :data:`BASIC`, :data:`LOWER`, ...), as HiGHS takes an "alien" basis: one it
+                completes or repairs to a factorable one when it does not fit (another run's
+                basis, whose model had other columns). The solve's answer is the same LP's
+                optimum; only the pivots to reach it change.
         """
         began = time.monotonic()
         if self.model.n_cols == 0:
@@ -125,7 +147,9 @@ class LiveLP:
         lower, upper = np.asarray(lower, float), np.asarray(upper, float)
         self._add(np.flatnonzero(~self.in_set & (lower != 0)), lower, upper)
         changed = self._set_bounds(lower, upper)
-        if presolve or (presolve is None and changed > PRESOLVE_SHARE * len(self.cols)):
+        if basis is not None:
+            self._set_basis(basis)
+        elif presolve or (presolve is None and changed > PRESOLVE_SHARE * len(self.cols)):
             self.highs.clearSolver()
         implied = np.full(self.model.n_cols, np.inf) if implied_upper is None else implied_upper
         rounds, last = 0, None
@@ -158,6 +182,33 @@ class LiveLP:
             self._add(
                 most_negative(np.flatnonzero(enter), reduced, max(MIN_ADDED, len(self.cols))), lower, upper
             )
+
+    def basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """The instance's basis as status codes per model column and per row (columns left out: lower).
+
+        Only meaningful after a solve; before one, every column is at its lower bound and every
+        row basic (HiGHS's slack basis).
+        """
+        current = self.highs.getBasis()
+        cols = np.full(self.model.n_cols, LOWER, dtype=np.int8)
+        rows = np.full(self.model.n_rows, BASIC, dtype=np.int8)
+        if current.valid:
+            cols[self.cols] = _status_codes(current.col_status)
+            rows[:] = _status_codes(current.row_status)
+        return cols, rows
+
+    def _set_basis(self, basis: tuple[np.ndarray, np.ndarray]) -> None:
+        import highspy
+
+        cols = np.asarray(basis[0], dtype=np.int8)[self.cols].copy()
+        cols[(cols == UPPER) & ~np.isfinite(self.upper[self.cols])] = LOWER  # no upper bound to sit at
+        start = highspy.HighsBasis()
+        start.col_status = _statuses(cols)
+        start.row_status = _statuses(np.asarray(basis[1], dtype=np.int8))
+        start.valid, start.alien = True, True
+        self.highs.clearSolver()
+        if str(self.highs.setBasis(start)) != "HighsStatus.kOk":  # refused: the solve starts afresh
+            self.highs.clearSolver()
 
     def include(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Add columns (sorted, not in the instance yet) to the working set before a solve."""

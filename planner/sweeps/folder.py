@@ -1,4 +1,4 @@
-"""A sweep's output folder: plan files, the ``sweep.json`` index, and reuse of finished points.
+"""A sweep's output folder: plan files, the ``sweep.json`` index, the base row's LP basis, and reuse.
 
 ``sweep.json`` records the content hash and plan file of every finished point; a rerun into the
 same folder takes each point whose hash has a plan there (:func:`reuse`) and solves the rest.
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError, Location
+from planner.lpbasis import LpBasis
 from planner.outputs import write_text
 from planner.plan import Plan
 from planner.sweeps.runner import Job, Outcome
@@ -21,6 +22,9 @@ from planner.sweeps.scenarios import ScenarioFile
 
 INDEX = "sweep.json"
 PLANS = "plans"
+#: The base row's LP relaxation basis, every later point's LP start (:mod:`planner.lpbasis`),
+#: tagged with the base row's content hash: a rerun that takes the base row's plan takes it too.
+BASIS = "base-basis.npz"
 #: ``progress(done, running, failed, total)``, called as points start and finish.
 Progress = Callable[[int, int, int, int], None]
 
@@ -101,6 +105,8 @@ class Finished:
     report: Progress
     total: int
     plans: dict[str, Plan] = field(default_factory=dict)
+    #: The LP bases points kept (the base row's: :mod:`planner.lpbasis`), by point name.
+    bases: dict[str, LpBasis] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     solved: list[str] = field(default_factory=list)
@@ -126,6 +132,9 @@ class Finished:
             (self.folder / file).unlink(missing_ok=True)
             return
         plan = Plan.model_validate(outcome.plan)
+        if outcome.basis is not None:  # before the plan: a finished plan's basis is on disk
+            outcome.basis.save(self.folder / BASIS, self.keys[outcome.name])
+            self.bases[outcome.name] = outcome.basis
         write_text(self.folder / file, json.dumps(outcome.plan, indent=2) + "\n")
         self.plans[outcome.name] = plan
         self.entries[outcome.name] = {"hash": self.keys[outcome.name], "plan": file}
@@ -153,6 +162,10 @@ def take_finished(folder: Path, job: Job, run: Finished, index: Mapping[str, Any
         write_text(folder / run.files[job.name], text)
     run.plans[job.name] = found[0]
     run.entries[job.name] = {"hash": job.key, "plan": run.files[job.name]}
+    if job.keep_basis:
+        basis = LpBasis.load(folder / BASIS, job.key)
+        if basis is not None:
+            run.bases[job.name] = basis
     return True
 
 

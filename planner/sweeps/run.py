@@ -308,6 +308,7 @@ def _run(
     folder.mkdir(exist_ok=True)
     (folder / PLANS).mkdir(exist_ok=True)
     files = plan_file_names([job.name for job in jobs])
+    jobs = [replace(jobs[0], keep_basis=True), *jobs[1:]] if jobs else jobs  # the points' LP start
     run = Finished(folder, spec, files, {job.name: job.key for job in jobs}, progress, len(jobs))
     index = read_index(folder)
     todo, twins = reuse(folder, jobs, run, index)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.errors import InputError, Location
+from planner.lpbasis import LpBasis
 from planner.pipeline import BASE_START, Bracket, Problem
-from planner.sweeps.worker import quiet_worker, solve_point
+from planner.sweeps.worker import PointResult, quiet_worker, solve_point
 
 #: ``running(name)`` is called when a job is handed to a worker.
 Running = Callable[[str], None]
@@ -34,7 +35,9 @@ class Job:
     ``start``: the plan (JSON data) the point's search starts from: the base row's, for every
     other point (None for the base row, a price axis's ends, or when the base row has no plan),
     or inside a price axis its neighbours' (``start_source`` names them) with the ``bracket``
-    they prove (:mod:`planner.sweeps.bracket`).
+    they prove (:mod:`planner.sweeps.bracket`). ``lp_start``: the base row's LP basis, which
+    every point that waits for the base row starts its relaxation from; ``keep_basis``: the
+    base row's job returns its basis (:mod:`planner.lpbasis`).
     """
 
     name: str
@@ -43,11 +46,13 @@ class Job:
     start: dict[str, Any] | None = None
     bracket: Bracket | None = None
     start_source: str = BASE_START
+    lp_start: LpBasis | None = None
+    keep_basis: bool = False
 
     @property
     def arguments(self) -> tuple[Any, ...]:
         """What :func:`~planner.sweeps.worker.solve_point` takes for this job."""
-        return (self.problem, self.start, self.bracket, self.start_source)
+        return (self.problem, self.start, self.bracket, self.start_source, self.lp_start, self.keep_basis)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Outcome:
     plan: dict[str, Any] | None
     error: str | None
     seconds: float
+    basis: LpBasis | None = None
 
 
 def default_workers() -> int:
@@ -98,7 +104,7 @@ class LocalPool:
 
     def run(self, pull: Pull, running: Running) -> Iterator[Outcome]:
         """Solve the jobs ``pull`` gives, at most ``workers`` at a time; outcomes as they finish."""
-        pending: dict[Future[tuple[dict[str, Any] | None, str | None, float]], str] = {}
+        pending: dict[Future[PointResult], str] = {}
         queue = list(pull())
         while queue or pending:
             while queue and len(pending) < self.workers:

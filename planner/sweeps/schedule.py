@@ -1,12 +1,14 @@
-"""The order a sweep solves its points in, and what each job carries (start plan, bracket).
+"""The order a sweep solves its points in, and what each job carries (start plan, LP basis, bracket).
 
 The base row and the ends of every price axis (:mod:`planner.sweeps.bracket`) are handed out
 first, the ends from no start; every other point waits for the base row and starts from its plan,
 except the interior points of price axes, which are held: a run of them is looked at as soon as
-both points around it have finished, and is settled or has one point searched
-(:func:`~planner.sweeps.bracket.next_round`). Which jobs exist and what each carries depend only on
-finished plans, never on the order they finished in, so every executor (serial, local processes,
-Ray) gets the same jobs; the order only changes how busy the workers are.
+both points around it and the base row have finished, and is settled or has one point searched
+(:func:`~planner.sweeps.bracket.next_round`). Every point but the base row and the ends starts its
+LP relaxation from the base row's basis (:mod:`planner.lpbasis`), the same one on every worker.
+Which jobs exist and what each carries depend only on finished plans (and the base row's basis),
+never on the order they finished in, so every executor (serial, local processes, Ray) gets the
+same jobs; the order only changes how busy the workers are.
 """
 
 from __future__ import annotations
@@ -77,13 +79,15 @@ class Schedule:
             return job
         if self._base_start is None:  # dumped once: every point gets the same start
             self._base_start = run.plans[self.base].model_dump(mode="json")
-        return replace(job, start=self._base_start)
+        return replace(job, start=self._base_start, lp_start=run.bases.get(self.base))
 
     def _ready(self, run: Finished) -> list[Job]:
         """The held points whose neighbours have finished (points an earlier run finished are taken)."""
         jobs: list[Job] = []
         while True:
             done = set(run.plans) | set(run.errors)
+            if self.base not in done:  # every point but the ends starts from the base row's LP basis
+                break
             assignments = next_round(self.axes, set(self.held), run.plans, done)
             taken = False
             for assignment in assignments:
@@ -111,5 +115,6 @@ class Schedule:
             key=bracket_key(job, assignment.bracket.points, run.keys),
             start=assignment.start.model_dump(mode="json"),
             bracket=assignment.bracket,
+            lp_start=run.bases.get(self.base),
             start_source=f"the plan of sweep point{'s' if ' and ' in source else ''} {source}",
         )

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from planner.errors import PlannerError
+from planner.lpbasis import LpBasis
 from planner.pipeline import BASE_START, Bracket, Problem, Start, solve_problem
 from planner.plan import Plan
 from planner.sweeps.cache import OptionsCache
@@ -22,29 +23,43 @@ from planner.sweeps.cache import OptionsCache
 CACHE = OptionsCache()
 
 
+#: What a worker returns: the plan as JSON data (or None), the error (or None), the seconds it
+#: took, and the LP relaxation's basis when it was asked to keep it.
+PointResult = tuple[dict[str, Any] | None, str | None, float, LpBasis | None]
+
+
 def solve_point(
     problem: Problem,
     start: dict[str, Any] | None = None,
     bracket: Bracket | None = None,
     start_source: str = BASE_START,
-) -> tuple[dict[str, Any] | None, str | None, float]:
-    """Solve one scenario point: (the plan as JSON data, or None; the error, or None; seconds).
+    lp_start: LpBasis | None = None,
+    keep_basis: bool = False,
+) -> PointResult:
+    """Solve one scenario point (see :data:`PointResult`).
 
     ``start``: the plan (JSON data) the point's search starts from (the base row's, or a
     neighbour's on a price axis: ``start_source`` says which); ``bracket``: the bound its
-    neighbours prove (``planner.sweeps.bracket``).
+    neighbours prove (``planner.sweeps.bracket``); ``lp_start``: the basis its LP relaxation
+    starts from (the base row's, which the base row's job keeps: ``keep_basis``).
     """
     started = time.monotonic()
     try:
         begin = Start(Plan.model_validate(start), start_source) if start is not None else None
         solved = solve_problem(
-            problem, started=started, options_builder=CACHE.build_options, start=begin, bracket=bracket
+            problem,
+            started=started,
+            options_builder=CACHE.build_options,
+            start=begin,
+            bracket=bracket,
+            lp_start=lp_start,
+            keep_basis=keep_basis,
         )
     except PlannerError as exc:
-        return None, str(exc), time.monotonic() - started
+        return None, str(exc), time.monotonic() - started, None
     except Exception as exc:  # a failing scenario is reported in its row; the others go on
-        return None, f"internal error: {type(exc).__name__}: {exc}", time.monotonic() - started
-    return solved.plan.model_dump(mode="json"), None, time.monotonic() - started
+        return None, f"internal error: {type(exc).__name__}: {exc}", time.monotonic() - started, None
+    return solved.plan.model_dump(mode="json"), None, time.monotonic() - started, solved.result.lp_basis
 
 
 def quiet_worker() -> None:
