@@ -1,11 +1,14 @@
 """One live HiGHS instance over a sequence of LP solves of one model.
 
 The engine solves the same LP many times with other bounds (the relaxation, rounding's re-routes
-with replicas fixed, the fixed LP for the duals) and a sweep solves it with other costs. A
-:class:`LiveLP` passes the model to HiGHS once and changes only what differs between solves
-(``changeColsBounds``, ``changeColsCost``); each solve starts from the basis the one before left,
-or from a basis the caller hands it (:meth:`LiveLP.solve`'s ``basis``: another run's, by label,
-which a sweep point gets from its base row's relaxation).
+with replicas fixed, the fixed LP for the duals). A :class:`LiveLP` passes the model to HiGHS once
+and changes only what differs between solves (``changeColsBounds``, ``changeColsCost``); each
+solve starts from the basis the one before left, or from a basis the caller hands it
+(:meth:`LiveLP.solve`'s ``basis``: another run's, placed by name, as a sweep point gets its base
+row's). An instance is never carried from one run to the next: HiGHS keeps the scale factors of
+the first LP it solved, so a reused instance can end a changed LP at other round-off than a new
+one would (``python -m benchmarks.highs_reuse``), and a run's result must not depend on what ran
+before it in the same process.
 
 The instance may hold a **working set** of the columns only (sifting, :mod:`solvers.sifting`):
 each solve prices the columns left out with its row duals, adds those that price in (``addCols``)
