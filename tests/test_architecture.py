@@ -297,3 +297,18 @@ def test_a_method_call_is_found(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "a.py").write_text("def f(h):\n    h.setSolution(1)\n", encoding="utf-8")
     (tmp_path / "pkg" / "b.py").write_text("x = 'setSolution'\n", encoding="utf-8")
     assert attribute_calls(tmp_path, ("pkg",), "setSolution") == {"pkg/a.py"}
+
+
+def test_no_live_lp_instance_outlives_its_run() -> None:
+    """A HiGHS LP instance is made by one engine run's Session (or one sifted solve) and dies with it.
+
+    HiGHS keeps the scale factors of the first LP an instance solved, so an instance carried from
+    one run (a sweep point) to the next could end the next run's LP at other round-off than a new
+    one, and results would depend on what ran before in the process (``python -m
+    benchmarks.highs_reuse``; docs/sweeps.md). Runs share the base row's basis as data instead.
+    """
+    assert attribute_calls(ROOT, ("planner", "solvers"), "LiveLP") == {
+        "planner/session.py",
+        "solvers/live.py",
+    }
+    assert attribute_calls(ROOT, ("planner", "solvers"), "Session") == {"planner/engine.py"}
