@@ -30,13 +30,14 @@ the periods already within ``accept_gap`` of their bounds.
 **The schedule** (:mod:`planner.sweeps.schedule`), the same jobs whatever runs the points (serial,
 local processes, Ray), so that their summaries agree: the base row and each axis's lowest and
 highest price at once; then every point not inside an axis, from the base row's plan; and every
-run of unsolved points between two points ``a < b`` on an axis as soon as both have finished
-(:func:`next_round`), looked at with those two alone: when each point's estimated gap (the
-neighbours' plans re-priced at its price, :func:`cost_at`, against the bound) is within its
-``accept_gap``, all of them are bracketed by ``a`` and ``b``; otherwise the failing point nearest the
-run's middle is searched (bracketed by ``a`` and ``b`` too), which splits the run in two, each taken
-when that point finishes. A point's job depends only on its neighbours' plans, never on which
-point finished first, so a resumed sweep gets the same points bracketed the same way.
+run of unsolved points between two points ``a < b`` on an axis as soon as both (and the base
+row, whose LP basis the points start from) have finished (:func:`next_round`), looked at with
+those two alone: when each point's estimated gap (the neighbours' plans re-priced at its price,
+:func:`cost_at`, against the bound) is within its ``accept_gap``, all of them are bracketed by
+``a`` and ``b``; otherwise the failing point nearest the run's middle is searched (bracketed by
+``a`` and ``b`` too), which splits the run in two, each taken when that point finishes. A
+point's job depends only on its neighbours' plans, never on which point finished first, so a
+resumed sweep gets the same points bracketed the same way.
 ``plan sweep --no-bracket`` solves every point.
 """
 
