@@ -27,6 +27,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -109,7 +110,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_before": os.getloadavg(),
-        "command": "python -m benchmarks.sweep " + " ".join(sys.argv[1:]),
+        "command": "python -m benchmarks.sweep " + shlex.join(sys.argv[1:]),
         "bracket_gap": args.bracket_gap,
     }
     small = write_instance(args.overhead_size, args.seed, work / f"inst-{args.overhead_size}")
@@ -197,9 +198,11 @@ def section(m: dict[str, Any], work_limit: int, time_limit: float) -> str:
         "scenario file, applying each point's changes, content hashes, plan files, the index, the "
         "summary and charts). "
         "The throughput target asks for 20 solves in 5x the time of one on 2 cores, so each scenario must "
-        "cost at most half a single solve. A point's own solve cannot be made much cheaper (its "
-        "per-period MILPs are most of it, and HiGHS keeps no state between points that is safe to reuse: "
-        "start solutions gave wrong bounds, Ideas tried), so the sweep solves fewer of them: the price "
+        "cost at most half a single solve. A point's own solve cannot be made much cheaper: its "
+        "per-period MILPs are most of it, and of what HiGHS could carry from one point to the next only "
+        "the LP basis is safe (every point but the base row and the axis's ends starts its LP from the "
+        "base row's basis, docs/sweeps.md; MILP start solutions gave wrong bounds and a reused instance "
+        "other round-off, Ideas tried). So the sweep solves fewer MILPs: the price "
         'axis is a line (docs/sweeps.md, "Price axes"). The optimum is concave and non-decreasing in '
         "the price, so the proven bounds of two solved points bound every point between them; a point "
         "whose neighbours' plans, re-priced and mixed by period, come within the gap either neighbour "
