@@ -39,6 +39,7 @@ import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from planner.catalog.load import load_catalog
 from planner.catalog.schema import Catalog
@@ -310,6 +311,26 @@ def write_instance(size_name: str, seed: int, out: str | Path, time_limit_s: flo
     }
     (folder / "instance.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return folder
+
+
+def planning_model(problem: Any) -> Any:
+    """The planning model of a loaded problem (``planner.pipeline.Problem``), as ``plan solve`` builds it."""
+    from planner.formulation.build import build_model
+    from planner.options import allowed_apis, build_options
+
+    s = problem.settings
+    options = build_options(problem.catalog, problem.demand, problem.profiles, s)
+    return build_model(
+        options, problem.demand, problem.catalog, s, allowed_apis(problem.catalog, s), problem.fleet
+    )
+
+
+def load_instance(size_name: str, seed: int, workdir: str | Path) -> Any:
+    """The instance (:func:`write_instance`, under ``workdir``), loaded as ``plan solve`` loads it."""
+    import planner.api as api
+
+    folder = write_instance(size_name, seed, Path(workdir) / f"inst-{size_name}")
+    return api.prepare_solve(folder).load_problem()
 
 
 def main(argv: list[str] | None = None) -> None:

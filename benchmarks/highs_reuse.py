@@ -22,11 +22,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks.generate import write_instance
+from benchmarks.generate import load_instance, planning_model
 from solvers.arrays import ArrayModel
 from solvers.live import LiveLP
 
@@ -91,17 +90,7 @@ def main() -> None:
     parser.add_argument("--no-scale", action="store_true", help="HiGHS's simplex_scale_strategy off")
     parser.add_argument("--workdir", default="/tmp/fleetplan-highs-reuse")
     args = parser.parse_args()
-    import planner.api as api
-    from planner.formulation.build import build_model
-    from planner.options import allowed_apis, build_options
-
-    folder = write_instance(args.size, args.seed, Path(args.workdir) / f"inst-{args.size}")
-    problem = api.prepare_solve(folder).load_problem()
-    s = problem.settings
-    options = build_options(problem.catalog, problem.demand, problem.profiles, s)
-    m = build_model(
-        options, problem.demand, problem.catalog, s, allowed_apis(problem.catalog, s), problem.fleet
-    )
+    m = planning_model(load_instance(args.size, args.seed, args.workdir))
     base, scale = m.arrays, not args.no_scale
     rng = np.random.default_rng(args.seed)
 

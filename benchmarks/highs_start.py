@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.generate import write_instance
+from benchmarks.generate import load_instance, planning_model
 from solvers.arrays import ArrayModel, highs_lp
 
 Run = tuple[float, float, str, Any]
@@ -56,17 +55,9 @@ def main() -> None:
     parser.add_argument("--factor", type=float, default=0.7)
     parser.add_argument("--workdir", default="/tmp/fleetplan-highs-start")
     args = parser.parse_args()
-    import planner.api as api
-    from planner.formulation.build import build_model
-    from planner.options import allowed_apis, build_options
     from planner.periods import PeriodSlice, period_columns, period_model
 
-    folder = write_instance(args.size, args.seed, Path(args.workdir) / f"inst-{args.size}")
-    problem = api.prepare_solve(folder).load_problem()
-    s = problem.settings
-    options = build_options(problem.catalog, problem.demand, problem.profiles, s)
-    apis = allowed_apis(problem.catalog, s)
-    m = build_model(options, problem.demand, problem.catalog, s, apis, problem.fleet)
+    m = planning_model(load_instance(args.size, args.seed, args.workdir))
     arrays, col, _rows = period_model(m, PeriodSlice(args.period, period_columns(m, args.period), None), None)
     base_usd, _bound, _status, start = _solve(arrays, None)
     acc = m.index.supply["a"].to_numpy()

@@ -22,24 +22,17 @@ import dataclasses
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from benchmarks.generate import write_instance
+from benchmarks.generate import load_instance, planning_model
 
 
 def _relaxation(problem: Any, start: Any = None, keep: bool = False) -> tuple[float, float, Any]:
     """(seconds, objective, the kept basis) of one relaxation solve."""
-    from planner.formulation.build import build_model
-    from planner.options import allowed_apis, build_options
     from planner.session import Session
 
-    s = problem.settings
-    options = build_options(problem.catalog, problem.demand, problem.profiles, s)
-    model = build_model(
-        options, problem.demand, problem.catalog, s, allowed_apis(problem.catalog, s), problem.fleet
-    )
-    session = Session(model, s, start_basis=start, keep_basis=keep)
+    model = planning_model(problem)
+    session = Session(model, problem.settings, start_basis=start, keep_basis=keep)
     began = time.monotonic()
     solution = session.relaxation()
     return time.monotonic() - began, float(solution.objective or 0.0), session.kept_basis
@@ -75,11 +68,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", default="/tmp/fleetplan-lp-start")
     args = parser.parse_args()
-    import planner.api as api
-
-    folder = write_instance(args.size, args.seed, Path(args.workdir) / f"inst-{args.size}")
-    run = api.prepare_solve(folder)
-    problem = run.load_problem()
+    problem = load_instance(args.size, args.seed, args.workdir)
     problem = dataclasses.replace(problem, settings=problem.settings.model_copy(update={"threads": 1}))
     seconds, objective, basis = _relaxation(problem, keep=True)
     print(
