@@ -202,3 +202,19 @@ def test_a_rerun_that_takes_the_base_rows_plan_takes_its_basis(tiny: Path) -> No
     todo, _twins = reuse(out, jobs, run, read_index(out))
     assert todo == []
     assert "base" in run.bases
+
+
+@settings(max_examples=40, deadline=None, derandomize=bool(os.environ.get("CI")))
+@given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 8), n_cols=st.integers(1, 40))
+def test_any_status_codes_at_all_still_reach_the_optimum(seed: int, n_rows: int, n_cols: int) -> None:
+    """A basis file a person edited (any valid code anywhere) only changes where the simplex starts."""
+    model, _initial, _implied = covering_lp(seed, n_rows, n_cols)
+    rng = np.random.default_rng(seed)
+    codes = (
+        rng.integers(0, 5, model.n_cols).astype(np.int8),
+        rng.integers(0, 5, model.n_rows).astype(np.int8),
+    )
+    started = LiveLP(model).solve(model.lower, model.upper, basis=codes).solution
+    plain = solve_arrays(model, mip=False)
+    assert started.result.status == "optimal"
+    assert started.result.objective == pytest.approx(plain.result.objective, rel=1e-7, abs=1e-7)
