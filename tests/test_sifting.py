@@ -21,6 +21,7 @@ from oracle_gen import instances
 from test_oracle import empty_catalog_dir  # noqa: F401 (the fixture these tests need)
 
 import planner.relaxation
+from benchmarks.highs_reuse import random_lp
 from solvers.arrays import ArrayModel, solve_arrays
 from solvers.live import sifted_lp
 
@@ -28,37 +29,20 @@ from solvers.live import sifted_lp
 def covering_lp(seed: int, n_rows: int, n_cols: int) -> tuple[ArrayModel, np.ndarray, np.ndarray]:
     """``min c x``: each row ``sum_j a_ij x_j + s_i = b_i`` with an expensive slack ``s_i``.
 
-    Columns are random routes (cost >= 0, lower 0, no upper bound, coefficient 1 in one row and a
-    share in another); each slack always keeps the LP feasible. Every coefficient is >= 0, so a
-    column with coefficient 1 in row i has ``x_j <= b_i``: its implied upper bound. Returns the
-    model, a random first working set, and those bounds.
+    Columns are random routes (``benchmarks.highs_reuse.random_lp``: cost >= 0, lower 0, no upper
+    bound, coefficient 1 in one row and a share below 0.5 in another); each slack always keeps the
+    LP feasible. Every coefficient is >= 0, so a column with coefficient 1 in row i has
+    ``x_j <= b_i``: its implied upper bound. Returns the model, a random first working set, and
+    those bounds.
     """
     rng = np.random.default_rng(seed)
-    rows = rng.integers(0, n_rows, size=n_cols)
-    other = rng.integers(0, n_rows, size=n_cols)
-    b = rng.uniform(1.0, 10.0, size=n_rows)
-    entries = {}
-    for j in range(n_cols):
-        entries[(rows[j], j)] = 1.0
-        if other[j] != rows[j]:
-            entries[(other[j], j)] = rng.uniform(0.0, 0.5)  # also covers some of another row
-    for i in range(n_rows):
-        entries[(i, n_cols + i)] = 1.0  # the slack
-    keys = sorted(entries)
-    row_of = np.array([k[0] for k in keys])
-    model = ArrayModel(
-        cost=np.concatenate([rng.uniform(0.0, 5.0, size=n_cols), np.full(n_rows, 100.0)]),
-        lower=np.zeros(n_cols + n_rows),
-        upper=np.full(n_cols + n_rows, np.inf),
-        integer=np.zeros(n_cols + n_rows, dtype=bool),
-        row_lower=b,
-        row_upper=b,
-        start=np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n_rows))]),
-        index=np.array([k[1] for k in keys], dtype=np.int64),
-        value=np.array([entries[k] for k in keys]),
-    )
+    model = random_lp(rng, n_rows, n_cols)
+    rows = np.repeat(np.arange(model.n_rows), np.diff(model.start))
+    own = model.value == 1.0  # each route's coefficient 1, and each slack's
+    implied = np.full(model.n_cols, np.inf)
+    implied[model.index[own]] = model.row_lower[rows[own]]
+    implied[n_cols:] = np.inf
     initial = np.concatenate([rng.random(n_cols) < 0.2, np.ones(n_rows, dtype=bool)])
-    implied = np.concatenate([b[rows], np.full(n_rows, np.inf)])
     return model, initial, implied
 
 
