@@ -1,14 +1,15 @@
 """An LP basis by column and row name: one run's relaxation basis as another run's starting point.
 
-A sweep's points and a what-if's changed case are the base problem with some prices, demand
-levels or limits changed; their LP relaxations share most columns and rows with the base's (the
-reductions may keep other options at another price). Starting a point's relaxation from the base
+A sweep's points are the base problem with some prices, demand levels or limits changed; their LP
+relaxations share most columns and rows with the base's (the reductions may keep other options at
+another price). Starting a point's relaxation from the base
 row's optimal basis, matched by name, saves most of the simplex pivots (docs/benchmarks.md,
 "Sweeps"). HiGHS takes the basis as "alien" (:meth:`solvers.live.LiveLP.solve`): columns it does
 not name start at their lower bound, rows it does not name basic, and HiGHS repairs a basis that
 does not fit. The LP's optimum does not depend on where the simplex starts; which optimal vertex
-it ends at may, so a point's basis is always the same one (the base row's), whatever ran before
-on the worker.
+it ends at may (the primal one rounding starts from, the duals a plan reports as marginal costs),
+so a point's basis is always the same one (the base row's), whatever ran before on the worker,
+and ``plan whatif`` does not use it (its changed case is solved as ``plan solve`` solves it).
 
 Only the entries off the default are kept (columns not at their lower bound, rows not basic),
 which at benchmark size M is about a fifth of the names.

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError, Location
-from planner.lpbasis import LpBasis
 from planner.pipeline import BASE_START, Problem, Solved, Start, solve_problem
 from planner.plan import Plan
 from planner.whatif.changes import ChangeSet, Where, apply_changes, changes_from_mapping, flag_where
@@ -70,20 +69,10 @@ def _checked_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def solve_case(
-    problem: Problem,
-    *,
-    sensitivity: bool,
-    started: float | None = None,
-    start: Start | None = None,
-    lp_start: LpBasis | None = None,
-    keep_basis: bool = False,
+    problem: Problem, *, sensitivity: bool, started: float | None = None, start: Start | None = None
 ) -> Solved:
-    """Solve one case; with ``sensitivity``, the plan carries its price ranges.
-
-    ``start``: the plan its search starts from; ``lp_start``: the basis its LP relaxation starts
-    from; ``keep_basis``: keep the relaxation's basis (the base case's, for the changed case).
-    """
-    solved = solve_problem(problem, started=started, start=start, lp_start=lp_start, keep_basis=keep_basis)
+    """Solve one case (from ``start``, if given); with ``sensitivity``, the plan carries its price ranges."""
+    solved = solve_problem(problem, started=started, start=start)
     if not sensitivity:
         return solved
     from planner.whatif.sensitivity import with_sensitivity
@@ -111,15 +100,12 @@ def run_whatif(
     sensitivity = sensitivity or bool(run.options.get("sensitivity"))
     problem = run.load_problem()
     changed_problem = apply_changes(problem, change_set, base_dir, where)
-    base = solve_case(
-        problem, sensitivity=sensitivity, started=time.monotonic(), start=run.start(), keep_basis=True
-    )
-    changed = solve_case(  # from the base's plan, its LP from the base's relaxation basis
+    base = solve_case(problem, sensitivity=sensitivity, started=time.monotonic(), start=run.start())
+    changed = solve_case(
         changed_problem,
         sensitivity=sensitivity,
         started=time.monotonic(),
         start=Start(base.plan, BASE_START),
-        lp_start=base.result.lp_basis,
     )
     result = WhatIf(change_set, base, changed, run.options)
     if run.options.get("output"):
