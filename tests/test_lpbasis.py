@@ -162,7 +162,6 @@ def test_points_that_wait_for_the_base_row_start_from_its_basis(tiny: Path) -> N
     assert kept is not None
     assert len(kept.col_names) > 0
 
-    jobs = [replace(jobs[0], keep_basis=True), *jobs[1:]]
     folder = tiny.parent / "scheduled"
     (folder / "plans").mkdir(parents=True)
     run = Finished(
@@ -194,14 +193,13 @@ def test_a_rerun_that_takes_the_base_rows_plan_takes_its_basis(tiny: Path) -> No
     out = tiny.parent / "rerun"
     sweep(path, out, workers=1, charts=False)
     spec, jobs, _points = prepare(path)
-    jobs = [replace(jobs[0], keep_basis=True), *jobs[1:]]
     run = Finished(out, spec, plan_file_names([j.name for j in jobs]), {j.name: j.key for j in jobs},
                    lambda *_: None, len(jobs))  # fmt: skip
     from planner.sweeps.folder import read_index
 
     todo, _twins = reuse(out, jobs, run, read_index(out))
     assert todo == []
-    assert "base" in run.bases
+    assert run.base_basis is not None
 
 
 @settings(max_examples=40, deadline=None, derandomize=bool(os.environ.get("CI")))

@@ -105,8 +105,9 @@ class Finished:
     report: Progress
     total: int
     plans: dict[str, Plan] = field(default_factory=dict)
-    #: The LP bases points kept (the base row's: :mod:`planner.lpbasis`), by point name.
-    bases: dict[str, LpBasis] = field(default_factory=dict)
+    #: The base row's LP basis (:mod:`planner.lpbasis`), once its job returned it or a rerun
+    #: read it from the folder; every later point starts its relaxation from it.
+    base_basis: LpBasis | None = None
     errors: dict[str, str] = field(default_factory=dict)
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     solved: list[str] = field(default_factory=list)
@@ -132,9 +133,6 @@ class Finished:
             (self.folder / file).unlink(missing_ok=True)
             return
         plan = Plan.model_validate(outcome.plan)
-        if outcome.basis is not None:  # before the plan: a finished plan's basis is on disk
-            outcome.basis.save(self.folder / BASIS, self.keys[outcome.name])
-            self.bases[outcome.name] = outcome.basis
         write_text(self.folder / file, json.dumps(outcome.plan, indent=2) + "\n")
         self.plans[outcome.name] = plan
         self.entries[outcome.name] = {"hash": self.keys[outcome.name], "plan": file}
@@ -142,6 +140,9 @@ class Finished:
     def finished(self, solved: Outcome, names: Sequence[str]) -> None:
         """Keep one outcome for each point with its inputs; write its plan and the index."""
         self.running = max(0, self.running - 1)
+        if solved.basis is not None and solved.plan is not None:  # before the plans: on disk with them
+            solved.basis.save(self.folder / BASIS, self.keys[solved.name])
+            self.base_basis = solved.basis
         for name in names:
             outcome = replace(solved, name=name)
             self.record(outcome)
@@ -163,9 +164,7 @@ def take_finished(folder: Path, job: Job, run: Finished, index: Mapping[str, Any
     run.plans[job.name] = found[0]
     run.entries[job.name] = {"hash": job.key, "plan": run.files[job.name]}
     if job.keep_basis:
-        basis = LpBasis.load(folder / BASIS, job.key)
-        if basis is not None:
-            run.bases[job.name] = basis
+        run.base_basis = LpBasis.load(folder / BASIS, job.key)
     return True
 
 

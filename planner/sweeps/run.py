@@ -195,7 +195,8 @@ def prepare(
             errors += exc.errors if isinstance(exc, InputErrors) else [exc]
             continue
         problem = sweep_settings(changed)
-        jobs.append(Job(point.name, problem, content_hash(problem)))
+        # the base row (the first point) keeps its LP basis: every later point's LP start
+        jobs.append(Job(point.name, problem, content_hash(problem), keep_basis=not jobs))
         points[point.name] = replace(point, columns=columns)
     if errors:
         raise InputErrors(errors)
@@ -308,7 +309,6 @@ def _run(
     folder.mkdir(exist_ok=True)
     (folder / PLANS).mkdir(exist_ok=True)
     files = plan_file_names([job.name for job in jobs])
-    jobs = [replace(jobs[0], keep_basis=True), *jobs[1:]] if jobs else jobs  # the points' LP start
     run = Finished(folder, spec, files, {job.name: job.key for job in jobs}, progress, len(jobs))
     index = read_index(folder)
     todo, twins = reuse(folder, jobs, run, index)

@@ -79,7 +79,7 @@ class Schedule:
             return job
         if self._base_start is None:  # dumped once: every point gets the same start
             self._base_start = run.plans[self.base].model_dump(mode="json")
-        return replace(job, start=self._base_start, lp_start=run.bases.get(self.base))
+        return replace(job, start=self._base_start, lp_start=run.base_basis)
 
     def _ready(self, run: Finished) -> list[Job]:
         """The held points whose neighbours have finished (points an earlier run finished are taken)."""
@@ -115,6 +115,6 @@ class Schedule:
             key=bracket_key(job, assignment.bracket.points, run.keys),
             start=assignment.start.model_dump(mode="json"),
             bracket=assignment.bracket,
-            lp_start=run.bases.get(self.base),
+            lp_start=run.base_basis,
             start_source=f"the plan of sweep point{'s' if ' and ' in source else ''} {source}",
         )
