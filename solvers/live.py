@@ -210,7 +210,7 @@ class LiveLP:
         start.row_status = _statuses(np.asarray(basis[1], dtype=np.int8))
         start.valid, start.alien = True, True
         self.highs.clearSolver()
-        if str(self.highs.setBasis(start)) != "HighsStatus.kOk":  # refused: the solve starts afresh
+        if not _accepted(self.highs.setBasis(start)):  # refused: the solve starts afresh
             self.highs.clearSolver()
 
     def include(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -259,8 +259,12 @@ class LiveLP:
         self.cols = np.concatenate([self.cols, added])
 
 
+def _accepted(status: Any) -> bool:
+    return str(status) == "HighsStatus.kOk"
+
+
 def _ok(status: Any, what: str) -> None:
-    if str(status) != "HighsStatus.kOk":
+    if not _accepted(status):
         raise RuntimeError(f"HiGHS refused {what} ({status})")
 
 
